@@ -1,0 +1,10 @@
+"""minilvdm: a compact, tested reference implementation of latent video diffusion.
+
+Data flows one way: data -> VAE -> UNet + diffusion -> long video -> evaluation.
+Tensors are videos (B, C, T, H, W) with values in [-1, 1].
+"""
+
+from .config import by_profile, describe, get_device, get_profile, seed_everything, set_profile
+
+__version__ = "0.1.0"
+__all__ = ["by_profile", "describe", "get_device", "get_profile", "seed_everything", "set_profile"]

@@ -1,0 +1,48 @@
+"""`python -m minilvdm <command> [--profile ci|quick|full]`.
+
+Each command lives in `minilvdm/commands/<name>.py` with `add_arguments(parser)` and
+`run(args)`; it is imported only when used, so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .config import PROFILES, get_profile, set_profile
+
+COMMANDS = {
+    "demo": "the main job: data -> models -> samples -> report, in outputs/",
+    "data": "generate and preview both data sets; measure their throughput",
+    "student-notebooks": "write copies of the notebooks with exercise solutions stripped",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="minilvdm", description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", choices=PROFILES, help="overrides $MINILVDM_PROFILE")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    for name, help_text in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--profile", choices=PROFILES, default=argparse.SUPPRESS, help="overrides $MINILVDM_PROFILE")
+        module = importlib.import_module(f"minilvdm.commands.{name.replace('-', '_')}")
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "profile", None):
+        set_profile(args.profile)
+    if not args.command:
+        parser.print_help()
+        return 0
+    print(f"minilvdm {args.command}  (profile: {get_profile()})", flush=True)
+    return args._module.run(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

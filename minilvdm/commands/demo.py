@@ -1,0 +1,53 @@
+"""`python -m minilvdm demo`: the main job, as far as the pipeline exists.
+
+Stages run in order and each appends to a short report in outputs/report.md. Later
+parts of the pipeline (VAE, latent diffusion, long video, evaluation) add stages here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ..config import get_device, get_profile, output_dir
+from ..data import MovingMNIST, SkyConfig, SkyTimelapse, find_sky_root
+from ..viz import save_gif, save_mp4
+from .data import sky_synthetic_config
+
+DATASETS = ("mnist", "sky")
+
+
+def add_arguments(parser: argparse.ArgumentParser):
+    parser.add_argument("--dataset", choices=DATASETS, default="mnist")
+
+
+def stage_data(args, report: list[str]) -> None:
+    out = output_dir() / "demo"
+    if args.dataset == "mnist":
+        clips = MovingMNIST(split="test").videos(0, 16)
+    else:
+        root, real = find_sky_root(sky_synthetic_config())
+        sky = SkyTimelapse(root, SkyConfig(frames=16, size=64, split="test"))
+        clips = sky.videos(range(min(16, len(sky))))
+    gif = save_gif(clips, out / f"{args.dataset}_real.gif")
+    mp4 = save_mp4(clips, out / f"{args.dataset}_real.mp4")
+    report.append(f"- data: {len(clips)} real {args.dataset} clips {tuple(clips.shape[1:])} -> {gif}, {mp4}")
+
+
+STAGES = [("data", stage_data)]
+
+
+def run(args):
+    start = time.perf_counter()
+    report = [f"# minilvdm demo ({args.dataset}, profile {get_profile()}, device {get_device()})", ""]
+    for name, stage in STAGES:
+        t0 = time.perf_counter()
+        print(f"== stage {name}", flush=True)
+        stage(args, report)
+        report.append(f"  ({name}: {time.perf_counter() - t0:.1f} s)")
+    report.append(f"\ntotal time: {time.perf_counter() - start:.1f} s")
+    path = output_dir() / "report.md"
+    path.write_text("\n".join(report) + "\n")
+    print("\n".join(report))
+    print(f"\nreport: {path}\noutputs: {output_dir()}")
+    return 0

@@ -1,0 +1,166 @@
+"""Profiles, devices, seeding and config dataclasses: the one switch every notebook and
+command reads.
+
+    MINILVDM_PROFILE=quick python -m minilvdm demo      # environment variable
+    python -m minilvdm demo --profile quick             # the flag overrides it
+
+Profiles:
+    ci     seconds per notebook; checks the wiring, results are noise
+    quick  minutes on a 2-core CPU; results a person can recognise
+    full   one GPU
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+PROFILES = ("ci", "quick", "full")
+PROFILE_ENV = "MINILVDM_PROFILE"
+DEFAULT_PROFILE = "quick"
+
+# Repo root (the folder holding minilvdm/): data/ and outputs/ live there.
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+def get_profile() -> str:
+    """The active profile: $MINILVDM_PROFILE, else 'quick'."""
+    name = os.environ.get(PROFILE_ENV, DEFAULT_PROFILE).strip().lower()
+    if name not in PROFILES:
+        raise ValueError(f"{PROFILE_ENV}={name!r} is not a profile; choose one of {PROFILES}")
+    return name
+
+
+def set_profile(name: str) -> str:
+    """Select a profile for this process (and the processes it starts)."""
+    name = name.strip().lower()
+    if name not in PROFILES:
+        raise ValueError(f"profile {name!r} is not one of {PROFILES}")
+    os.environ[PROFILE_ENV] = name
+    return name
+
+
+def by_profile(ci: T, quick: T, full: T, profile: str | None = None) -> T:
+    """Pick the value for the active profile: `steps = by_profile(ci=5, quick=2000, full=50_000)`."""
+    return {"ci": ci, "quick": quick, "full": full}[profile or get_profile()]
+
+
+def data_dir() -> Path:
+    """Where user-supplied data is read from ($MINILVDM_DATA or <repo>/data)."""
+    return Path(os.environ.get("MINILVDM_DATA", ROOT / "data"))
+
+
+def output_dir() -> Path:
+    """Where everything we write goes ($MINILVDM_OUTPUTS or <repo>/outputs)."""
+    path = Path(os.environ.get("MINILVDM_OUTPUTS", ROOT / "outputs"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ----------------------------------------------------------------------------- devices
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """cuda, then mps, then cpu. `prefer` (or $MINILVDM_DEVICE) forces one."""
+    prefer = prefer or os.environ.get("MINILVDM_DEVICE")
+    if prefer:
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def autocast(device: torch.device | str):
+    """bf16 autocast on CUDA; a no-op context everywhere else (CPU bf16 is slow and lossy)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def maybe_compile(model: torch.nn.Module, enabled: bool = True) -> torch.nn.Module:
+    """torch.compile on CUDA only; on CPU (or if compilation is unavailable) return the model."""
+    if not enabled or not torch.cuda.is_available():
+        return model
+    try:
+        return torch.compile(model)
+    except Exception as err:  # compile is an optimisation: never fail the run for it
+        print(f"torch.compile unavailable ({err}); running eagerly")
+        return model
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed python, numpy and torch so CPU runs repeat bit for bit. Returns a torch Generator."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+# ----------------------------------------------------------------------------- configs
+
+
+def config_to_dict(cfg: Any) -> dict:
+    """A dataclass as plain JSON-able values (nested dataclasses become dicts, tuples lists)."""
+    if not dataclasses.is_dataclass(cfg):
+        raise TypeError(f"expected a dataclass config, got {type(cfg).__name__}")
+    return json.loads(json.dumps(dataclasses.asdict(cfg), default=str))
+
+
+def config_from_dict(cls: type[T], values: dict) -> T:
+    """Rebuild a (possibly nested) dataclass from `config_to_dict` output."""
+    kwargs = {}
+    hints = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in values.items():
+        if key not in hints:
+            raise ValueError(f"{cls.__name__} has no field {key!r}")
+        ftype = hints[key].type
+        sub = _dataclass_type(ftype)
+        if sub is not None and isinstance(value, dict):
+            value = config_from_dict(sub, value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def _dataclass_type(ftype):
+    if isinstance(ftype, type) and dataclasses.is_dataclass(ftype):
+        return ftype
+    if isinstance(ftype, str):  # postponed annotations: look the name up in our modules
+        import sys
+
+        for mod in list(sys.modules.values()):
+            if mod and getattr(mod, "__name__", "").startswith("minilvdm"):
+                candidate = getattr(mod, ftype, None)
+                if isinstance(candidate, type) and dataclasses.is_dataclass(candidate):
+                    return candidate
+    return None
+
+
+def config_hash(*cfgs: Any) -> str:
+    """A short stable hash of one or more configs: names checkpoints and caches."""
+    blob = json.dumps([config_to_dict(c) for c in cfgs], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:10]
+
+
+def describe(*cfgs: Any) -> str:
+    """The text every notebook's first cell prints: profile, device and configs."""
+    lines = [f"profile: {get_profile()}   device: {get_device()}   torch {torch.__version__}"]
+    for cfg in cfgs:
+        lines.append(f"{type(cfg).__name__}:")
+        for key, value in config_to_dict(cfg).items():
+            lines.append(f"    {key} = {value}")
+    return "\n".join(lines)

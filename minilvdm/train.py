@@ -1,0 +1,254 @@
+"""One trainer for every model in minilvdm.
+
+    trainer = Trainer(model, loss_fn, batch_fn, TrainConfig(steps=500), ckpt_path)
+    trainer.fit()          # trains, or resumes, or reuses a finished checkpoint
+    trainer.ema            # the EMA of the weights, used for sampling
+    trainer.plot_losses()
+
+`loss_fn(model, batch) -> scalar` and `batch_fn(step, rank, world_size) -> batch` are
+the only model-specific parts. Batches are a pure function of the step, and the global
+torch RNG is reseeded from (seed, step, rank) before every step, so an interrupted run
+that resumes ends with the same weights, bit for bit on CPU, as one that never stopped.
+
+Checkpoints hold model, EMA, optimizer, step, configs, loss history and RNG state. They
+are written atomically (temporary file, then rename) and read with `weights_only=True`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from tqdm.auto import tqdm
+
+from .config import autocast, config_hash, config_to_dict, get_device, get_profile, output_dir
+
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 1000
+    batch_size: int = 16
+    lr: float = 2e-4
+    weight_decay: float = 0.0
+    warmup: int = 0  # linear learning-rate warm-up steps
+    ema_decay: float = 0.999
+    grad_clip: float = 1.0  # max global grad norm; 0 disables
+    ckpt_every: int = 200  # also saved at the end and on Ctrl-C
+    seed: int = 0
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used: corrupt, unsafe, or made with another config."""
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Training produced a NaN or inf loss; the last good checkpoint was kept."""
+
+
+def checkpoint_path(name: str, *configs: Any) -> Path:
+    """outputs/checkpoints/<name>-<profile>-<config hash>.pt: same config, same file, so a
+    later notebook reuses what an earlier one trained."""
+    folder = output_dir() / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}-{get_profile()}-{config_hash(*configs)}.pt"
+
+
+def save_checkpoint(state: dict, path: str | Path) -> None:
+    """Atomic: a kill during the write leaves the previous file intact."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path, expect_configs: dict | None = None) -> dict:
+    """Load safely (no code runs) and check the configs match, with clear errors."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f"{path} holds pickled Python objects, which could run code; refusing to load it "
+            f"(weights_only=True). Detail: {str(err).splitlines()[0]}"
+        ) from err
+    except Exception as err:
+        raise CheckpointError(f"{path} is corrupt or truncated ({type(err).__name__}: {err})") from err
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a minilvdm checkpoint (format {CHECKPOINT_FORMAT})")
+    for key, expected in (expect_configs or {}).items():
+        found = state.get("configs", {}).get(key)
+        if found != expected:
+            diff = _diff(found or {}, expected)
+            raise CheckpointError(f"{path} was made with another {key} config: {diff}")
+    return state
+
+
+def _diff(found: dict, expected: dict) -> str:
+    keys = sorted(set(found) | set(expected))
+    parts = [f"{k}: checkpoint {found.get(k)!r} != now {expected.get(k)!r}" for k in keys
+             if found.get(k) != expected.get(k)]
+    return "; ".join(parts)
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
+def _rank_world() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class Trainer:
+    def __init__(
+        self,
+        model: nn.Module,
+        loss_fn: Callable[[nn.Module, Any], torch.Tensor],
+        batch_fn: Callable[[int, int, int], Any],
+        config: TrainConfig,
+        ckpt_path: str | Path | None = None,
+        model_config: Any = None,
+        device: torch.device | str | None = None,
+        progress: bool = True,
+    ):
+        self.config, self.loss_fn, self.batch_fn = config, loss_fn, batch_fn
+        self.device = torch.device(device) if device else get_device()
+        self.model = model.to(self.device)
+        self.rank, self.world_size = _rank_world()
+        self.ckpt_path = Path(ckpt_path) if ckpt_path else None
+        self.configs = {"train": config_to_dict(config)}
+        if model_config is not None:
+            self.configs["model"] = config_to_dict(model_config)
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        if not self.params:
+            raise ValueError("the model has no trainable parameters (all requires_grad=False)")
+        self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
+        self.ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+        self.step, self.history, self.progress, self.seconds = 0, [], progress, 0.0
+        self.net = model
+        if self.world_size > 1:  # data-parallel: gradients are averaged across processes
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict:
+        rng = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "step": self.step,
+            "configs": self.configs,
+            "history": self.history,
+            "seconds": self.seconds,
+            "rng": rng,
+        }
+
+    def save(self) -> None:
+        if self.ckpt_path is not None and self.rank == 0:
+            save_checkpoint(self.state_dict(), self.ckpt_path)
+
+    def load(self, path: str | Path | None = None) -> "Trainer":
+        """Restore everything; the train config may differ only in its step count."""
+        path = Path(path) if path else self.ckpt_path
+        expect = {k: v for k, v in self.configs.items() if k != "train"}
+        state = load_checkpoint(path, expect)
+        ours = {k: v for k, v in self.configs["train"].items() if k != "steps"}
+        theirs = {k: v for k, v in state["configs"]["train"].items() if k != "steps"}
+        if ours != theirs:
+            raise CheckpointError(f"{path} was made with another train config: {_diff(theirs, ours)}")
+        self.model.load_state_dict(state["model"])
+        self.ema.load_state_dict(state["ema"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step, self.history = state["step"], [tuple(h) for h in state["history"]]
+        self.seconds = state.get("seconds", 0.0)
+        torch.set_rng_state(state["rng"]["torch"])
+        return self
+
+    # ------------------------------------------------------------------ training
+    def _lr(self, step: int) -> float:
+        warm = self.config.warmup
+        return self.config.lr * (min(1.0, (step + 1) / warm) if warm else 1.0)
+
+    def train_step(self, step: int) -> float:
+        cfg = self.config
+        # Reseeding from the step makes the noise of step k the same in every run.
+        torch.manual_seed((cfg.seed * 1_000_003 + step) * self.world_size + self.rank)
+        batch = to_device(self.batch_fn(step, self.rank, self.world_size), self.device)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self._lr(step)
+        self.net.train()
+        with autocast(self.device):
+            loss = self.loss_fn(self.net, batch)
+        value = loss.detach().float().item()
+        if not math.isfinite(value):
+            kept = f"kept the last good checkpoint {self.ckpt_path} (step {self.step})" if (
+                self.ckpt_path and self.ckpt_path.exists()) else "no checkpoint was written"
+            raise NonFiniteLossError(f"loss is {value} at step {step}; stopped and {kept}")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
+        self.optimizer.step()
+        self.ema.update_parameters(self.model)
+        return value
+
+    def fit(self, resume: bool = True) -> "Trainer":
+        """Train to `config.steps`. Resumes from (or reuses) a checkpoint at ckpt_path."""
+        cfg = self.config
+        if resume and self.ckpt_path is not None and self.ckpt_path.exists():
+            self.load()
+            if self.rank == 0 and self.progress:
+                what = "reusing finished" if self.step >= cfg.steps else "resuming from"
+                print(f"{what} checkpoint {self.ckpt_path.name} at step {self.step}")
+        bar = tqdm(total=cfg.steps, initial=self.step, desc="train", disable=not self.progress or self.rank)
+        try:
+            while self.step < cfg.steps:
+                start = time.perf_counter()
+                loss = self.train_step(self.step)
+                self.seconds += time.perf_counter() - start
+                self.step += 1
+                self.history.append((self.step, loss))
+                bar.update()
+                bar.set_postfix(loss=f"{loss:.4f}")
+                if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
+                    self.save()
+        except KeyboardInterrupt:
+            self.save()  # nothing lost: the run resumes from here
+            print(f"\ninterrupted at step {self.step}; checkpoint saved to {self.ckpt_path}")
+            raise
+        finally:
+            bar.close()
+        return self
+
+    def plot_losses(self, ax=None, smooth: int = 20):
+        from .viz import plot_losses
+
+        return plot_losses(self.history, ax=ax, smooth=smooth)
