@@ -1,0 +1,1 @@
+"""Measuring video: reconstruction metrics, evaluator networks, Fréchet distances."""
