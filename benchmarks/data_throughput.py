@@ -13,7 +13,7 @@ def run() -> str:
     for size in (64, 128):
         sky = SkyTimelapse(root, SkyConfig(frames=16, size=size))
         name = f"SkyTimelapse ({'real' if real else 'synthetic'} JPEG folders, decode + resize)"
-        rows.append((name, f"16x{size}x{size}x3", throughput(lambda i: sky[i % len(sky)], count)))
+        rows.append((name, f"16x{size}x{size}x3", throughput(lambda i, ds=sky: ds[i % len(ds)], count)))
     lines = ["| data set | clip | clips/s (1 process) |", "| --- | --- | --- |"]
     lines += [f"| {name} | {shape} | {rate:.0f} |" for name, shape, rate in rows]
     return "\n".join(lines) + f"\n\n{count} clips each, after one warm-up clip."

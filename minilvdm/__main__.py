@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="command")
     for name, help_text in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--profile", choices=PROFILES, default=argparse.SUPPRESS, help="overrides $MINILVDM_PROFILE")
+        p.add_argument(
+            "--profile", choices=PROFILES, default=argparse.SUPPRESS, help="overrides $MINILVDM_PROFILE"
+        )
         module = importlib.import_module(f"minilvdm.commands.{name.replace('-', '_')}")
         module.add_arguments(p)
         p.set_defaults(_module=module)

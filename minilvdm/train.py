@@ -20,9 +20,10 @@ import math
 import os
 import pickle
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -102,8 +103,11 @@ def load_checkpoint(path: str | Path, expect_configs: dict | None = None) -> dic
 
 def _diff(found: dict, expected: dict) -> str:
     keys = sorted(set(found) | set(expected))
-    parts = [f"{k}: checkpoint {found.get(k)!r} != now {expected.get(k)!r}" for k in keys
-             if found.get(k) != expected.get(k)]
+    parts = [
+        f"{k}: checkpoint {found.get(k)!r} != now {expected.get(k)!r}"
+        for k in keys
+        if found.get(k) != expected.get(k)
+    ]
     return "; ".join(parts)
 
 
@@ -175,7 +179,7 @@ class Trainer:
         if self.ckpt_path is not None and self.rank == 0:
             save_checkpoint(self.state_dict(), self.ckpt_path)
 
-    def load(self, path: str | Path | None = None) -> "Trainer":
+    def load(self, path: str | Path | None = None) -> Trainer:
         """Restore everything; the train config may differ only in its step count."""
         path = Path(path) if path else self.ckpt_path
         expect = {k: v for k, v in self.configs.items() if k != "train"}
@@ -209,8 +213,11 @@ class Trainer:
             loss = self.loss_fn(self.net, batch)
         value = loss.detach().float().item()
         if not math.isfinite(value):
-            kept = f"kept the last good checkpoint {self.ckpt_path} (step {self.step})" if (
-                self.ckpt_path and self.ckpt_path.exists()) else "no checkpoint was written"
+            kept = (
+                f"kept the last good checkpoint {self.ckpt_path} (step {self.step})"
+                if (self.ckpt_path and self.ckpt_path.exists())
+                else "no checkpoint was written"
+            )
             raise NonFiniteLossError(f"loss is {value} at step {step}; stopped and {kept}")
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -220,7 +227,7 @@ class Trainer:
         self.ema.update_parameters(self.model)
         return value
 
-    def fit(self, resume: bool = True) -> "Trainer":
+    def fit(self, resume: bool = True) -> Trainer:
         """Train to `config.steps`. Resumes from (or reuses) a checkpoint at ckpt_path."""
         cfg = self.config
         if resume and self.ckpt_path is not None and self.ckpt_path.exists():

@@ -128,7 +128,12 @@ def write_mp4_frames(frames, path: str | Path, fps: int = 8) -> Path:
         if writer is None:
             h, w = frame.shape[:2]
             writer = imageio_ffmpeg.write_frames(
-                str(path), (w, h), fps=fps, macro_block_size=1, quality=8, output_params=["-loglevel", "error"]
+                str(path),
+                (w, h),
+                fps=fps,
+                macro_block_size=1,
+                quality=8,
+                output_params=["-loglevel", "error"],
             )
             writer.send(None)
         writer.send(np.ascontiguousarray(frame))

@@ -38,8 +38,11 @@ def run(args):
     sky = SkyTimelapse(sky_root, SkyConfig(frames=16, size=64), progress=True)
     print(f"Moving MNIST: digits from {mnist.digits.source}")
     print(f"SkyTimelapse: {'real' if real else 'synthetic'} data at {sky_root}, {len(sky)} clips")
-    print("previews:", save_gif(mnist.videos(0, 8), out / "moving_mnist.gif"),
-          save_gif(sky.videos(range(min(4, len(sky)))), out / "sky.gif"))
+    print(
+        "previews:",
+        save_gif(mnist.videos(0, 8), out / "moving_mnist.gif"),
+        save_gif(sky.videos(range(min(4, len(sky)))), out / "sky.gif"),
+    )
     count = args.clips or by_profile(ci=16, quick=256, full=2048)
     rates = {
         "moving_mnist 16x64x64x1": throughput(lambda i: mnist[i], count),

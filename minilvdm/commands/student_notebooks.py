@@ -5,7 +5,9 @@ from ..exercises import write_student_notebook
 
 
 def add_arguments(parser):
-    parser.add_argument("--out", default=None, help="folder for the copies (default outputs/student_notebooks)")
+    parser.add_argument(
+        "--out", default=None, help="folder for the copies (default outputs/student_notebooks)"
+    )
 
 
 def run(args):

@@ -14,6 +14,7 @@ Frames composite digits with a pixel-wise max, as in the original data set.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,11 +157,14 @@ def load_test_file(path: str | Path | None = None) -> torch.Tensor:
         raise ValueError(f"{path}: not a readable .npy file ({err})") from err
     if array.dtype != np.uint8 or array.ndim != 4 or array.shape[2:] != (64, 64):
         raise ValueError(
-            f"{path}: expected uint8 (T, N, 64, 64) like (20, 10000, 64, 64), "
-            f"got {array.dtype} {array.shape}"
+            f"{path}: expected uint8 (T, N, 64, 64) like (20, 10000, 64, 64), got {array.dtype} {array.shape}"
         )
-    # (T, N, H, W) -> (N, 1, T, H, W) as a view: nothing is copied or written.
-    return torch.from_numpy(np.asarray(array)).permute(1, 0, 2, 3).unsqueeze(1)
+    # (T, N, H, W) -> (N, 1, T, H, W) as a view: nothing is copied or written. torch warns
+    # that the memory map is read-only; that is the point, so the warning is silenced.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        clips = torch.from_numpy(array)
+    return clips.permute(1, 0, 2, 3).unsqueeze(1)
 
 
 def to_unit_range(uint8_video: torch.Tensor) -> torch.Tensor:

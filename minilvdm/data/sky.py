@@ -6,8 +6,9 @@ Layout, real and synthetic alike:
     <root>/sky_test/<video>/<clip>/<frame>.jpg
 
 The synthetic generator also writes `<root>/sky_<split>/labels.json`: for each
-`<video>/<clip>` its wind speed and direction, and per-frame cloud cover and time of day. Real data is used when found under data/ (see
-`find_sky_root`), otherwise synthetic skies are generated once into outputs/.
+`<video>/<clip>` its wind speed and direction, and per-frame cloud cover and time of
+day. Real data is used when found under data/ (see `find_sky_root`), otherwise synthetic
+skies are generated once into outputs/.
 
 Synthetic skies:
     sky(y, tod)   vertical gradient between a zenith and a horizon colour, both
@@ -31,6 +32,7 @@ from tqdm.auto import tqdm
 from ..config import config_hash, data_dir, output_dir
 
 SKY_LABELS = ("wind_speed", "wind_direction", "cover", "time_of_day")
+GENERATOR_VERSION = 1  # bump when the images change: cached synthetic folders are then rebuilt
 
 # (time of day, zenith RGB, horizon RGB): night, dawn, noon, dusk, night
 _PALETTE = np.array(
@@ -142,7 +144,7 @@ def find_sky_root(synthetic: SyntheticSkyConfig | None = None) -> tuple[Path, bo
         if (candidate / "sky_train").is_dir():
             return candidate, True
     cfg = synthetic or SyntheticSkyConfig()
-    root = output_dir() / "data" / f"sky_synthetic_{config_hash(cfg)}"
+    root = output_dir() / "data" / f"sky_synthetic_v{GENERATOR_VERSION}_{config_hash(cfg)}"
     if not (root / "sky_test" / "labels.json").is_file():  # written last: marks completion
         generate_synthetic_sky(root, cfg)
     return root, False

@@ -83,7 +83,7 @@ class SkyTimelapse(Dataset):
         if self.skipped:
             shown = "\n  ".join(self.skipped[:20])
             more = f"\n  ... and {len(self.skipped) - 20} more" if len(self.skipped) > 20 else ""
-            warnings.warn(f"SkyTimelapse skipped {len(self.skipped)} item(s):\n  {shown}{more}")
+            warnings.warn(f"SkyTimelapse skipped {len(self.skipped)} item(s):\n  {shown}{more}", stacklevel=2)
         if not self.windows:
             raise ValueError(
                 f"{split_dir}: no clip folder holds {cfg.frames} readable frames at stride "

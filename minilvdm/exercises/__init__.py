@@ -23,8 +23,8 @@ import inspect
 import json
 import pkgutil
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 _CHECKERS: dict[str, tuple[Callable, Callable | None]] = {}
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -54,8 +54,10 @@ def exercises() -> list[str]:
     return sorted(_CHECKERS)
 
 
-def check(name: str, answer) -> bool:
-    """Check an answer. Prints a tick and returns True, or raises ExerciseFailed with a hint."""
+def check(name: str, answer) -> None:
+    """Check an answer. Prints a tick, or raises ExerciseFailed with a hint.
+
+    Returns None on purpose: a notebook cell ending in `check(...)` then shows only the tick."""
     _load_all()
     if name not in _CHECKERS:
         raise KeyError(f"no exercise named {name!r}; known: {', '.join(sorted(_CHECKERS))}")
@@ -65,7 +67,6 @@ def check(name: str, answer) -> bool:
     except NotImplementedError as err:
         raise ExerciseFailed(f"{name}: not implemented yet - replace the stub") from err
     print(f"\u2713 {name}: correct")
-    return True
 
 
 def reveal(name: str) -> str:

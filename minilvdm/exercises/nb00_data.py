@@ -26,5 +26,5 @@ def check_bounce(answer):
 def check_to_unit_range(answer):
     x = np.arange(256, dtype=np.uint8)
     got = np.asarray(answer(x), dtype=float)
-    if got.shape != x.shape or not np.allclose(got, x / 127.5 - 1):
+    if got.shape != x.shape or not np.allclose(got, x / 127.5 - 1, atol=1e-5):
         raise ExerciseFailed("map 0 -> -1 and 255 -> +1 linearly: x / 127.5 - 1")

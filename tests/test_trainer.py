@@ -1,0 +1,194 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from minilvdm.train import (
+    CheckpointError,
+    NonFiniteLossError,
+    TrainConfig,
+    Trainer,
+    load_checkpoint,
+    save_checkpoint,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class TinyConfig:
+    width: int = 8
+
+
+def tiny_model(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv3d(1, 8, 3, padding=1), nn.SiLU(), nn.Conv3d(8, 1, 3, padding=1))
+
+
+def batch_fn(step, rank=0, world=1):
+    g = torch.Generator().manual_seed(1000 + step * world + rank)
+    return torch.rand(2, 1, 3, 6, 6, generator=g) * 2 - 1
+
+
+def denoise_loss(net, x):
+    noise = torch.randn_like(x)  # global RNG: the trainer reseeds it per step
+    return ((net(x + 0.3 * noise) - x) ** 2).mean()
+
+
+def make(path, steps=12, loss=denoise_loss, batches=batch_fn, **cfg):
+    config = TrainConfig(steps=steps, lr=1e-2, ckpt_every=4, ema_decay=0.9, **cfg)
+    return Trainer(tiny_model(), loss, batches, config, path, model_config=TinyConfig(), progress=False)
+
+
+def same_state(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_resume_after_interrupt_gives_identical_weights(tmp_path):
+    straight = make(tmp_path / "a.pt").fit()
+
+    def interrupted(step, rank=0, world=1):
+        if step == 6:
+            raise KeyboardInterrupt
+        return batch_fn(step)
+
+    with pytest.raises(KeyboardInterrupt):
+        make(tmp_path / "b.pt", batches=interrupted).fit()
+    assert load_checkpoint(tmp_path / "b.pt")["step"] == 6  # saved on Ctrl-C
+    resumed = make(tmp_path / "b.pt").fit()
+    assert resumed.step == 12
+    assert same_state(straight.model, resumed.model)
+    assert same_state(straight.ema, resumed.ema)
+    assert [h[1] for h in straight.history] == [h[1] for h in resumed.history]
+
+
+def test_resume_after_crash_restarts_from_last_periodic_checkpoint(tmp_path):
+    straight = make(tmp_path / "a.pt").fit()
+
+    def crashing(step, rank=0, world=1):
+        if step == 7:
+            raise RuntimeError("power cut")
+        return batch_fn(step)
+
+    with pytest.raises(RuntimeError):
+        make(tmp_path / "b.pt", batches=crashing).fit()
+    assert load_checkpoint(tmp_path / "b.pt")["step"] == 4
+    resumed = make(tmp_path / "b.pt").fit()
+    assert same_state(straight.model, resumed.model)
+
+
+def test_finished_checkpoint_is_reused_not_retrained(tmp_path):
+    first = make(tmp_path / "a.pt").fit()
+    calls = []
+    again = make(tmp_path / "a.pt", batches=lambda s, r, w: calls.append(s) or batch_fn(s)).fit()
+    assert calls == [] and same_state(first.model, again.model)
+
+
+def test_config_mismatch_is_a_clear_error(tmp_path):
+    make(tmp_path / "a.pt").fit()
+    with pytest.raises(CheckpointError, match="lr"):
+        Trainer(
+            tiny_model(),
+            denoise_loss,
+            batch_fn,
+            TrainConfig(steps=12, lr=5e-3, ckpt_every=4, ema_decay=0.9),
+            tmp_path / "a.pt",
+            model_config=TinyConfig(),
+            progress=False,
+        ).fit()
+    with pytest.raises(CheckpointError, match="width"):
+        Trainer(
+            tiny_model(),
+            denoise_loss,
+            batch_fn,
+            TrainConfig(steps=12, lr=1e-2, ckpt_every=4, ema_decay=0.9),
+            tmp_path / "a.pt",
+            model_config=TinyConfig(width=9),
+            progress=False,
+        ).fit()
+
+
+def test_nan_loss_stops_with_the_step_and_keeps_last_good_checkpoint(tmp_path):
+    def poisoned(net, x):
+        loss = denoise_loss(net, x)
+        return loss * float("nan") if poisoned.step == 7 else loss
+
+    def counting_batches(step, rank=0, world=1):
+        poisoned.step = step
+        return batch_fn(step)
+
+    trainer = make(tmp_path / "a.pt", loss=poisoned, batches=counting_batches)
+    with pytest.raises(NonFiniteLossError, match="at step 7"):
+        trainer.fit()
+    state = load_checkpoint(tmp_path / "a.pt")
+    assert state["step"] == 4
+    assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+def test_loading_refuses_pickled_objects_and_corrupt_files(tmp_path):
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": 1, "payload": TinyConfig()}, evil)  # a pickled class instance
+    with pytest.raises(CheckpointError, match="pickled"):
+        load_checkpoint(evil)
+    broken = tmp_path / "broken.pt"
+    save_checkpoint({"format": 1, "w": torch.ones(1000)}, broken)
+    broken.write_bytes(broken.read_bytes()[:300])
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(broken)
+    with pytest.raises(FileNotFoundError):
+        load_checkpoint(tmp_path / "absent.pt")
+
+
+def test_checkpoint_survives_a_kill_during_save(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    save_checkpoint({"format": 1, "step": 1, "w": torch.arange(10.0)}, path)
+    child = textwrap.dedent(
+        f"""
+        import time, torch
+        from minilvdm import train
+        real_save = torch.save
+        def slow_save(obj, f):
+            f.write(b"PARTIAL" * 1000); f.flush()
+            time.sleep(60)  # killed here, mid-write
+        train.torch.save = slow_save
+        train.save_checkpoint({{"format": 1, "step": 2, "w": torch.zeros(10)}}, {str(path)!r})
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", child], cwd=ROOT)
+    deadline = time.time() + 60
+    while not list(tmp_path.glob(".ckpt.pt.tmp-*")) and time.time() < deadline:
+        time.sleep(0.1)
+    assert list(tmp_path.glob(".ckpt.pt.tmp-*")), "the child never started writing"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    state = load_checkpoint(path)
+    assert state["step"] == 1 and torch.equal(state["w"], torch.arange(10.0))
+
+
+def test_two_process_torchrun_trains_in_lockstep(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        str(ROOT / "tests" / "ddp_train.py"),
+        str(tmp_path),
+    ]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    w0, w1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
+    init = tiny_model().state_dict()
+    for key in w0:
+        assert torch.equal(w0[key], w1[key])  # gradients were averaged across processes
+    assert not all(torch.equal(w0[k], init[k]) for k in w0)  # and it trained
+    assert load_checkpoint(tmp_path / "ddp.pt")["step"] == 5  # rank 0 wrote the checkpoint
