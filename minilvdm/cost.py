@@ -1,0 +1,115 @@
+"""Measured cost of one training step: wall time and memory.
+
+    row = step_cost(model, x, repeats=3)      # {'ms': ..., 'saved_mb': ..., 'peak_mb': ...}
+
+- ms        median wall time of forward + backward + optimizer step
+- saved_mb  bytes of the tensors autograd saves for backward (activation memory), counted
+            by a saved-tensor hook as they are saved; each storage counted once
+- peak_mb   torch.cuda.max_memory_allocated on CUDA; None on CPU, where PyTorch has no
+            allocator statistics (saved_mb is the measured figure there)
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+from torch import nn
+
+from .config import autocast
+
+
+def saved_tensor_bytes(fn) -> tuple[object, int]:
+    """Run fn() and return (its result, bytes of tensors saved for backward during it)."""
+    seen: dict[int, int] = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        seen[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = fn()
+    return out, sum(seen.values())
+
+
+def step_cost(model: nn.Module, x: torch.Tensor, repeats: int = 3, warmup: int = 1, **kwargs) -> dict:
+    """Time and memory of a denoiser training step on input x (any loss: here mean(out^2))."""
+    device = x.device
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-6)
+    t = torch.randint(0, 1000, (x.shape[0],), device=device)
+    times, saved = [], 0
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    for i in range(warmup + repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        with autocast(device):
+            out, saved = saved_tensor_bytes(lambda: model(x, t, **kwargs))
+            loss = out.float().pow(2).mean()
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+    return {"ms": 1000 * statistics.median(times), "saved_mb": saved / 2**20, "peak_mb": peak}
+
+
+# ----------------------------------------------------------------------------- factorized vs joint
+ATTENTION_COST_SIZE = 16  # latent side: a 128x128 clip through an x8 autoencoder
+
+
+def attention_cost_config(joint: bool):
+    """The small UNet of the comparison: attention at the two finest levels (16x16 and 8x8
+    tokens per frame), where its cost matters; both variants keep the temporal convs."""
+    from .unet import UNetConfig
+
+    return UNetConfig(
+        in_channels=4,
+        model_channels=32,
+        channel_mult=(1, 2),
+        attention_resolutions=(1, 2),
+        joint_attention=joint,
+        temporal_attention="none" if joint else "rope",
+    )
+
+
+def measure_attention_cost(
+    frames_list, repeats: int = 3, batch: int = 1, math_kernel: bool = True, size: int = ATTENTION_COST_SIZE
+) -> list[dict]:
+    """One row per (T, 'factorized' | 'joint'): params, ms per step, saved MB (and with the
+    textbook 'math' SDPA kernel, which stores softmax(QK^T)), and the attention logits per
+    head at the finest level: T (HW)^2 + HW T^2 (factorized) or (T HW)^2 (joint)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    from .config import get_device, seed_everything
+    from .unet import SpaceTimeUNet, count_parameters
+
+    device, rows = get_device(), []
+    for frames in frames_list:
+        for joint in (False, True):
+            seed_everything(0)
+            model = SpaceTimeUNet(attention_cost_config(joint)).to(device)
+            x = torch.randn(batch, 4, frames, size, size, device=device)
+            row = step_cost(model, x, repeats=repeats)
+            if math_kernel:
+                with sdpa_kernel(SDPBackend.MATH):
+                    row["math_saved_mb"] = step_cost(model, x, repeats=1, warmup=0)["saved_mb"]
+            hw = size * size
+            logits = (frames * hw) ** 2 if joint else frames * hw**2 + hw * frames**2
+            kind = "joint" if joint else "factorized"
+            rows.append(
+                {
+                    "frames": frames,
+                    "kind": kind,
+                    "params": count_parameters(model)["total"],
+                    "logits": logits,
+                    **row,
+                }
+            )
+    return rows
