@@ -1,0 +1,152 @@
+"""VideoFusion (Luo et al., CVPR 2023): decomposed diffusion with shared base noise.
+
+The noise of frame i is split into a base part b shared by every frame of a clip and a
+residual part r^i of its own:
+
+    eps^i = sqrt(lambda^i) b + sqrt(1 - lambda^i) r^i,         b, r^i ~ N(0, I)
+    z_t^i = sqrt(abar_t) x^i + sqrt(1 - abar_t) eps^i
+
+The base frame is k = floor(T / 2) with lambda^k = 1 (its noise IS the base noise); the
+paper uses lambda^i = 0.5 elsewhere. Each eps^i keeps unit variance and
+corr(eps^i, eps^j) = sqrt(lambda^i lambda^j) for i != j.
+
+Two generators denoise it:
+    base       an image network:       b_hat = base(z_t^k, t)
+    residual   frame-index conditioned: z'_t^i = z_t^i - sqrt(lambda^i) sqrt(1 - abar_t) b_hat
+                                        r_hat^i = residual(z'_t, t, frame_index=i)
+    together   eps_hat^i = sqrt(lambda^i) b_hat + sqrt(1 - lambda^i) r_hat^i   (eps_hat^k = b_hat)
+
+Training: the base loss ||b_hat - b||^2 on frame k; the residual loss ||r_hat^i - r^i||^2
+on the other frames, with a stop-gradient on b_hat (the residual loss sends no gradient
+into the base generator).
+
+Sampling goes through THE sampler, `Diffusion.sample`, with this model as the
+eps-prediction `model_fn` and `noise_fn` drawing decomposed noise (for x_T and for every
+stochastic step). Fix the base noise to keep content and vary motion:
+
+    vf = DecomposedDenoiser(base_unet, residual_unet, diffusion, lam=0.5)
+    x = diffusion.sample(vf, shape, sampler="ddim", noise_fn=vf.noise_fn(base=b))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .diffusion import Diffusion
+
+
+def base_frame(frames: int) -> int:
+    """k = floor(T / 2), the frame whose noise is the base noise."""
+    return frames // 2
+
+
+def lambdas(frames: int, lam: float | Sequence[float]) -> torch.Tensor:
+    """Per-frame lambda^i, shape (T,): a scalar for every non-base frame, or one value per
+    frame; lambda^k = 1 at the base frame either way."""
+    values = torch.as_tensor(lam, dtype=torch.float64)
+    values = values.expand(frames).clone() if values.ndim == 0 else values.clone()
+    if values.shape != (frames,):
+        raise ValueError(
+            f"lambda must be a scalar or have one value per frame ({frames}), got {tuple(values.shape)}"
+        )
+    if (values < 0).any() or (values > 1).any():
+        raise ValueError(f"lambda must lie in [0, 1], got {values.tolist()}")
+    values[base_frame(frames)] = 1.0
+    return values
+
+
+def decomposed_noise(
+    shape: Sequence[int],
+    lam: float | Sequence[float],
+    generator: torch.Generator | None = None,
+    base: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(eps, b, r) for a video shape (B, C, T, H, W): eps^i = sqrt(l^i) b + sqrt(1 - l^i) r^i.
+
+    `base` (B, C, 1, H, W) fixes b (same content, new motion); otherwise it is drawn."""
+    b_, c, t, h, w = shape
+    device = generator.device if generator is not None else None
+    if base is None:
+        base = torch.randn((b_, c, 1, h, w), generator=generator, device=device)
+    elif base.shape != (b_, c, 1, h, w):
+        raise ValueError(f"base noise must have shape {(b_, c, 1, h, w)}, got {tuple(base.shape)}")
+    residual = torch.randn((b_, c, t, h, w), generator=generator, device=device)
+    lam_t = lambdas(t, lam).to(residual.device, residual.dtype).view(1, 1, t, 1, 1)
+    eps = lam_t.sqrt() * base.to(residual) + (1 - lam_t).sqrt() * residual  # (B, C, T, H, W)
+    return eps, base, residual
+
+
+class DecomposedDenoiser(nn.Module):
+    """Base (image) + residual (frame-indexed video) generators acting as one eps-predictor.
+
+    base      called as base(z, t) on the base frame z (B, C, 1, H, W); an image model
+              (temporal layers are skipped for one frame)
+    residual  called as residual(z', t, frame_index=(T,)) on all frames
+    """
+
+    def __init__(self, base: nn.Module, residual: nn.Module, diffusion: Diffusion, lam: float = 0.5):
+        super().__init__()
+        if diffusion.config.prediction != "eps":
+            raise ValueError(
+                "VideoFusion's decomposition is defined on eps: use DiffusionConfig(prediction='eps')"
+            )
+        self.base, self.residual, self.diffusion, self.lam = base, residual, diffusion, lam
+
+    def _lam(self, frames: int, like: torch.Tensor) -> torch.Tensor:
+        return lambdas(frames, self.lam).to(like.device, like.dtype).view(1, 1, frames, 1, 1)
+
+    def _sigma(self, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        """sqrt(1 - abar_t), shaped to broadcast against (B, C, T, H, W)."""
+        abar = self.diffusion.alpha_bar.to(like.device)[t.long()].to(like.dtype)
+        return (1 - abar).sqrt().view(-1, 1, 1, 1, 1)
+
+    def predict(self, z_t: torch.Tensor, t: torch.Tensor, detach_base: bool = False):
+        """(eps_hat, b_hat, r_hat) for noisy videos z_t (B, C, T, H, W)."""
+        frames = z_t.shape[2]
+        k = base_frame(frames)
+        t = torch.as_tensor(t, device=z_t.device).long().expand(z_t.shape[0])
+        b_hat = self.base(z_t[:, :, k : k + 1], t)  # (B, C, 1, H, W)
+        lam = self._lam(frames, z_t)
+        b_used = b_hat.detach() if detach_base else b_hat
+        z_res = z_t - lam.sqrt() * self._sigma(t, z_t) * b_used  # remove the base part
+        index = torch.arange(frames, device=z_t.device)
+        r_hat = self.residual(z_res, t, frame_index=index)  # (B, C, T, H, W)
+        eps_hat = lam.sqrt() * b_used + (1 - lam).sqrt() * r_hat
+        eps_hat[:, :, k] = b_used[:, :, 0]  # lambda^k = 1: the base frame is the base noise
+        return eps_hat, b_hat, r_hat
+
+    def forward(self, z_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """eps_hat: the `model_fn` that `Diffusion.sample` calls."""
+        return self.predict(z_t, t)[0]
+
+    def loss(self, x0: torch.Tensor, t: torch.Tensor | None = None) -> dict:
+        """{'loss', 'base', 'residual'}: base loss on frame k, residual loss on the others with a
+        stop-gradient on b_hat."""
+        b, _, frames, _, _ = x0.shape
+        if frames < 2:
+            raise ValueError("VideoFusion needs at least 2 frames (a base frame and a residual frame)")
+        t = self.diffusion.sample_t(b, x0.device) if t is None else t
+        eps, base, residual = decomposed_noise(x0.shape, self.lam)
+        eps, base, residual = eps.to(x0), base.to(x0), residual.to(x0)
+        z_t = self.diffusion.q_sample(x0, t, eps)
+        _, b_hat, r_hat = self.predict(z_t, t, detach_base=True)
+        k = base_frame(frames)
+        others = [i for i in range(frames) if i != k]
+        base_loss = ((b_hat - base) ** 2).mean()
+        residual_loss = ((r_hat[:, :, others] - residual[:, :, others]) ** 2).mean()
+        return {"loss": base_loss + residual_loss, "base": base_loss, "residual": residual_loss}
+
+    def noise_fn(self, base: torch.Tensor | None = None):
+        """A `noise_fn(shape, generator)` for `Diffusion.sample`: decomposed noise for x_T and
+        every stochastic step. `base` fixes b_T (then only x_T uses it; later steps draw fresh b)."""
+        calls = {"n": 0}
+
+        def draw(shape, generator=None):
+            fixed = base if calls["n"] == 0 else None
+            calls["n"] += 1
+            return decomposed_noise(shape, self.lam, generator, base=fixed)[0]
+
+        return draw

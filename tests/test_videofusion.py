@@ -1,0 +1,137 @@
+import pytest
+import torch
+
+from minilvdm.diffusion import Diffusion, DiffusionConfig
+from minilvdm.unet import SpaceTimeUNet, UNetConfig
+from minilvdm.videofusion import DecomposedDenoiser, base_frame, decomposed_noise, lambdas
+
+T = 5
+
+
+def tiny_unet(frame_index: bool, temporal: bool, seed: int) -> SpaceTimeUNet:
+    torch.manual_seed(seed)
+    cfg = UNetConfig(
+        in_channels=1,
+        model_channels=8,
+        channel_mult=(1, 2),
+        attention_resolutions=(),
+        norm_groups=4,
+        temporal_layers=temporal,
+        frame_index_embedding=frame_index,
+    )
+    net = SpaceTimeUNet(cfg)
+    torch.nn.init.normal_(net.conv_out.weight, std=0.1)  # the zero init would hide every effect
+    return net
+
+
+def make_vf(lam=0.5):
+    diffusion = Diffusion(DiffusionConfig(num_steps=100))
+    base = tiny_unet(frame_index=False, temporal=False, seed=0)
+    residual = tiny_unet(frame_index=True, temporal=True, seed=1)
+    return DecomposedDenoiser(base, residual, diffusion, lam=lam)
+
+
+def test_lambdas_put_one_at_the_base_frame_and_check_input():
+    lam = lambdas(6, 0.3)
+    assert (
+        base_frame(6) == 3
+        and lam[3] == 1
+        and torch.allclose(lam[[0, 1, 2, 4, 5]], torch.tensor(0.3).double())
+    )
+    assert lambdas(3, [0.1, 0.2, 0.9]).tolist() == pytest.approx([0.1, 1.0, 0.9])
+    with pytest.raises(ValueError, match="one value per frame"):
+        lambdas(4, [0.5, 0.5])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        lambdas(4, 1.5)
+
+
+@pytest.mark.parametrize("lam", [0.25, 0.5, 0.9, [0.1, 0.6, 0.0, 0.3, 0.8]])
+def test_noise_has_unit_variance_and_correlation_sqrt_lambda_i_lambda_j(lam):
+    g = torch.Generator().manual_seed(0)
+    eps, _, _ = decomposed_noise((4000, 1, T, 4, 4), lam, g)
+    x = eps.permute(2, 0, 1, 3, 4).reshape(T, -1).double()  # (T, samples)
+    lam_t = lambdas(T, lam)
+    assert torch.allclose(x.var(dim=1), torch.ones(T, dtype=torch.float64), atol=0.03)
+    corr = torch.corrcoef(x)
+    expected = (lam_t[:, None] * lam_t[None, :]).sqrt()
+    expected.fill_diagonal_(1.0)
+    assert torch.allclose(corr, expected, atol=0.03)
+
+
+def test_base_frame_noise_is_the_base_noise_alone():
+    g = torch.Generator().manual_seed(1)
+    eps, base, residual = decomposed_noise((2, 3, T, 4, 4), 0.5, g)
+    k = base_frame(T)
+    assert torch.equal(eps[:, :, k], base[:, :, 0])
+    others = [i for i in range(T) if i != k]
+    expected = 0.5**0.5 * base + 0.5**0.5 * residual[:, :, others]
+    assert torch.allclose(eps[:, :, others], expected)
+
+
+def test_lambda_zero_reduces_exactly_to_standard_diffusion():
+    vf = make_vf(lam=0.0)
+    g = torch.Generator().manual_seed(2)
+    eps, base, residual = decomposed_noise((2, 1, T, 8, 8), 0.0, g)
+    k = base_frame(T)
+    others = [i for i in range(T) if i != k]
+    assert torch.equal(eps[:, :, others], residual[:, :, others])  # independent per-frame noise
+    z_t = torch.randn(2, 1, T, 8, 8)
+    t = torch.tensor([10, 70])
+    with torch.no_grad():
+        eps_hat, _, _ = vf.predict(z_t, t)
+        plain = vf.residual(z_t, t, frame_index=torch.arange(T))  # z'_t = z_t when lambda = 0
+    assert torch.equal(eps_hat[:, :, others], plain[:, :, others])
+
+
+def test_prediction_combines_base_and_residual_as_written():
+    vf = make_vf(lam=0.5)
+    z_t, t = torch.randn(2, 1, T, 8, 8), torch.tensor([5, 90])
+    with torch.no_grad():
+        eps_hat, b_hat, r_hat = vf.predict(z_t, t)
+        k = base_frame(T)
+        sigma = (1 - vf.diffusion.alpha_bar[t]).sqrt().float().view(-1, 1, 1, 1, 1)
+        lam = lambdas(T, 0.5).float().view(1, 1, T, 1, 1)  # 1 at the base frame
+        z_res = z_t - lam.sqrt() * sigma * b_hat
+        assert torch.allclose(r_hat, vf.residual(z_res, t, frame_index=torch.arange(T)), atol=1e-4)
+    assert torch.allclose(eps_hat[:, :, k], b_hat[:, :, 0])
+    assert torch.allclose(eps_hat[:, :, 0], 0.5**0.5 * b_hat[:, :, 0] + 0.5**0.5 * r_hat[:, :, 0], atol=1e-6)
+
+
+def test_residual_loss_sends_no_gradient_into_the_base_generator():
+    vf = make_vf()
+    x0 = torch.rand(2, 1, T, 8, 8) * 2 - 1
+    torch.manual_seed(3)
+    vf.loss(x0)["residual"].backward()
+    assert all(p.grad is None or p.grad.abs().max() == 0 for p in vf.base.parameters())
+    assert any(p.grad is not None and p.grad.abs().max() > 0 for p in vf.residual.parameters())
+    vf.zero_grad()
+    torch.manual_seed(3)
+    vf.loss(x0)["base"].backward()
+    assert any(p.grad is not None and p.grad.abs().max() > 0 for p in vf.base.parameters())
+
+
+def test_fixed_base_noise_gives_the_same_base_frame_with_ddim_eta_zero():
+    vf = make_vf()
+    shape = (2, 1, T, 8, 8)
+    base = torch.randn(2, 1, 1, 8, 8, generator=torch.Generator().manual_seed(4))
+    samples = []
+    for seed in (10, 11):
+        g = torch.Generator().manual_seed(seed)
+        samples.append(
+            vf.diffusion.sample(
+                vf, shape, sampler="ddim", steps=8, eta=0.0, noise_fn=vf.noise_fn(base=base), generator=g
+            )
+        )
+    k = base_frame(T)
+    assert torch.allclose(samples[0][:, :, k], samples[1][:, :, k], atol=1e-5)  # same content
+    assert not torch.allclose(samples[0], samples[1], atol=1e-3)  # different motion
+
+
+def test_bad_input_is_refused():
+    vf = make_vf()
+    with pytest.raises(ValueError, match="at least 2 frames"):
+        vf.loss(torch.zeros(1, 1, 1, 8, 8))
+    with pytest.raises(ValueError, match="base noise"):
+        decomposed_noise((1, 1, T, 4, 4), 0.5, base=torch.zeros(1, 1, 2, 4, 4))
+    with pytest.raises(ValueError, match="eps"):
+        DecomposedDenoiser(vf.base, vf.residual, Diffusion(DiffusionConfig(prediction="v")))
