@@ -1,0 +1,260 @@
+"""Hierarchical long-video generation (LVDM section 3.3), streamed and resumable.
+
+For N requested frames, a VAE with time factor f and keyframe stride S:
+
+    L = ceil(N / f) latent frames,   K = ceil((L - 1) / S) + 1 keyframes (S latent frames apart)
+
+1. prediction: the first call samples P keyframes unconditionally; each later call is
+   given the last `g` keyframes and adds P - g more, until K exist
+2. interpolation: EVERY adjacent keyframe pair (k_j, k_{j+1}) is given as the first and
+   last frame of an (S + 1)-frame clip, and the S - 1 frames between are filled
+3. decoding: latent frames are decoded in chunks, each with `radius` latent frames of
+   context on both sides, so the result equals one-shot decoding
+4. streaming: rounds of (predict, interpolate new pairs, decode what is ready, write)
+   keep only a few latent frames in memory, whatever N is. Frames go to a uint8 `.npy`
+   memory map (N, C, H, W); the MP4 is written from it at the end.
+
+'autoregressive' mode is the plain baseline: stride 1, every latent frame predicted,
+no interpolation. A state file saved atomically after every round lets an interrupted
+generation resume; each round draws from a generator seeded by (seed, round), so a
+resumed video is identical to one never interrupted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .train import load_checkpoint, save_checkpoint
+from .viz import write_mp4_frames
+
+STATE_FORMAT = 1
+
+
+@dataclass
+class LongVideoConfig:
+    frames: int = 1024  # pixel frames requested: the output has exactly this many
+    mode: str = "hierarchical"  # 'hierarchical' | 'autoregressive'
+    stride: int = 4  # latent frames between keyframes (hierarchical)
+    steps: int = 50
+    sampler: str = "ddim"
+    guidance: float = 0.1  # LVDM's w, (1 + w) eps_c - w eps_u; 0 = off
+    perturb_level: int = 100  # s for conditional latent perturbation (0 = clean conditions)
+    seed: int = 0
+    fps: int = 8
+
+    def validate(self) -> None:
+        if self.frames < 1:
+            raise ValueError(f"frames must be >= 1, got {self.frames}")
+        if self.mode not in ("hierarchical", "autoregressive"):
+            raise ValueError(f"mode must be 'hierarchical' or 'autoregressive', got {self.mode!r}")
+        if self.stride < 1:
+            raise ValueError(f"stride must be >= 1, got {self.stride}")
+
+
+def keyframe_count(latent_frames: int, stride: int) -> int:
+    """K = ceil((L - 1) / S) + 1: keyframes S apart that cover L latent frames."""
+    return math.ceil((latent_frames - 1) / stride) + 1
+
+
+def prediction_calls(keyframes: int, clip: int, given: int) -> int:
+    """Calls of the prediction model: one unconditional clip, then clip - given new each."""
+    if keyframes <= clip:
+        return 1
+    return 1 + math.ceil((keyframes - clip) / (clip - given))
+
+
+class StreamingDecoder:
+    """Decode latent frames as they arrive, each with `radius` frames of context on both
+    sides (as one-shot decoding sees them); holds at most ~2 radius + one push of latents."""
+
+    def __init__(self, decode_fn: Callable, radius: int, time_factor: int):
+        self.decode_fn, self.radius, self.time_factor = decode_fn, radius, time_factor
+        self.buffer: torch.Tensor | None = None  # latents [offset, offset + len)
+        self.offset = 0  # global index of buffer[0]
+        self.emitted = 0  # latents decoded and handed out so far
+        self.max_buffer = 0
+
+    def state(self) -> dict:
+        return {"offset": self.offset, "emitted": self.emitted, "buffer": self.buffer}
+
+    def load(self, state: dict) -> None:
+        self.offset, self.emitted, self.buffer = state["offset"], state["emitted"], state["buffer"]
+
+    def push(self, latents: torch.Tensor, final: bool = False) -> torch.Tensor | None:
+        """Add latent frames (B, c, n, h, w); return newly decodable video frames or None."""
+        if latents is not None and latents.shape[2]:
+            self.buffer = latents if self.buffer is None else torch.cat([self.buffer, latents], dim=2)
+        if self.buffer is None:
+            return None
+        self.max_buffer = max(self.max_buffer, self.buffer.shape[2])
+        end = self.offset + self.buffer.shape[2]
+        ready = end if final else end - self.radius  # need `radius` frames of right context
+        if ready <= self.emitted:
+            return None
+        lo = max(self.offset, self.emitted - self.radius)
+        hi = min(end, ready + self.radius)
+        video = self.decode_fn(self.buffer[:, :, lo - self.offset : hi - self.offset])
+        f = self.time_factor
+        frames = video[:, :, (self.emitted - lo) * f : (ready - lo) * f]
+        self.emitted = ready
+        keep_from = max(self.offset, ready - self.radius)  # left context for the next chunk
+        self.buffer = self.buffer[:, :, keep_from - self.offset :]
+        self.offset = keep_from
+        return frames
+
+
+def _to_uint8(video: torch.Tensor) -> np.ndarray:
+    """(1, C, T, H, W) in [-1, 1] -> (T, C, H, W) uint8."""
+    return ((video[0].float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 0, 2, 3).cpu().numpy()
+
+
+class LongVideoGenerator:
+    """predictor / interpolator: objects with `.sample(cond, mask, steps=, sampler=,
+    guidance=, perturb_level=, generator=)` returning latents (ConditionalDenoiser);
+    `clip` is the prediction model's clip length P (keyframes) and `given` its g."""
+
+    def __init__(
+        self,
+        predictor,
+        decode_fn: Callable,
+        latent_shape: tuple[int, int, int],  # (c, h, w)
+        time_factor: int,
+        cfg: LongVideoConfig,
+        clip: int,
+        given: int = 1,
+        interpolator=None,
+        radius: int = 0,
+    ):
+        cfg.validate()
+        if not 1 <= given < clip:
+            raise ValueError(f"need 1 <= given < clip, got given={given}, clip={clip}")
+        self.stride = cfg.stride if cfg.mode == "hierarchical" else 1
+        if self.stride > 1 and interpolator is None:
+            raise ValueError("hierarchical mode with stride > 1 needs an interpolation model")
+        self.predictor, self.interpolator, self.cfg = predictor, interpolator, cfg
+        self.clip, self.given, self.latent_shape, self.time_factor = clip, given, latent_shape, time_factor
+        self.latent_frames = math.ceil(cfg.frames / time_factor)
+        self.keyframes = keyframe_count(self.latent_frames, self.stride)
+        self.decoder = StreamingDecoder(decode_fn, radius, time_factor)
+        self.interp_calls = 0
+
+    def _sample(self, model, cond, mask, generator):
+        cfg = self.cfg
+        return model.sample(
+            cond,
+            mask,
+            steps=cfg.steps,
+            sampler=cfg.sampler,
+            guidance=cfg.guidance,
+            perturb_level=cfg.perturb_level,
+            generator=generator,
+        )
+
+    def _predict(self, tail: torch.Tensor | None, generator) -> torch.Tensor:
+        """New keyframes: P unconditionally, or P - g after the last g keyframes."""
+        c, h, w = self.latent_shape
+        cond = torch.zeros(1, c, self.clip, h, w)
+        mask = torch.zeros(1, 1, self.clip, 1, 1)
+        if tail is not None:
+            cond[:, :, : self.given] = tail
+            mask[:, :, : self.given] = 1
+        clip = self._sample(self.predictor, cond, mask, generator)
+        return clip if tail is None else clip[:, :, self.given :]
+
+    def _interpolate(self, left: torch.Tensor, right: torch.Tensor, generator) -> torch.Tensor:
+        """Latent frames [left, in-betweens...] for one keyframe pair (right comes with the next pair)."""
+        if self.stride == 1:
+            return left
+        c, h, w = self.latent_shape
+        cond = torch.zeros(1, c, self.stride + 1, h, w)
+        cond[:, :, :1], cond[:, :, -1:] = left, right
+        mask = torch.zeros(1, 1, self.stride + 1, 1, 1)
+        mask[:, :, 0] = mask[:, :, -1] = 1
+        self.interp_calls += 1
+        return self._sample(self.interpolator, cond, mask, generator)[:, :, :-1]
+
+    def generate(self, out_dir: str | Path, progress: bool = True, stop_after: int | None = None) -> dict:
+        """Write `video.npy` (N, C, H, W uint8) and `video.mp4` to out_dir; resume if a state exists.
+        `stop_after` (rounds) simulates an interruption, for tests."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        state_path, npy_path = out / "state.pt", out / "video.npy"
+        st = {
+            "round": 0,
+            "keys_made": 0,
+            "latents_pushed": 0,
+            "frames_written": 0,
+            "tail": None,
+            "previous_key": None,
+            "decoder": self.decoder.state(),
+            "frame_shape": None,
+        }
+        if state_path.exists():
+            st = load_checkpoint(state_path)["state"]
+            self.decoder.load(st["decoder"])
+        frames_out = np.lib.format.open_memmap(npy_path, mode="r+") if st["frame_shape"] else None
+        rounds = prediction_calls(self.keyframes, self.clip, self.given)
+        bar = tqdm(
+            total=rounds, initial=st["round"], desc=f"long video ({self.cfg.mode})", disable=not progress
+        )
+        while st["round"] < rounds:
+            g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + st["round"])
+            new_keys = self._predict(st["tail"], g)[:, :, : self.keyframes - st["keys_made"]]
+            latents = []
+            previous = st["previous_key"]
+            for j in range(new_keys.shape[2]):
+                key = new_keys[:, :, j : j + 1]
+                if previous is not None:
+                    latents.append(self._interpolate(previous, key, g))
+                previous = key
+            st["keys_made"] += new_keys.shape[2]
+            done = st["keys_made"] >= self.keyframes
+            if done:
+                latents.append(previous)  # the last keyframe closes the video
+            chunk = torch.cat(latents, dim=2) if latents else None
+            if chunk is not None:  # never push latents beyond L
+                chunk = chunk[:, :, : self.latent_frames - st["latents_pushed"]]
+                st["latents_pushed"] += chunk.shape[2]
+            video = self.decoder.push(chunk, final=done)
+            if video is not None:
+                frames = _to_uint8(video)[: self.cfg.frames - st["frames_written"]]
+                if frames_out is None:
+                    st["frame_shape"] = tuple(frames.shape[1:])
+                    frames_out = np.lib.format.open_memmap(
+                        npy_path, mode="w+", dtype=np.uint8, shape=(self.cfg.frames, *st["frame_shape"])
+                    )
+                frames_out[st["frames_written"] : st["frames_written"] + len(frames)] = frames
+                frames_out.flush()
+                st["frames_written"] += len(frames)
+            keep = torch.cat([st["tail"], new_keys], dim=2) if st["tail"] is not None else new_keys
+            st["tail"], st["previous_key"] = keep[:, :, -self.given :].clone(), previous.clone()
+            st["round"] += 1
+            st["decoder"] = self.decoder.state()
+            save_checkpoint({"format": 1, "state": st}, state_path)  # frames are flushed first
+            bar.update()
+            if stop_after is not None and st["round"] >= stop_after and st["round"] < rounds:
+                bar.close()
+                raise KeyboardInterrupt(f"stopped after round {st['round']} (resume by running again)")
+        bar.close()
+        if st["frames_written"] != self.cfg.frames:
+            raise RuntimeError(f"wrote {st['frames_written']} frames, expected {self.cfg.frames}")
+        mp4 = out / "video.mp4"
+        frames_in = np.load(npy_path, mmap_mode="r")
+        gray = frames_in.shape[1] == 1
+        rgb = (np.repeat(f, 3, axis=0) if gray else np.asarray(f) for f in frames_in)  # streamed
+        write_mp4_frames((f.transpose(1, 2, 0) for f in rgb), mp4, fps=self.cfg.fps)
+        return {
+            "npy": npy_path,
+            "mp4": mp4,
+            "frames": st["frames_written"],
+            "keyframes": self.keyframes,
+            "interpolations": self.interp_calls,
+            "rounds": rounds,
+        }

@@ -1,0 +1,100 @@
+import pytest
+import torch
+
+from minilvdm.conditioning import ConditionalDenoiser, ConditionConfig, condition_mask, model_inputs, perturb
+from minilvdm.diffusion import Diffusion, DiffusionConfig
+from minilvdm.unet import SpaceTimeUNet, UNetConfig
+
+C, T = 2, 5
+
+
+def make(mode="predict", style="lvdm", perturb_max=250, p_drop=0.0):
+    cfg = ConditionConfig(
+        mode=mode, given=2, p_drop=p_drop, perturb_max=perturb_max, perturb_sample=20, style=style
+    )
+    torch.manual_seed(0)
+    unet = SpaceTimeUNet(
+        UNetConfig(
+            in_channels=C,
+            model_channels=8,
+            channel_mult=(1, 2),
+            attention_resolutions=(),
+            norm_groups=4,
+            context_channels=cfg.context_channels(C),
+            scalar_embeddings=("s",),
+        )
+    )
+    torch.nn.init.normal_(unet.conv_out.weight, std=0.1)
+    return ConditionalDenoiser(unet, Diffusion(DiffusionConfig(num_steps=100)), cfg)
+
+
+def test_masks_for_each_mode():
+    assert condition_mask("uncond", 5).tolist() == [0, 0, 0, 0, 0]
+    assert condition_mask("predict", 5, given=2).tolist() == [1, 1, 0, 0, 0]
+    assert condition_mask("interp", 5).tolist() == [1, 0, 0, 0, 1]
+    with pytest.raises(ValueError):
+        condition_mask("predict", 3, given=3)
+    with pytest.raises(ValueError):
+        condition_mask("interp", 2)
+    with pytest.raises(ValueError):
+        condition_mask("sideways", 4)
+
+
+def test_both_styles_write_and_mask_the_context_as_specified():
+    x_t, cond = torch.randn(2, C, T, 4, 4), torch.randn(2, C, T, 4, 4)
+    mask = condition_mask("interp", T).view(1, 1, T, 1, 1)
+    x_in, ctx = model_inputs(x_t, cond, mask, "lvdm")
+    assert torch.equal(x_in[:, :, 0], cond[:, :, 0]) and torch.equal(x_in[:, :, 2], x_t[:, :, 2])
+    assert ctx.shape == (2, 1, T, 4, 4) and ctx[:, :, [0, 4]].eq(1).all() and ctx[:, :, 1:4].eq(0).all()
+    x_in, ctx = model_inputs(x_t, cond, mask, "videoldm")  # c_S = (m * z, m) on channels
+    assert torch.equal(x_in, x_t) and ctx.shape == (2, C + 1, T, 4, 4)
+    assert torch.equal(ctx[:, :C, 0], cond[:, :, 0]) and ctx[:, :C, 1:4].eq(0).all()
+
+
+def test_perturbation_follows_q_zs_given_zc():
+    diffusion = Diffusion(DiffusionConfig(num_steps=1000))
+    z_c = torch.randn(1, C, 1, 4, 4).expand(20000, C, 1, 4, 4)
+    s = torch.full((20000,), 100)
+    c_s = perturb(diffusion, z_c, s)
+    a = diffusion.alpha_bar[100].float()
+    assert torch.allclose(c_s.mean(0), a.sqrt() * z_c[0], atol=0.03)
+    assert torch.allclose(c_s.var(0), (1 - a).expand(C, 1, 4, 4), rtol=0.05)
+
+
+def test_training_draws_levels_below_s_max_and_drops_conditions():
+    model = make(perturb_max=7, p_drop=0.5)
+    z0 = torch.randn(400, C, T, 4, 4)
+    cond, mask, s = model.training_condition(z0, torch.Generator().manual_seed(0))
+    assert s.min() >= 0 and s.max() <= 6 and len(s.unique()) == 7
+    kept = mask.flatten(1).sum(1) > 0
+    assert 0.4 < kept.float().mean() < 0.6
+    assert mask[kept][:, 0, :, 0, 0].eq(torch.tensor([1.0, 1, 0, 0, 0])).all()
+    assert not torch.equal(cond, z0)
+
+
+@pytest.mark.parametrize("style", ["lvdm", "videoldm"])
+def test_loss_trains_and_given_frames_come_out_unchanged(style):
+    model = make(mode="interp", style=style, perturb_max=0)
+    z0 = torch.randn(2, C, T, 8, 8)
+    loss = model.loss(z0)
+    loss.backward()
+    assert torch.isfinite(loss) and model.unet.conv_out.weight.grad.abs().sum() > 0
+    mask = condition_mask("interp", T).view(1, 1, T, 1, 1)
+    out = model.sample(z0, mask, steps=3, guidance=0.1, generator=torch.Generator().manual_seed(0))
+    assert out.shape == z0.shape
+    assert torch.equal(out[:, :, 0], z0[:, :, 0]) and torch.equal(out[:, :, -1], z0[:, :, -1])
+    assert not torch.allclose(out[:, :, 2], z0[:, :, 2])
+
+
+def test_unconditional_guidance_changes_the_sample_and_needs_matching_unet():
+    model = make(perturb_max=50)
+    z0 = torch.randn(1, C, T, 8, 8)
+    mask = condition_mask("predict", T, 2).view(1, 1, T, 1, 1)
+    plain = model.sample(z0, mask, steps=3, guidance=0.0, generator=torch.Generator().manual_seed(1))
+    guided = model.sample(z0, mask, steps=3, guidance=2.0, generator=torch.Generator().manual_seed(1))
+    assert not torch.allclose(plain, guided)
+    wrong = SpaceTimeUNet(UNetConfig(in_channels=C, model_channels=8, channel_mult=(1,), norm_groups=4))
+    with pytest.raises(ValueError, match="context_channels"):
+        ConditionalDenoiser(wrong, model.diffusion, ConditionConfig())
+    with pytest.raises(ValueError, match="below the 100 diffusion steps"):
+        ConditionalDenoiser(model.unet, model.diffusion, ConditionConfig(given=2, perturb_sample=100))

@@ -1,0 +1,126 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from minilvdm.long_video import LongVideoConfig, LongVideoGenerator, StreamingDecoder, keyframe_count
+
+C, H, W, TF, RADIUS = 2, 4, 4, 4, 1
+
+
+class StubModel:
+    """Keeps the given frames and fills the others with the generator's noise; records calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def sample(self, cond, mask, generator=None, **kwargs):
+        self.calls.append((cond.clone(), mask.clone()))
+        noise = torch.randn(cond.shape, generator=generator)
+        return torch.where(mask.bool().expand_as(cond), cond, noise).clamp(-1, 1)
+
+
+def stub_decode(z):
+    """Latents (1, C, n, h, w) -> video (1, 1, n*TF, 2h, 2w); mixes RADIUS frames each side."""
+    mean = z.mean(dim=1, keepdim=True)  # (1, 1, n, h, w)
+    kernel = torch.ones(1, 1, 2 * RADIUS + 1, 1, 1) / (2 * RADIUS + 1)
+    mixed = F.conv3d(mean, kernel, padding=(RADIUS, 0, 0))
+    return F.interpolate(mixed, scale_factor=(TF, 2, 2), mode="nearest").tanh()
+
+
+def run(tmp_path, frames, mode="hierarchical", stride=4, clip=4, given=1, stop_after=None, name="out"):
+    pred, interp = StubModel(), StubModel()
+    cfg = LongVideoConfig(frames=frames, mode=mode, stride=stride, steps=2, seed=3)
+    gen = LongVideoGenerator(
+        pred, stub_decode, (C, H, W), TF, cfg, clip=clip, given=given, interpolator=interp, radius=RADIUS
+    )
+    pushed = []
+    push = gen.decoder.push
+    gen.decoder.push = lambda z, final=False: (pushed.append(z), push(z, final))[1]
+    result = gen.generate(tmp_path / name, progress=False, stop_after=stop_after)
+    return gen, result, pred, interp, pushed
+
+
+@pytest.mark.parametrize("frames", [1, 3, 4, 5, 16, 17, 63, 64, 65, 100, 257])
+def test_exact_length_and_every_keyframe_pair_interpolated(tmp_path, frames):
+    gen, result, pred, interp, pushed = run(tmp_path, frames)
+    video = np.load(result["npy"])
+    assert video.shape == (frames, 1, 2 * H, 2 * W) and video.dtype == np.uint8
+    latents = math.ceil(frames / TF)
+    keys = keyframe_count(latents, 4)
+    assert len(interp.calls) == keys - 1 == result["interpolations"]
+    # consecutive pairs share their keyframe: right of pair j == left of pair j + 1
+    for (a, _), (b, _) in zip(interp.calls, interp.calls[1:]):
+        assert torch.equal(a[:, :, -1], b[:, :, 0])
+    for _cond, mask in interp.calls:
+        assert mask[0, 0, :, 0, 0].tolist() == [1, 0, 0, 0, 1]
+    # streamed, chunked decoding equals decoding everything at once
+    everything = torch.cat([z for z in pushed if z is not None], dim=2)
+    assert everything.shape[2] == latents
+    one_shot = stub_decode(everything)[:, :, :frames]
+    expected = ((one_shot[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 0, 2, 3).numpy()
+    np.testing.assert_array_equal(video, expected)
+    assert result["mp4"].stat().st_size > 0
+
+
+def test_prediction_calls_are_conditioned_on_the_last_keyframes(tmp_path):
+    _, result, pred, _, _ = run(tmp_path, 200, clip=5, given=2)
+    first_cond, first_mask = pred.calls[0]
+    assert first_mask.sum() == 0  # the first clip is unconditional
+    for _cond, mask in pred.calls[1:]:
+        assert mask[0, 0, :, 0, 0].tolist() == [1, 1, 0, 0, 0]
+
+
+def test_autoregressive_mode_predicts_every_latent_frame_without_interpolation(tmp_path):
+    _, result, pred, interp, _ = run(tmp_path, 40, mode="autoregressive")
+    assert len(interp.calls) == 0 and result["keyframes"] == 10
+    assert np.load(result["npy"]).shape[0] == 40
+
+
+def test_memory_stays_flat_as_the_video_grows(tmp_path):
+    short, *_ = run(tmp_path, 128, name="a")
+    long, *_ = run(tmp_path, 2048, name="b")
+    assert long.decoder.max_buffer == short.decoder.max_buffer  # latent frames held at once
+    assert long.decoder.max_buffer <= 4 * 4 + 2 * RADIUS + 1
+
+
+def test_interrupted_generation_resumes_to_the_same_video(tmp_path):
+    _, straight, *_ = run(tmp_path, 150, name="straight")
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, 150, name="resumed", stop_after=2)
+    partial = np.load(tmp_path / "resumed" / "video.npy")
+    assert partial.shape[0] == 150  # preallocated; the tail is not written yet
+    _, resumed, *_ = run(tmp_path, 150, name="resumed")
+    np.testing.assert_array_equal(np.load(straight["npy"]), np.load(resumed["npy"]))
+
+
+def test_streaming_decoder_matches_one_shot_for_any_push_sizes():
+    z = torch.randn(1, C, 23, H, W)
+    dec = StreamingDecoder(stub_decode, RADIUS, TF)
+    pieces, start = [], 0
+    for size in (1, 5, 2, 7, 3, 5):
+        out = dec.push(z[:, :, start : start + size], final=start + size >= 23)
+        start += size
+        if out is not None:
+            pieces.append(out)
+    assert torch.allclose(torch.cat(pieces, dim=2), stub_decode(z), atol=1e-6)
+
+
+def test_bad_configs_are_refused():
+    with pytest.raises(ValueError, match="frames"):
+        LongVideoConfig(frames=0).validate()
+    with pytest.raises(ValueError, match="interpolation model"):
+        LongVideoGenerator(StubModel(), stub_decode, (C, H, W), TF, LongVideoConfig(), clip=4)
+    with pytest.raises(ValueError, match="given"):
+        LongVideoGenerator(
+            StubModel(),
+            stub_decode,
+            (C, H, W),
+            TF,
+            LongVideoConfig(),
+            clip=4,
+            given=4,
+            interpolator=StubModel(),
+        )
