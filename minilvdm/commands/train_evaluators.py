@@ -35,7 +35,7 @@ def run(args):
         metrics |= {
             "train_steps": trainer.step,
             "train_seconds_cpu": round(trainer.seconds, 1),
-            "torch": torch.__version__,
+            "torch": str(torch.__version__),
             "threads": torch.get_num_threads(),
         }
         path = save_evaluator(model, out / f"{kind}.pt", metrics)

@@ -45,16 +45,42 @@ class EvaluatorConfig:
     feature_dim: int = 64
     outputs: int = 10 + DIRECTIONS  # head size: see the module docstring
     resolution: int = 32  # frames are resized to this before the network
+    stem: str = ""  # "mnist_frame": read each frame with that classifier (frozen) first
+    motion_lag: int = 0  # > 0: also read the cross-correlation of frames this far apart
 
 
 def default_config(kind: str) -> EvaluatorConfig:
     if kind == "mnist_frame":
         return EvaluatorConfig(kind, 1, (32, 64, 96, 128), 64, 10, resolution=SIZE)
-    if kind == "mnist_clip":
-        return EvaluatorConfig(kind, 1)
+    if kind == "mnist_clip":  # digit shapes from the frame classifier, motion learnt on top
+        return EvaluatorConfig(kind, 1, (128, 128), resolution=SIZE, stem="mnist_frame")
     if kind == "sky_clip":
-        return EvaluatorConfig(kind, 3, outputs=5)  # speed, cos dir, sin dir, cover, tod
+        return EvaluatorConfig(kind, 3, outputs=5, motion_lag=4)  # speed, cos/sin dir, cover, tod
     raise ValueError(f"unknown evaluator kind {kind!r}; choose one of {KINDS}")
+
+
+MOTION_RADIUS = 8  # the correlation map covers displacements of -8..8 pixels
+
+
+def motion_correlation(x: torch.Tensor, lag: int, radius: int = MOTION_RADIUS) -> torch.Tensor:
+    """(B, C, T, H, W) -> (B, (2r+1)^2): mean cross-correlation of frames `lag` apart,
+
+        corr(d) = sum_p g_{t+lag}(p + d) g_t(p)   (circular, via FFT; g = grey frame minus
+                                                   its temporal mean: what does not move)
+
+    which peaks at d = lag * velocity. Slow, smooth cloud motion (under a pixel a frame)
+    is hard for a small CNN to learn in a few minutes; this map hands it the displacement."""
+    grey = x.float().mean(1)  # (B, T, H, W)
+    b, t, h, w = grey.shape
+    side = 2 * radius + 1
+    if t <= lag:
+        return grey.new_zeros(b, side * side)
+    grey = grey - grey.mean(1, keepdim=True)
+    spec = torch.fft.rfft2(grey)
+    corr = torch.fft.irfft2(spec[:, lag:] * spec[:, :-lag].conj(), s=(h, w)).mean(1)  # (B, H, W)
+    corr = corr / (grey.square().sum((2, 3)).mean(1)[:, None, None] + 1e-6)
+    corr = torch.roll(corr, shifts=(radius, radius), dims=(1, 2))[:, :side, :side]
+    return corr.reshape(b, side * side)
 
 
 def _prepare(x: torch.Tensor, channels: int, size: int = SIZE) -> torch.Tensor:
@@ -114,40 +140,71 @@ class FrameClassifier(nn.Module):
 
 
 class ClipEncoder(nn.Module):
-    """3D CNN, 16-frame clip seen at 32x32 -> 64 features -> task head.
+    """3D CNN, 16-frame clip -> 64 features -> task head.
 
-    It reads clips at half resolution (motion and identity need no fine detail, and a
-    CPU trains it 4x faster; fine detail is the frame classifier's job at 64x64). The
-    first block acts on each frame (kernel 1x3x3), the rest mix time and space (3x3x3)
-    so the features carry motion, not just appearance. Global pooling over (T, H, W)
-    makes it accept any length.
+    Moving MNIST (`stem='mnist_frame'`): each 64x64 frame goes through the trained frame
+    classifier (frozen: digit shapes are learnt once, on frames); 3x3x3 convolutions on
+    its 4x4 feature maps mix time and space so the features carry motion, and its
+    per-frame features, averaged over time, carry the digits.
+    Sky: learnt from scratch at 32x32 (clouds and light need no fine detail, and a CPU
+    trains it 4x faster); a 1x3x3 block per frame, then 3x3x3 blocks, plus a branch
+    reading `motion_correlation` at 64x64 (where the clouds move).
+    Global pooling over (T, H, W) makes it accept any length.
     """
 
     def __init__(self, cfg: EvaluatorConfig):
         super().__init__()
         self.config = cfg
-        w = cfg.widths
-        spec = [  # (kernel, stride): T x 32 -> T x 16 -> T x 8 -> T/2 x 4 -> T/4 x 4
-            ((1, 3, 3), (1, 2, 2)),
-            ((3, 3, 3), (1, 2, 2)),
-            ((3, 3, 3), (2, 2, 2)),
-            ((3, 3, 3), (2, 1, 1)),
-        ]
-        layers, c = [], cfg.in_channels
-        for width, (k, s) in zip(w, spec):
+        self.stem, c = None, cfg.in_channels
+        extra = 0
+        if cfg.stem:  # a trained frame classifier reads each frame: 64x64 -> 128 x 4x4 maps
+            self.stem = FrameClassifier(default_config(cfg.stem)).requires_grad_(False)
+            c, extra = default_config(cfg.stem).widths[-1], default_config(cfg.stem).feature_dim
+            spec = [((3, 3, 3), (2, 1, 1)), ((3, 3, 3), (2, 1, 1))]  # T x 4 -> T/2 x 4 -> T/4 x 4
+        else:
+            spec = [  # (kernel, stride): T x 32 -> T x 16 -> T x 8 -> T/2 x 4 -> T/4 x 4
+                ((1, 3, 3), (1, 2, 2)),
+                ((3, 3, 3), (1, 2, 2)),
+                ((3, 3, 3), (2, 2, 2)),
+                ((3, 3, 3), (2, 1, 1)),
+            ]
+        layers = []
+        for width, (k, s) in zip(cfg.widths, spec):
             pad = tuple(x // 2 for x in k)
             layers += [nn.Conv3d(c, width, k, stride=s, padding=pad), nn.BatchNorm3d(width), nn.SiLU()]
             c = width
         self.body = nn.Sequential(*layers)
-        self.to_features = nn.Linear(2 * c, cfg.feature_dim)
+        self.motion = None
+        if cfg.motion_lag:
+            self.motion = nn.Sequential(nn.Linear((2 * MOTION_RADIUS + 1) ** 2, 64), nn.SiLU())
+        extra += 64 if cfg.motion_lag else 0
+        self.to_features = nn.Linear(2 * c + extra, cfg.feature_dim)
         self.head = nn.Sequential(
             nn.SiLU(), nn.Linear(cfg.feature_dim, 128), nn.SiLU(), nn.Linear(128, cfg.outputs)
         )
 
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.stem is not None:
+            self.stem.eval()  # frozen: its batch-norm statistics stay those of the classifier
+        return self
+
     def features(self, clips: torch.Tensor) -> torch.Tensor:
         """(B, C, T, H, W) -> (B, 64): the penultimate layer (mean and max pooled)."""
-        h = self.body(_prepare(clips, self.config.in_channels, self.config.resolution))
-        return self.to_features(torch.cat([h.mean(dim=(2, 3, 4)), h.amax(dim=(2, 3, 4))], 1))
+        x = _prepare(clips, self.config.in_channels, self.config.resolution)
+        extra = []
+        if self.stem is not None:
+            b, c, t, h, w = x.shape
+            maps = self.stem.body(x.permute(0, 2, 1, 3, 4).reshape(b * t, c, h, w))  # (B*T, 128, 4, 4)
+            frame_feats = self.stem.to_features(torch.cat([maps.mean((2, 3)), maps.amax((2, 3))], 1))
+            extra.append(frame_feats.reshape(b, t, -1).mean(1))  # what the frames show, on average
+            x = maps.reshape(b, t, *maps.shape[1:]).permute(0, 2, 1, 3, 4)  # (B, 128, T, 4, 4)
+        h = self.body(x)
+        pooled = [h.mean(dim=(2, 3, 4)), h.amax(dim=(2, 3, 4)), *extra]
+        if self.motion is not None:
+            full = _prepare(clips, self.config.in_channels, SIZE)
+            pooled.append(self.motion(motion_correlation(full, self.config.motion_lag)))
+        return self.to_features(torch.cat(pooled, 1))
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(clips))
@@ -187,11 +244,17 @@ def sha256(path: str | Path) -> str:
 
 
 def save_evaluator(model: nn.Module, path: str | Path, metrics: dict | None = None) -> Path:
-    """Weights + config + held-out metrics, readable with weights_only=True."""
+    """Weights + config + held-out metrics, readable with weights_only=True. Float weights
+    are stored as float16 (half the size; the metrics are measured with them), and a
+    frozen stem is left out: it is loaded from its own file."""
     cfg = model.config
+
+    def small(v):
+        return v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu().clone()
+
     state = {
         "config": {**cfg.__dict__, "widths": list(cfg.widths)},
-        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "state_dict": {k: small(v) for k, v in model.state_dict().items() if not k.startswith("stem.")},
         "metrics": metrics or {},
     }
     path = Path(path)
@@ -215,7 +278,11 @@ def load_evaluator_from(path: str | Path, verify: str | None = None) -> nn.Modul
     state = torch.load(path, map_location="cpu", weights_only=True)
     cfg = EvaluatorConfig(**{**state["config"], "widths": tuple(state["config"]["widths"])})
     model = build(cfg)
-    model.load_state_dict(state["state_dict"])
+    weights = {k: v.float() if v.is_floating_point() else v for k, v in state["state_dict"].items()}
+    if cfg.stem:  # the frozen stem comes from its own (checksummed) file in the same folder
+        stem = load_evaluator(cfg.stem, folder=str(path.parent))
+        weights |= {f"stem.{k}": v for k, v in stem.state_dict().items()}
+    model.load_state_dict(weights)
     model.metrics = state.get("metrics", {})
     return model.eval().requires_grad_(False)
 

@@ -68,19 +68,19 @@ def digit_probs(videos: torch.Tensor) -> torch.Tensor:
     return load_evaluator("mnist_frame").frame_probs(videos)
 
 
-def confident_from_probs(probs: torch.Tensor, threshold: float = 0.9) -> torch.Tensor:
+def confident_from_probs(probs: torch.Tensor, threshold: float = 0.8) -> torch.Tensor:
     """(..., 10) digit probabilities -> (...) bool: every class is clearly on (p > threshold)
     or clearly off (p < 1 - threshold), and at least one digit is on."""
     decisive = ((probs > threshold) | (probs < 1 - threshold)).all(-1)
     return decisive & (probs > threshold).any(-1)
 
 
-def confident_frames(videos: torch.Tensor, threshold: float = 0.9) -> torch.Tensor:
+def confident_frames(videos: torch.Tensor, threshold: float = 0.8) -> torch.Tensor:
     """(B, T) bool: the frames whose digits the classifier is confident about."""
     return confident_from_probs(digit_probs(videos), threshold)
 
 
-def recognisability(videos: torch.Tensor, threshold: float = 0.9, reduce: bool = True):
+def recognisability(videos: torch.Tensor, threshold: float = 0.8, reduce: bool = True):
     """Moving MNIST: fraction of frames whose digits the classifier is confident about.
     reduce=False gives one fraction per clip, (B,), for `bootstrap_ci`."""
     per_clip = confident_frames(videos, threshold).float().mean(1)

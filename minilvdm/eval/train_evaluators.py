@@ -30,7 +30,7 @@ SKY_TARGET_SCALE = torch.tensor([0.2, 1.0, 1.0, 0.17, 0.2])
 
 def training_plan(kind: str, steps: int | None = None) -> TrainConfig:
     """Fixed (not per profile): the committed weights are the product of exactly this."""
-    plan = {"mnist_frame": (800, 32), "mnist_clip": (600, 32), "sky_clip": (300, 32)}[kind]
+    plan = {"mnist_frame": (800, 32), "mnist_clip": (300, 32), "sky_clip": (300, 32)}[kind]
     return TrainConfig(
         steps=steps or plan[0], batch_size=plan[1], lr=2e-3, warmup=30, ema_decay=0.99, ckpt_every=100
     )
@@ -220,6 +220,10 @@ def train_evaluator(kind: str, steps: int | None = None, progress: bool = True):
     """Train evaluator `kind` with the shared Trainer; returns the EMA model in eval mode."""
     cfg, plan = default_config(kind), training_plan(kind, steps)
     model = build(cfg)
+    if cfg.stem:  # start from the (already trained) frame classifier's first blocks
+        from .evaluators import load_evaluator
+
+        model.stem.load_state_dict(load_evaluator(cfg.stem).state_dict())
     size = plan.batch_size
     if kind == "sky_clip":
         # Rendering skies costs ~70 ms a clip on a CPU, so a fixed pool is drawn once
