@@ -75,5 +75,5 @@ def test_features_for_other_lengths_and_sizes():
     for shape in [(2, 1, 16, 64, 64), (2, 1, 40, 64, 64), (2, 1, 8, 64, 64), (2, 1, 16, 32, 32)]:
         feats = model.clip_features(torch.zeros(shape))
         assert feats.shape == (2, 64) and torch.isfinite(feats).all()
-    with pytest.raises(ValueError, match="channels"):
+    with pytest.raises(ValueError, match="channel"):
         model.clip_features(torch.zeros(1, 3, 16, 64, 64))
