@@ -75,7 +75,10 @@ def corruption_section(dataset: str, n: int, n_boot: int) -> tuple[str, dict]:
     for kind in kinds:
         for sev in (1, 2, 3):
             results[(kind, sev)] = measure(corrupt(a, kind, sev, labels=labels, seed=sev))
-    head = "| corruption | severity | level | FVD (clip encoder) | frame FD | recognisability | identity persistence |"
+    head = (
+        "| corruption | severity | level | FVD (clip encoder) | frame FD "
+        "| recognisability | identity persistence |"
+    )
     rows = [head, "|---|---|---|---|---|---|---|"]
     for (kind, sev), (fvd, ffd, rec, per) in results.items():
         level = "-" if kind == "floor" else f"{SEVERITIES[kind][sev - 1]:g}"
