@@ -19,9 +19,9 @@ from minilvdm.eval.frechet import frechet_distance
 from minilvdm.eval.metrics import (
     bootstrap_ci,
     clip_features,
+    confident_from_probs,
     frame_features,
-    identity_persistence,
-    recognisability,
+    persistence_from_sets,
 )
 from minilvdm.eval.train_evaluators import held_out_metrics
 
@@ -42,7 +42,9 @@ def accuracy_section() -> str:
     note = (
         "Moving MNIST scores use clips of 2 digits from the TEST split of the digit images "
         "(never seen in training); digit accuracy = fraction of true digits among the top-n "
-        "predicted classes (n = distinct digits); motion direction = 8 bins of 45 degrees at frame 0. "
+        "predicted classes (n = distinct digits); motion: the clip encoder's histogram of motion "
+        "directions (8 bins of 45 degrees, all digits, all frames): how often its top bin is the "
+        "most frequent true direction, and the total variation distance of the histograms. "
         "Sky: mean absolute error on fresh generator draws (wind speed in pixels/frame at 64x64)."
     )
     return "### Evaluator accuracy on held-out data\n\n" + note + "\n\n" + "\n".join(rows)
@@ -53,21 +55,24 @@ def corruption_section(dataset: str, n: int, n_boot: int) -> tuple[str, dict]:
     kinds = MNIST_KINDS if dataset == "mnist" else SKY_KINDS
     a, labels = real_clips(dataset, n, part=0)
     b, _ = real_clips(dataset, n, part=1)
-    rc, rf = clip_features(b, dataset), frame_features(b, dataset).reshape(n, -1, 64)
+    rf = frame_features(b, dataset)
+    rc, rf = clip_features(b, dataset), rf.reshape(n, -1, rf.shape[-1])
 
     def measure(videos):
-        fc, ff = clip_features(videos, dataset), frame_features(videos, dataset).reshape(n, -1, 64)
+        flat = frame_features(videos, dataset)
+        fc, ff = clip_features(videos, dataset), flat.reshape(n, -1, flat.shape[-1])
         fvd = bootstrap_ci(frechet_distance, fc, rc, n_boot=n_boot)
         ffd = bootstrap_ci(
             lambda x, y: frechet_distance(x.flatten(0, 1), y.flatten(0, 1)), ff, rf, n_boot=n_boot
         )
         rec = per = None
-        if dataset == "mnist":
-            rec = bootstrap_ci(
-                lambda x: float(x.mean()), recognisability(videos, reduce=False), n_boot=n_boot
-            )
+        if dataset == "mnist":  # the frame classifier's probabilities, from the features above
+            probs = torch.sigmoid(load_evaluator("mnist_frame").head(flat)).reshape(n, -1, 10)
+            confident = confident_from_probs(probs).float().mean(1)
+            rec = bootstrap_ci(lambda x: float(x.mean()), confident, n_boot=n_boot)
             # two 8-frame segments: does the second half show the digits of the first?
-            halves = identity_persistence(videos, segment=8, reduce=False)[:, 1]
+            sets = probs[:, :16].reshape(n, 2, 8, 10).mean(2) > 0.5
+            halves = persistence_from_sets(sets)[:, 1]
             per = bootstrap_ci(lambda x: float(x.mean()), halves, n_boot=n_boot)
         return fvd, ffd, rec, per
 
@@ -97,8 +102,10 @@ def corruption_section(dataset: str, n: int, n_boot: int) -> tuple[str, dict]:
     text = (
         f"### {title}: floor and corruptions\n\n"
         f"{n} corrupted held-out clips (set A) against {n} other held-out clips (set B), 16 frames, 64x64; "
-        f"floor = set A uncorrupted. Values: estimate [95% bootstrap interval, {n_boot} resamples, "
-        f"frames resampled by clip]. Levels: see `minilvdm/eval/corruptions.py`.\n\n"
+        f"floor = set A uncorrupted. Values: estimate [95% bias-corrected bootstrap interval, "
+        f"{n_boot} resamples, frames resampled by clip]. Levels: see `minilvdm/eval/corruptions.py`. "
+        f"Frame FD features: Moving MNIST, the frame classifier (64-d); sky, the sky encoder's "
+        f"per-frame first block (32-d, low-level appearance).\n\n"
         + "\n".join(rows)
         + "\n\n"
         + "\n".join(checks)

@@ -36,14 +36,20 @@ def clip_features(videos: torch.Tensor, dataset: str = "mnist") -> torch.Tensor:
 
 
 def frame_features(videos: torch.Tensor, dataset: str = "mnist") -> torch.Tensor:
-    """(B, C, T, H, W) -> (B * T, 64) per-frame features. Moving MNIST: the frame
-    classifier. Sky: the sky clip encoder applied to each frame alone (T = 1)."""
+    """(B, C, T, H, W) -> (B * T, D) per-frame features. Moving MNIST: the frame classifier
+    (D = 64). Sky: the sky encoder's first block, which acts on each frame alone (kernel
+    1x3x3, 16 channels at 16x16), mean- and max-pooled over space (D = 32): low-level
+    appearance (colour, texture), a weaker extractor than the digit classifier."""
     _check_dataset(dataset)
     if dataset == "mnist":
         return load_evaluator("mnist_frame").frame_features(videos).flatten(0, 1)
-    b, c, t, h, w = videos.shape
-    frames = videos.permute(0, 2, 1, 3, 4).reshape(b * t, c, 1, h, w)
-    return load_evaluator("sky_clip").clip_features(frames)
+    from .evaluators import _prepare
+
+    encoder = load_evaluator("sky_clip")
+    x = _prepare(videos, encoder.config.in_channels, encoder.config.resolution)
+    with torch.no_grad():
+        maps = encoder.body[:3](x)  # (B, 16, T, 16, 16): per-frame block
+    return torch.cat([maps.mean((3, 4)), maps.amax((3, 4))], 1).permute(0, 2, 1).flatten(0, 1)
 
 
 def _features(x: torch.Tensor, fn: Callable, dataset: str) -> torch.Tensor:
@@ -99,15 +105,19 @@ def segment_digits(long_video: torch.Tensor, segment: int = CLIP_FRAMES) -> torc
     return probs.reshape(len(probs), k, segment, 10).mean(2) > 0.5
 
 
+def persistence_from_sets(sets: torch.Tensor) -> torch.Tensor:
+    """(B, K, 10) digit sets per segment -> (B, K) Jaccard index with segment 0."""
+    first = sets[:, :1]
+    inter = (sets & first).sum(-1).float()
+    union = (sets | first).sum(-1).float()
+    return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
+
+
 def identity_persistence(long_video: torch.Tensor, segment: int = CLIP_FRAMES, reduce: bool = True):
     """Moving MNIST long videos: Jaccard index between the digit set of segment k and that
     of segment 0, |S_k & S_0| / |S_k | S_0| (1 when both are empty). Returns (K,), the mean
     over videos per segment (segment 0 is 1 by definition), or (B, K) with reduce=False."""
-    sets = segment_digits(long_video, segment)  # (B, K, 10)
-    first = sets[:, :1]
-    inter = (sets & first).sum(-1).float()
-    union = (sets | first).sum(-1).float()
-    jaccard = torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
+    jaccard = persistence_from_sets(segment_digits(long_video, segment))
     return jaccard.mean(0) if reduce else jaccard
 
 
@@ -132,10 +142,13 @@ def segment_distances(
 def bootstrap_ci(
     statistic: Callable, *samples: torch.Tensor, n_boot: int = 200, level: float = 0.95, seed: int = 0
 ) -> tuple[float, float, float]:
-    """(value, low, high): `statistic(*samples)` and the percentile interval of its bootstrap
-    distribution, each sample (indexed on dim 0) resampled with replacement independently.
-    For Fréchet distances the resamples hold duplicates, which inflates them: read the
-    interval as the spread due to the finite sample, not as an unbiased band."""
+    """(value, low, high): `statistic(*samples)` and a 95% (`level`) bootstrap interval, each
+    sample (indexed on dim 0) resampled with replacement independently.
+
+    Bias-corrected percentile interval: the percentiles of the bootstrap values, shifted by
+    the bootstrap's bias (mean of the resampled values - value). This matters for Fréchet
+    distances: resamples hold duplicate clips, which inflates them, and the raw percentile
+    interval would not even contain the estimate. For means the shift is ~0."""
     if not samples or n_boot < 2 or not 0 < level < 1:
         raise ValueError("need at least one sample, n_boot >= 2 and 0 < level < 1")
     gen = torch.Generator().manual_seed(seed)
@@ -147,7 +160,8 @@ def bootstrap_ci(
     boots = torch.tensor(boots, dtype=torch.float64)
     alpha = (1 - level) / 2
     low, high = torch.quantile(boots, torch.tensor([alpha, 1 - alpha], dtype=torch.float64)).tolist()
-    return value, low, high
+    bias = float(boots.mean()) - value
+    return value, low - bias, high - bias
 
 
 def _mean(x: torch.Tensor) -> float:
@@ -218,11 +232,12 @@ def real_clips(dataset: str, n: int, part: int = 0, frames: int = CLIP_FRAMES) -
 
         batch = MovingMNIST(split="test", seed=REAL_SEEDS["mnist"], frames=frames).batch(part * n, n)
         return batch.pop("video"), batch
-    from ..commands.data import sky_synthetic_config
-    from ..data import SkyConfig, SkyTimelapse, find_sky_root
+    from ..config import data_dir
+    from ..data import SkyConfig, SkyTimelapse
 
-    root, is_real = find_sky_root(sky_synthetic_config())
-    if is_real:
+    # real SkyTimelapse where find_sky_root looks for it (without generating synthetic skies)
+    root = next((c for c in (data_dir() / "sky_timelapse", data_dir()) if (c / "sky_train").is_dir()), None)
+    if root is not None:
         ds = SkyTimelapse(root, SkyConfig(frames=frames, size=64, split="test"))
         index = list(range(part * n, min((part + 1) * n, len(ds))))
         if not index:
