@@ -208,6 +208,11 @@ def format_score(result: dict) -> str:
         f"samples: {result['fake_clips']} generated vs {result['real_clips']} real clips, "
         f"{result['frames_per_clip']} frames each; 95% bootstrap intervals"
     ]
+    if min(result["fake_clips"], result["real_clips"]) < 100:
+        lines.append(
+            "  note: below ~100 clips the Fréchet distances are dominated by estimator bias "
+            "(real vs real is far from 0); compare numbers only at equal sample counts"
+        )
     for key, value in result.items():
         if isinstance(value, tuple):
             lines.append(f"  {key:34s} {value[0]:10.4f}  [{value[1]:.4f}, {value[2]:.4f}]")
