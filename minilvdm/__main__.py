@@ -16,6 +16,8 @@ COMMANDS = {
     "demo": "the main job: data -> models -> samples -> report, in outputs/",
     "data": "generate and preview both data sets; measure their throughput",
     "student-notebooks": "write copies of the notebooks with exercise solutions stripped",
+    "eval": "score generated clips (.pt tensors) against held-out real clips, with intervals",
+    "train-evaluators": "retrain the evaluator networks behind the metrics (minilvdm/weights/)",
 }
 
 

@@ -1,0 +1,257 @@
+"""Video metrics on top of the evaluator networks: what every later notebook reports.
+
+    frechet_video_distance(fake, real)   FD of clip-encoder features (motion + content)
+    frame_frechet_distance(fake, real)   FD of per-frame features (appearance only)
+    recognisability(videos)              fraction of frames the digit classifier is sure of
+    identity_persistence(long_video)     do segment k's digits match segment 0's?
+    segment_distances(long_video, real)  FVD and frame FD of each 16-frame segment
+    bootstrap_ci(statistic, *samples)    a percentile interval by resampling
+
+All take videos (B, C, T, H, W) in [-1, 1]; dataset='mnist' (C = 1) or 'sky' (C = 3).
+Fréchet distances are biased upward at small N: compare numbers computed with the same
+sample counts, and state them (`score` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from .evaluators import CLIP_FRAMES, load_evaluator
+from .frechet import frechet_distance
+
+DATASETS = ("mnist", "sky")
+
+
+def _check_dataset(dataset: str) -> None:
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+
+
+def clip_features(videos: torch.Tensor, dataset: str = "mnist") -> torch.Tensor:
+    """(B, C, T, H, W) -> (B, 64) clip-encoder features (T > 16: 16-frame windows averaged)."""
+    _check_dataset(dataset)
+    return load_evaluator(f"{dataset}_clip").clip_features(videos)
+
+
+def frame_features(videos: torch.Tensor, dataset: str = "mnist") -> torch.Tensor:
+    """(B, C, T, H, W) -> (B * T, D) per-frame features. Moving MNIST: the frame classifier
+    (D = 64). Sky: the sky encoder's first block, which acts on each frame alone (kernel
+    1x3x3, 16 channels at 16x16), mean- and max-pooled over space (D = 32): low-level
+    appearance (colour, texture), a weaker extractor than the digit classifier."""
+    _check_dataset(dataset)
+    if dataset == "mnist":
+        return load_evaluator("mnist_frame").frame_features(videos).flatten(0, 1)
+    from .evaluators import _prepare
+
+    encoder = load_evaluator("sky_clip")
+    x = _prepare(videos, encoder.config.in_channels, encoder.config.resolution)
+    with torch.no_grad():
+        maps = encoder.body[:3](x)  # (B, 16, T, 16, 16): per-frame block
+    return torch.cat([maps.mean((3, 4)), maps.amax((3, 4))], 1).permute(0, 2, 1).flatten(0, 1)
+
+
+def _features(x: torch.Tensor, fn: Callable, dataset: str) -> torch.Tensor:
+    """Videos (5-D) are encoded; 2-D tensors are taken as features already."""
+    return x if x.ndim == 2 else fn(x, dataset)
+
+
+def frechet_video_distance(fake: torch.Tensor, real: torch.Tensor, dataset: str = "mnist") -> float:
+    """Fréchet distance between clip-encoder features of fake and real clips (or features)."""
+    return frechet_distance(_features(fake, clip_features, dataset), _features(real, clip_features, dataset))
+
+
+def frame_frechet_distance(fake: torch.Tensor, real: torch.Tensor, dataset: str = "mnist") -> float:
+    """Fréchet distance between per-frame features (blind to motion by construction)."""
+    return frechet_distance(
+        _features(fake, frame_features, dataset), _features(real, frame_features, dataset)
+    )
+
+
+def digit_probs(videos: torch.Tensor) -> torch.Tensor:
+    """(B, 1, T, H, W) -> (B, T, 10) per-frame digit presence probabilities."""
+    return load_evaluator("mnist_frame").frame_probs(videos)
+
+
+def confident_from_probs(probs: torch.Tensor, threshold: float = 0.8) -> torch.Tensor:
+    """(..., 10) digit probabilities -> (...) bool: every class is clearly on (p > threshold)
+    or clearly off (p < 1 - threshold), and at least one digit is on."""
+    decisive = ((probs > threshold) | (probs < 1 - threshold)).all(-1)
+    return decisive & (probs > threshold).any(-1)
+
+
+def confident_frames(videos: torch.Tensor, threshold: float = 0.8) -> torch.Tensor:
+    """(B, T) bool: the frames whose digits the classifier is confident about."""
+    return confident_from_probs(digit_probs(videos), threshold)
+
+
+def recognisability(videos: torch.Tensor, threshold: float = 0.8, reduce: bool = True):
+    """Moving MNIST: fraction of frames whose digits the classifier is confident about.
+    reduce=False gives one fraction per clip, (B,), for `bootstrap_ci`."""
+    per_clip = confident_frames(videos, threshold).float().mean(1)
+    return float(per_clip.mean()) if reduce else per_clip
+
+
+def segment_digits(long_video: torch.Tensor, segment: int = CLIP_FRAMES) -> torch.Tensor:
+    """(B, 1, T, H, W) -> (B, K, 10) bool: digits present in each segment of `segment`
+    frames (mean frame probability > 0.5); a last partial segment is dropped."""
+    if long_video.ndim == 4:
+        long_video = long_video.unsqueeze(0)
+    k = long_video.shape[2] // segment
+    if k < 1:
+        raise ValueError(f"video has {long_video.shape[2]} frames, fewer than one segment ({segment})")
+    probs = digit_probs(long_video[:, :, : k * segment])  # (B, K * segment, 10)
+    return probs.reshape(len(probs), k, segment, 10).mean(2) > 0.5
+
+
+def persistence_from_sets(sets: torch.Tensor) -> torch.Tensor:
+    """(B, K, 10) digit sets per segment -> (B, K) Jaccard index with segment 0."""
+    first = sets[:, :1]
+    inter = (sets & first).sum(-1).float()
+    union = (sets | first).sum(-1).float()
+    return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
+
+
+def identity_persistence(long_video: torch.Tensor, segment: int = CLIP_FRAMES, reduce: bool = True):
+    """Moving MNIST long videos: Jaccard index between the digit set of segment k and that
+    of segment 0, |S_k & S_0| / |S_k | S_0| (1 when both are empty). Returns (K,), the mean
+    over videos per segment (segment 0 is 1 by definition), or (B, K) with reduce=False."""
+    jaccard = persistence_from_sets(segment_digits(long_video, segment))
+    return jaccard.mean(0) if reduce else jaccard
+
+
+def segment_distances(
+    long_video: torch.Tensor, real: torch.Tensor, segment: int = CLIP_FRAMES, dataset: str = "mnist"
+) -> dict:
+    """Long videos (B, C, T, H, W) against real clips (N, C, segment, H, W): FVD and frame FD
+    of each segment [k * segment, (k + 1) * segment) against the same real features.
+    Returns {'start': [...], 'fvd': [...], 'frame_fd': [...]} (drift shows as a rise)."""
+    if long_video.ndim != 5 or long_video.shape[2] < segment:
+        raise ValueError(f"expected long videos (B, C, T >= {segment}, H, W), got {tuple(long_video.shape)}")
+    real_clip, real_frame = clip_features(real, dataset), frame_features(real, dataset)
+    out = {"start": [], "fvd": [], "frame_fd": []}
+    for start in range(0, long_video.shape[2] - segment + 1, segment):
+        piece = long_video[:, :, start : start + segment]
+        out["start"].append(start)
+        out["fvd"].append(frechet_distance(clip_features(piece, dataset), real_clip))
+        out["frame_fd"].append(frechet_distance(frame_features(piece, dataset), real_frame))
+    return out
+
+
+def bootstrap_ci(
+    statistic: Callable, *samples: torch.Tensor, n_boot: int = 200, level: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """(value, low, high): `statistic(*samples)` and a 95% (`level`) bootstrap interval, each
+    sample (indexed on dim 0) resampled with replacement independently.
+
+    Bias-corrected percentile interval: the percentiles of the bootstrap values, shifted by
+    the bootstrap's bias (mean of the resampled values - value). This matters for Fréchet
+    distances: resamples hold duplicate clips, which inflates them, and the raw percentile
+    interval would not even contain the estimate. For means the shift is ~0."""
+    if not samples or n_boot < 2 or not 0 < level < 1:
+        raise ValueError("need at least one sample, n_boot >= 2 and 0 < level < 1")
+    gen = torch.Generator().manual_seed(seed)
+    value = float(statistic(*samples))
+    boots = []
+    for _ in range(n_boot):
+        picks = [s[torch.randint(0, len(s), (len(s),), generator=gen)] for s in samples]
+        boots.append(float(statistic(*picks)))
+    boots = torch.tensor(boots, dtype=torch.float64)
+    alpha = (1 - level) / 2
+    low, high = torch.quantile(boots, torch.tensor([alpha, 1 - alpha], dtype=torch.float64)).tolist()
+    bias = float(boots.mean()) - value
+    return value, low - bias, high - bias
+
+
+def _mean(x: torch.Tensor) -> float:
+    return float(x.float().mean())
+
+
+def score(
+    fake: torch.Tensor,
+    real: torch.Tensor,
+    dataset: str = "mnist",
+    n_boot: int = 100,
+    real_frame_features: torch.Tensor | None = None,
+    real_clip_features: torch.Tensor | None = None,
+) -> dict:
+    """Every metric for `fake` against `real`, each as (value, low, high) with a 95%
+    bootstrap interval, plus the sample counts. Real features may be passed precomputed."""
+    _check_dataset(dataset)
+    fc, ff = clip_features(fake, dataset), frame_features(fake, dataset)
+    rc = real_clip_features if real_clip_features is not None else clip_features(real, dataset)
+    rf = real_frame_features if real_frame_features is not None else frame_features(real, dataset)
+    # frame features are resampled by clip, so frames of one clip stay together
+    t = len(ff) // len(fc)
+    ff3, rf3 = ff.reshape(len(fc), t, -1), rf.reshape(len(rc), -1, rf.shape[-1])
+    result = {
+        "fvd": bootstrap_ci(frechet_distance, fc, rc, n_boot=n_boot),
+        "frame_fd": bootstrap_ci(
+            lambda a, b: frechet_distance(a.flatten(0, 1), b.flatten(0, 1)), ff3, rf3, n_boot=n_boot
+        ),
+        "fake_clips": len(fc),
+        "real_clips": len(rc),
+        "frames_per_clip": t,
+    }
+    if dataset == "mnist":
+        result["recognisability"] = bootstrap_ci(_mean, recognisability(fake, reduce=False), n_boot=n_boot)
+        if fake.ndim == 5 and fake.shape[2] >= 2 * CLIP_FRAMES:
+            per_video = identity_persistence(fake, reduce=False)[:, -1]
+            result["identity_persistence_last_segment"] = bootstrap_ci(_mean, per_video, n_boot=n_boot)
+    return result
+
+
+def format_score(result: dict) -> str:
+    """One line per metric: value [low, high]."""
+    lines = [
+        f"samples: {result['fake_clips']} generated vs {result['real_clips']} real clips, "
+        f"{result['frames_per_clip']} frames each; 95% bootstrap intervals"
+    ]
+    if min(result["fake_clips"], result["real_clips"]) < 100:
+        lines.append(
+            "  note: below ~100 clips the Fréchet distances are dominated by estimator bias "
+            "(real vs real is far from 0); compare numbers only at equal sample counts"
+        )
+    for key, value in result.items():
+        if isinstance(value, tuple):
+            lines.append(f"  {key:34s} {value[0]:10.4f}  [{value[1]:.4f}, {value[2]:.4f}]")
+    return "\n".join(lines)
+
+
+# Seeds of the held-out real sets: disjoint from every training seed of the evaluators.
+REAL_SEEDS = {"mnist": 90_001, "sky": 90_002}
+
+
+def real_clips(dataset: str, n: int, part: int = 0, frames: int = CLIP_FRAMES) -> tuple[torch.Tensor, dict]:
+    """`n` held-out real clips (n, C, frames, 64, 64) and their labels. `part` 0, 1, ...
+    gives disjoint sets (the floor compares part 0 with part 1).
+
+    mnist: TEST-split digits, 2 per clip (the data the generative models learn).
+    sky:   real SkyTimelapse test windows if present under data/, else fresh draws of the
+           synthetic generator (the distribution of the on-disk synthetic set, without JPEG).
+    """
+    _check_dataset(dataset)
+    if dataset == "mnist":
+        from ..data import MovingMNIST
+
+        batch = MovingMNIST(split="test", seed=REAL_SEEDS["mnist"], frames=frames).batch(part * n, n)
+        return batch.pop("video"), batch
+    from ..config import data_dir
+    from ..data import SkyConfig, SkyTimelapse
+
+    # real SkyTimelapse where find_sky_root looks for it (without generating synthetic skies)
+    root = next((c for c in (data_dir() / "sky_timelapse", data_dir()) if (c / "sky_train").is_dir()), None)
+    if root is not None:
+        ds = SkyTimelapse(root, SkyConfig(frames=frames, size=64, split="test"))
+        index = list(range(part * n, min((part + 1) * n, len(ds))))
+        if not index:
+            raise ValueError(f"the real sky test split holds {len(ds)} clips, too few for part {part} of {n}")
+        items = [ds[i] for i in index]
+        return torch.stack([it["video"] for it in items]), {
+            "labels": torch.stack([it["labels"] for it in items])
+        }
+    from .train_evaluators import synthetic_sky_clips
+
+    videos, labels = synthetic_sky_clips(n, seed=REAL_SEEDS["sky"] + part, frames=frames)
+    return videos, {"labels": labels}
