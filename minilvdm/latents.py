@@ -35,6 +35,7 @@ class VideoDataConfig:
     size: int = 64
     count: int = 256  # clips to encode into a cache (training draws from all of them)
     seed: int = 0
+    crop: int = 0  # > 0: training takes random crop x crop windows (the VAE is convolutional)
 
     def validate(self) -> None:
         if self.dataset not in DATASETS:

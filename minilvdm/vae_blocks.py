@@ -131,15 +131,37 @@ def _block_for(block: str, temporal: bool) -> str:
     return block if temporal else "spatial"
 
 
+def patchify(x: torch.Tensor, p: int) -> torch.Tensor:
+    """(B, C, T, H, W) -> (B, C p^2, T, H/p, W/p): each p x p pixel patch becomes channels."""
+    if p == 1:
+        return x
+    b, c, t, h, w = x.shape
+    x = x.view(b, c, t, h // p, p, w // p, p).permute(0, 1, 4, 6, 2, 3, 5)
+    return x.reshape(b, c * p * p, t, h // p, w // p)
+
+
+def unpatchify(x: torch.Tensor, p: int) -> torch.Tensor:
+    """The inverse of `patchify`."""
+    if p == 1:
+        return x
+    b, cpp, t, h, w = x.shape
+    x = x.view(b, cpp // (p * p), p, p, t, h, w).permute(0, 1, 4, 5, 2, 6, 3)
+    return x.reshape(b, cpp // (p * p), t, h * p, w * p)
+
+
 class Encoder(nn.Module):
-    """x (B, C, T, H, W) -> posterior moments (B, 2c, T/ft, H/fs, W/fs)."""
+    """x (B, C, T, H, W) -> posterior moments (B, 2c, T/ft, H/fs, W/fs).
+
+    With `patch_size` p > 1 the first x p of space is a lossless patchify (space-to-depth):
+    no convolution ever runs at full resolution, which is where a CPU spends its time."""
 
     def __init__(self, cfg):
         super().__init__()
         blk = _block_for(cfg.block, cfg.time_factor > 1)  # time x1: an image encoder per frame
         chans = [cfg.base_channels * m for m in cfg.channel_mult]
-        plan = level_plan(cfg.time_factor, cfg.space_factor)
-        self.conv_in = nn.Conv3d(cfg.in_channels, chans[0], (1, 3, 3), padding=(0, 1, 1))
+        plan = level_plan(cfg.time_factor, cfg.space_factor // cfg.patch_size)
+        self.patch = cfg.patch_size
+        self.conv_in = nn.Conv3d(cfg.in_channels * self.patch**2, chans[0], (1, 3, 3), padding=(0, 1, 1))
         self.levels = nn.ModuleList()
         c = chans[0]
         for i, (space, time) in enumerate(plan):
@@ -152,6 +174,9 @@ class Encoder(nn.Module):
         self.mid = ResBlock3D(c, c, blk)
         self.norm_out = FrameGroupNorm(c)
         self.conv_out = nn.Conv3d(c, 2 * cfg.latent_channels, (1, 3, 3), padding=(0, 1, 1))
+        # Start with a narrow posterior (sigma ~ 0.05): with sigma = 1 the decoder first sees
+        # mostly sampling noise, and with a small KL weight sigma ends up small anyway.
+        nn.init.constant_(self.conv_out.bias[cfg.latent_channels :], -6.0)
         # Context (input frames per side) that makes a chunk's latents exact: radius of each
         # temporal conv times the time stride at its level, plus one down-step of alignment.
         radius, stride = 0, 1
@@ -162,7 +187,7 @@ class Encoder(nn.Module):
         self.time_radius = radius + cfg.time_factor
 
     def forward(self, x):
-        h = self.conv_in(x)
+        h = self.conv_in(patchify(x, self.patch))
         for level in self.levels:
             h = level["down"](level["blocks"](h))
         h = self.mid(h)
@@ -183,8 +208,9 @@ class Decoder(nn.Module):
             blk = "factorized" if cfg.decoder_temporal else "spatial"
         zero_t = cfg.time_factor == 1  # temporal layers added to an image decoder start as identity
         chans = [cfg.base_channels * m for m in cfg.channel_mult]
-        plan = level_plan(cfg.time_factor, cfg.space_factor)
-        c = chans[min(len(plan) - 1, len(chans) - 1)]
+        plan = level_plan(cfg.time_factor, cfg.space_factor // cfg.patch_size)
+        self.patch = cfg.patch_size
+        c = chans[min(max(len(plan) - 1, 0), len(chans) - 1)]
         self.conv_in = nn.Conv3d(cfg.latent_channels, c, (1, 3, 3), padding=(0, 1, 1))
         self.mid = ResBlock3D(c, c, blk, zero_t)
         self.levels = nn.ModuleList()
@@ -197,7 +223,7 @@ class Decoder(nn.Module):
             )
             c = c_out
         self.norm_out = FrameGroupNorm(c)
-        self.conv_out = nn.Conv3d(c, cfg.in_channels, (1, 3, 3), padding=(0, 1, 1))
+        self.conv_out = nn.Conv3d(c, cfg.in_channels * self.patch**2, (1, 3, 3), padding=(0, 1, 1))
         # Context in latent frames per side: a temporal conv running at time scale s (output
         # frames per latent frame) reaches radius / s latent frames.
         radius, scale = float(self.mid.time_radius), 1
@@ -210,4 +236,4 @@ class Decoder(nn.Module):
         h = self.mid(self.conv_in(z))
         for level in self.levels:
             h = level["blocks"](level["up"](h))
-        return self.conv_out(F.silu(self.norm_out(h)))
+        return unpatchify(self.conv_out(F.silu(self.norm_out(h))), self.patch)

@@ -32,7 +32,7 @@ from torch.func import functional_call
 
 from .latents import ClipSource, VideoDataConfig, file_fingerprint
 from .train import TrainConfig, Trainer, checkpoint_path
-from .vae import VideoVAE, load_vae
+from .vae import VideoVAE, load_vae, random_crop
 
 
 @dataclass
@@ -113,7 +113,7 @@ def finetune_decoder(
     )
     train_cfg = train_cfg or by_profile(
         ci=TrainConfig(steps=4, batch_size=2, lr=2e-4, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=200, batch_size=4, lr=2e-4, ema_decay=0.95, ckpt_every=50),
+        quick=TrainConfig(steps=100, batch_size=4, lr=2e-4, ema_decay=0.95, ckpt_every=50),
         full=TrainConfig(steps=20_000, batch_size=16, lr=1e-4, ckpt_every=1000),
     )
     base = load_vae(base_checkpoint, device="cpu")
@@ -124,8 +124,10 @@ def finetune_decoder(
     def batch_fn(step, rank, world):
         start = (step * world + rank) * bsz + 7_000_000  # clips the VAE itself was not trained on
         if source.length is not None:
-            return source.clips([(start + i) % source.length for i in range(bsz)])[0]
-        return source.videos(start, bsz)
+            video = source.clips([(start + i) % source.length for i in range(bsz)])[0]
+        else:
+            video = source.videos(start, bsz)
+        return random_crop(video, data_cfg.crop, seed=start)
 
     trainer = Trainer(
         DecoderGAN(vae, cfg),
