@@ -50,7 +50,7 @@ def test_chunked_equals_one_shot(tf, block):
     torch.manual_seed(0)
     vae = randomize_temporal(VideoVAE(tiny(time_factor=tf, block=block))).eval()
     vae.scale_factor.fill_(0.7)
-    x = torch.rand(1, 1, 12 * tf, 16, 16) * 2 - 1
+    x = torch.rand(1, 1, 8 * tf, 8, 8) * 2 - 1
     z_full = vae.encode_latents(x)
     z_chunk = vae.encode_latents(x, chunk=2 * tf)
     torch.testing.assert_close(z_chunk, z_full, atol=1e-5, rtol=0)
@@ -163,3 +163,21 @@ def test_train_vae_reuses_checkpoint_and_stores_scale():
     assert float(loaded.scale_factor) == pytest.approx(float(first.ema.module.scale_factor))
     x = torch.rand(1, 1, 4, 48, 48) * 2 - 1
     torch.testing.assert_close(loaded.encode_latents(x), first.ema.module.cpu().encode_latents(x))
+
+
+@pytest.mark.parametrize("tf,fs,patch", [(1, 2, 2), (4, 4, 2), (2, 8, 4), (4, 4, 4)])
+def test_patchify_stem_shapes_and_chunking(tf, fs, patch):
+    vae = VideoVAE(tiny(time_factor=tf, space_factor=fs, patch_size=patch)).eval()
+    x = torch.rand(1, 1, 4 * tf, 16, 16) * 2 - 1
+    z = vae.encode_latents(x)
+    assert z.shape == (1, 4, 4, 16 // fs, 16 // fs) and vae.decode_latents(z).shape == x.shape
+    torch.testing.assert_close(vae.decode_latents(z, chunk=1), vae.decode_latents(z), atol=1e-5, rtol=0)
+
+
+def test_patchify_round_trip_and_bad_patch():
+    from minilvdm.vae_blocks import patchify, unpatchify
+
+    x = torch.randn(2, 3, 4, 8, 8)
+    torch.testing.assert_close(unpatchify(patchify(x, 2), 2), x, atol=0, rtol=0)
+    with pytest.raises(ValueError, match="patch_size"):
+        VideoVAE(tiny(space_factor=2, patch_size=4))
