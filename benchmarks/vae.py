@@ -91,7 +91,7 @@ def run() -> str:
     cfg, tc, dc = default_vae_config("mnist"), default_train_config("mnist"), train_data_config("mnist")
     cost = step_cost(cfg, tc, dc)
     lines += [
-        "### Training throughput (Moving MNIST, quick settings)",
+        f"### Training throughput (Moving MNIST, {get_profile()} settings)",
         "",
         "| batch | clip | wall s/step | CPU s/step | clips/s | peak RSS MB |",
         "| --- | --- | --- | --- | --- | --- |",
