@@ -4,6 +4,7 @@ optionally fine-tune its decoder (Video LDM) and encode the latent cache.
     python -m minilvdm vae --dataset mnist                     # quick profile by default
     python -m minilvdm vae --dataset sky --finetune --cache
     python -m minilvdm vae --profile full --dataset sky         # the GPU-sized run
+    python -m benchmarks vae --profile quick                    # BENCHMARKS.md section (full: --profile full)
 """
 
 from __future__ import annotations
