@@ -122,7 +122,7 @@ def run() -> str:
     ]
 
     # 4. (2+1)D vs full 3D at equal CPU time.
-    budget = by_profile(ci=2.0, quick=300.0, full=3600.0)  # CPU seconds of training each
+    budget = by_profile(ci=2.0, quick=120.0, full=3600.0)  # CPU seconds of training each
     rows = []
     for block in ("factorized", "full"):
         bcfg = dataclasses.replace(cfg, block=block)

@@ -121,7 +121,9 @@ class VideoVAE(nn.Module):
         self.encoder = Encoder(cfg)
         self.decoder = Decoder(cfg)
         self.register_buffer("scale_factor", torch.tensor(1.0))
-        self.register_buffer("scale_estimated", torch.tensor(0.0))  # 1.0 once estimated
+        # 0: never estimated; else the training step it was estimated at (1 outside training),
+        # so a run resumed to more steps estimates it again for the new weights.
+        self.register_buffer("scale_estimated", torch.tensor(0.0))
 
     def _check_video(self, x: torch.Tensor) -> None:
         if x.ndim != 5 or x.shape[1] != self.cfg.in_channels:
@@ -216,14 +218,14 @@ class VideoVAE(nn.Module):
         return rows
 
     @torch.no_grad()
-    def estimate_scale_factor(self, videos: torch.Tensor, batch_size: int = 16) -> float:
+    def estimate_scale_factor(self, videos: torch.Tensor, batch_size: int = 16, step: int = 1) -> float:
         """scale_factor = 1 / std(mean latents) over `videos`; stored in the buffer."""
         self.scale_factor.fill_(1.0)
         means = torch.cat(
             [self.encode_latents(videos[i : i + batch_size]) for i in range(0, len(videos), batch_size)]
         )
         self.scale_factor.fill_(1.0 / means.float().std().clamp_min(1e-8).item())
-        self.scale_estimated.fill_(1.0)
+        self.scale_estimated.fill_(float(max(step, 1)))
         return float(self.scale_factor)
 
 
@@ -241,7 +243,7 @@ def vae_loss(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 def default_train_config(dataset: str = "mnist") -> TrainConfig:
     from .config import by_profile
 
-    quick_steps = 1000 if dataset == "mnist" else 600  # smooth skies need fewer steps than digits
+    quick_steps = 3000 if dataset == "mnist" else 600  # smooth skies need fewer steps than digits
     return by_profile(
         ci=TrainConfig(steps=6, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
         quick=TrainConfig(steps=quick_steps, batch_size=4, lr=2e-3, warmup=20, ema_decay=0.99, ckpt_every=50),
@@ -329,11 +331,11 @@ def train_vae(
     trainer.configs["data"] = config_to_dict(data_cfg)
     trainer.fit()
     vae = trainer.ema.module.eval()
-    if not bool(vae.scale_estimated):
+    if float(vae.scale_estimated) != max(trainer.step, 1):  # never, or for earlier weights
         videos = source.clips(range(by_profile_scale_clips()))[0].to(trainer.device)
-        scale = vae.estimate_scale_factor(videos)
+        scale = vae.estimate_scale_factor(videos, step=trainer.step)
         trainer.model.scale_factor.fill_(scale)
-        trainer.model.scale_estimated.fill_(1.0)
+        trainer.model.scale_estimated.fill_(vae.scale_estimated.item())
         trainer.save()
     return trainer
 

@@ -156,7 +156,7 @@ def test_train_vae_reuses_checkpoint_and_stores_scale():
 
     data = VideoDataConfig("mnist", frames=4, size=48, count=10**9)
     first = train_vae("mnist", cfg, tc, data, progress=False)
-    assert float(first.ema.module.scale_estimated) == 1.0 and first.ckpt_path.exists()
+    assert float(first.ema.module.scale_estimated) == 2 and first.ckpt_path.exists()
     again = train_vae("mnist", cfg, tc, data, progress=False)
     assert again.step == 2 and float(again.ema.module.scale_factor) == float(first.ema.module.scale_factor)
     loaded = load_vae(first.ckpt_path, device="cpu")
