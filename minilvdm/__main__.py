@@ -15,6 +15,7 @@ from .config import PROFILES, get_profile, set_profile
 COMMANDS = {
     "demo": "the main job: data -> models -> samples -> report, in outputs/",
     "data": "generate and preview both data sets; measure their throughput",
+    "vae": "train and evaluate the 3D video VAE; --finetune its decoder, --cache the latents",
     "student-notebooks": "write copies of the notebooks with exercise solutions stripped",
 }
 

@@ -34,7 +34,25 @@ def stage_data(args, report: list[str]) -> None:
     report.append(f"- data: {len(clips)} real {args.dataset} clips {tuple(clips.shape[1:])} -> {gif}, {mp4}")
 
 
-STAGES = [("data", stage_data)]
+def stage_vae(args, report: list[str]) -> None:
+    """Train (or reuse) the quick VAE for the chosen data set and report held-out PSNR."""
+    from ..vae import evaluate_vae, train_vae
+    from .vae import eval_data_config, side_by_side
+
+    trainer = train_vae(args.dataset)
+    result = evaluate_vae(trainer.ema.module, eval_data_config(args.dataset))
+    gif = save_gif(
+        side_by_side(result["videos"][:4], result["recon"][:4]),
+        output_dir() / "demo" / f"{args.dataset}_vae.gif",
+    )
+    cfg = trainer.ema.module.cfg
+    report.append(
+        f"- vae: {cfg.compression(16, 64, 64):.0f}x compression, held-out PSNR {result['psnr']:.2f} dB, "
+        f"SSIM {result['ssim']:.3f} on {result['clips']} clips -> {gif}"
+    )
+
+
+STAGES = [("data", stage_data), ("vae", stage_vae)]
 
 
 def run(args):

@@ -1,0 +1,165 @@
+"""Clips for the VAE, and the latent cache that diffusion training reads.
+
+    data = VideoDataConfig("mnist", split="train", frames=16, count=512)
+    cache = load_or_encode_latents(vae, ckpt_path, data)   # encodes once, then reuses
+    cache["latents"]   # (N, c, T/ft, H/fs, W/fs), already scaled to unit std
+    cache["labels"]    # (N, ...) digits for Moving MNIST, SKY_LABELS for sky
+
+The cache file records where it came from: the VAE checkpoint (path, size, SHA-256 of its
+bytes, so a retrained VAE at the same path counts as another VAE) and the data config.
+On load both are compared with the request; any mismatch re-encodes the data set and
+says why. A cache is never reused for another VAE or another data config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .config import config_to_dict, get_profile, output_dir
+from .train import save_checkpoint
+
+DATASETS = ("mnist", "sky")
+CACHE_FORMAT = 1
+
+
+@dataclass
+class VideoDataConfig:
+    dataset: str = "mnist"  # 'mnist' | 'sky'
+    split: str = "train"
+    frames: int = 16
+    size: int = 64
+    count: int = 256  # clips to encode into a cache (training draws from all of them)
+    seed: int = 0
+
+    def validate(self) -> None:
+        if self.dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
+        if self.split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', got {self.split!r}")
+        if self.frames < 1 or self.size < 1 or self.count < 1:
+            raise ValueError(f"frames, size and count must be >= 1, got {self}")
+
+
+class ClipSource:
+    """Clips of a data config by index: `clips(indices) -> (video (B, C, T, H, W), labels)`.
+
+    Moving MNIST is generated on the fly (any index). Sky clips are read from JPEG folders
+    once and kept in memory (a few hundred small clips); indices wrap around."""
+
+    def __init__(self, cfg: VideoDataConfig):
+        cfg.validate()
+        self.cfg = cfg
+        if cfg.dataset == "mnist":
+            from .data import MovingMNIST, MovingMNISTConfig
+
+            mm = MovingMNISTConfig(frames=cfg.frames, size=cfg.size, split=cfg.split, seed=cfg.seed)
+            self.mnist, self.length, self.channels = MovingMNIST(mm), None, 1
+        else:
+            from .commands.data import sky_synthetic_config
+            from .data import SkyConfig, SkyTimelapse, find_sky_root
+
+            root, self.real = find_sky_root(sky_synthetic_config())
+            self.sky = SkyTimelapse(root, SkyConfig(frames=cfg.frames, size=cfg.size, split=cfg.split))
+            self.length, self.channels, self._memo = len(self.sky), 3, {}
+
+    def clips(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        indices = [int(i) for i in indices]
+        if self.cfg.dataset == "mnist":
+            items = [self.mnist[i] for i in indices]
+            return torch.stack([it["video"] for it in items]), torch.stack([it["digits"] for it in items])
+        out = []
+        for i in indices:
+            i %= self.length
+            if i not in self._memo:
+                item = self.sky[i]
+                self._memo[i] = (item["video"], item["labels"])
+            out.append(self._memo[i])
+        return torch.stack([v for v, _ in out]), torch.stack([lab for _, lab in out])
+
+    def videos(self, start: int, n: int) -> torch.Tensor:
+        return self.clips(range(start, start + n))[0]
+
+
+def file_fingerprint(path: str | Path) -> dict:
+    """Identity of a checkpoint file: its name, size and SHA-256 of its bytes."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def cache_path(data_cfg: VideoDataConfig, name: str | None = None) -> Path:
+    folder = output_dir() / "latents"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name or f'{data_cfg.dataset}-{data_cfg.split}'}-{get_profile()}.pt"
+
+
+def _mismatch(found: dict, expected: dict) -> str:
+    keys = sorted(set(found) | set(expected))
+    return "; ".join(
+        f"{k}: cache {found.get(k)!r} != now {expected.get(k)!r}"
+        for k in keys
+        if found.get(k) != expected.get(k)
+    )
+
+
+@torch.no_grad()
+def encode_dataset(vae, data_cfg: VideoDataConfig, batch_size: int = 16, progress: bool = True) -> dict:
+    """Encode `data_cfg.count` clips to scaled latents (posterior means x scale_factor)."""
+    from tqdm.auto import tqdm
+
+    source = ClipSource(data_cfg)
+    count = data_cfg.count if source.length is None else min(data_cfg.count, source.length)
+    device = next(vae.parameters()).device
+    latents, labels = [], []
+    for start in tqdm(range(0, count, batch_size), desc=f"encode {data_cfg.dataset}", disable=not progress):
+        video, label = source.clips(range(start, min(count, start + batch_size)))
+        latents.append(vae.encode_latents(video.to(device)).cpu())
+        labels.append(label)
+    return {"latents": torch.cat(latents), "labels": torch.cat(labels)}
+
+
+def load_or_encode_latents(
+    vae,
+    vae_checkpoint: str | Path,
+    data_cfg: VideoDataConfig,
+    path: str | Path | None = None,
+    batch_size: int = 16,
+    progress: bool = True,
+) -> dict:
+    """The latents of `data_cfg` under this VAE, from the cache when it matches exactly.
+
+    Returns {'latents', 'labels', 'meta', 'encoded'} where `encoded` says whether this
+    call (re-)encoded. `vae` must be the model loaded from `vae_checkpoint`."""
+    path = Path(path) if path else cache_path(data_cfg)
+    meta = {
+        "format": CACHE_FORMAT,
+        "vae": file_fingerprint(vae_checkpoint),
+        "data": config_to_dict(data_cfg),
+        "scale_factor": float(vae.scale_factor),
+    }
+    if path.is_file():
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        found = json.loads(state.get("meta", "{}"))
+        reason = []
+        if found.get("format") != CACHE_FORMAT:
+            reason.append(f"format {found.get('format')} != {CACHE_FORMAT}")
+        if found.get("vae") != meta["vae"]:
+            reason.append(f"VAE checkpoint differs ({_mismatch(found.get('vae') or {}, meta['vae'])})")
+        if found.get("data") != meta["data"]:
+            reason.append(f"data config differs ({_mismatch(found.get('data') or {}, meta['data'])})")
+        if not reason:
+            if progress:
+                print(f"reusing latent cache {path.name}: {tuple(state['latents'].shape)}")
+            return {"latents": state["latents"], "labels": state["labels"], "meta": found, "encoded": False}
+        print(f"latent cache {path.name} is stale, encoding again: " + "; ".join(reason))
+    out = encode_dataset(vae, data_cfg, batch_size, progress)
+    save_checkpoint({**out, "meta": json.dumps(meta)}, path)  # atomic write
+    return {**out, "meta": meta, "encoded": True}
