@@ -272,7 +272,11 @@ class SpaceTimeUNet(nn.Module):
         emb = self.time_embed(sinusoid(t, ch))  # (B, D)
         if cfg.num_classes:
             null = torch.full((batch,), cfg.num_classes, device=device, dtype=torch.long)
-            label = null if class_label is None else torch.where(class_label < 0, null, class_label.long())
+            if class_label is None:
+                label = null
+            else:  # ints or a (B,) tensor; -1 marks the null token (classifier-free dropout)
+                label = torch.as_tensor(class_label, device=device).long().expand(batch)
+                label = torch.where(label < 0, null, label)
             emb = emb + self.class_embed(label)
         elif class_label is not None:
             raise ValueError("class_label given but UNetConfig.num_classes = 0")

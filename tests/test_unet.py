@@ -168,3 +168,27 @@ def test_profile_configs_build():
         net = SpaceTimeUNet(cfg)
         out = net(torch.randn(1, 4, 2, 16, 16), torch.tensor([10]))
         assert out.shape == (1, 4, 2, 16, 16)
+
+
+def test_every_conditioning_input_changes_the_output():
+    cfg = UNetConfig(
+        **TINY, num_classes=10, scalar_embeddings=("s",), context_channels=1, frame_index_embedding=True
+    )
+    net = randomize(SpaceTimeUNet(cfg)).eval()
+    x, t = clip(b=1)
+    base = dict(
+        class_label=3,
+        extra_scalars={"s": 10},
+        context=torch.zeros(1, 1, 5, 8, 8),
+        frame_index=torch.arange(5),
+    )
+    with torch.no_grad():
+        ref = net(x, t, **base)
+        for key, value in {
+            "class_label": 5,
+            "extra_scalars": {"s": 200},
+            "context": torch.ones(1, 1, 5, 8, 8),
+            "frame_index": torch.arange(5) + 3,
+        }.items():
+            assert not torch.allclose(net(x, t, **{**base, key: value}), ref, atol=1e-4), key
+        assert not torch.allclose(net(x, t + 100, **base), ref, atol=1e-4)
