@@ -16,6 +16,8 @@ COMMANDS = {
     "demo": "the main job: data -> models -> samples -> report, in outputs/",
     "data": "generate and preview both data sets; measure their throughput",
     "vae": "train and evaluate the 3D video VAE; --finetune its decoder, --cache the latents",
+    "train": "train a latent (or pixel-space) video diffusion model; the VAE first if needed",
+    "sample": "sample clips from a trained model: GIF, MP4 and a tensor file for `eval`",
     "student-notebooks": "write copies of the notebooks with exercise solutions stripped",
 }
 
