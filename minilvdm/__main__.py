@@ -18,6 +18,7 @@ COMMANDS = {
     "vae": "train and evaluate the 3D video VAE; --finetune its decoder, --cache the latents",
     "train": "train a latent (or pixel-space) video diffusion model; the VAE first if needed",
     "sample": "sample clips from a trained model: GIF, MP4 and a tensor file for `eval`",
+    "long": "generate a long video (e.g. --frames 1024) hierarchically, streamed to MP4 and .npy",
     "student-notebooks": "write copies of the notebooks with exercise solutions stripped",
 }
 
