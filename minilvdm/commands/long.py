@@ -1,0 +1,63 @@
+"""`python -m minilvdm long --frames 1024`: a long video, streamed to MP4 and a .npy tensor file.
+
+Trains (or reuses) the VAE, the prediction model and the interpolation model first.
+An interrupted run resumes when started again with the same arguments.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..config import output_dir
+
+
+def add_arguments(parser):
+    parser.add_argument("--dataset", choices=("mnist", "sky"), default="mnist")
+    parser.add_argument("--frames", type=int, default=1024, help="frames in the video (exact)")
+    parser.add_argument("--mode", choices=("hierarchical", "autoregressive"), default="hierarchical")
+    parser.add_argument("--steps", type=int, default=50, help="DDIM steps per clip")
+    parser.add_argument("--guidance", type=float, default=0.1, help="LVDM unconditional guidance w (0 = off)")
+    parser.add_argument(
+        "--perturb", type=int, default=None, help="perturbation level s (default: 1/10 of steps)"
+    )
+    parser.add_argument(
+        "--no-perturb-training", action="store_true", help="models trained without perturbation"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=None, help="folder (default outputs/long/<settings>)")
+
+
+def run(args):
+    from ..long_models import build_generator, default_long_config, train_long_model
+    from ..long_video import LongVideoConfig
+    from ..vae import train_vae
+
+    vae_trainer = train_vae(args.dataset)
+    perturb = not args.no_perturb_training
+    _, predictor = train_long_model(
+        default_long_config("predict", args.dataset, perturb), vae_trainer=vae_trainer
+    )
+    interpolator = None
+    if args.mode == "hierarchical":
+        cfg = default_long_config("interp", args.dataset, perturb)
+        _, interpolator = train_long_model(cfg, vae_trainer=vae_trainer)
+    level = args.perturb if args.perturb is not None else predictor.cfg.perturb_sample
+    cfg = LongVideoConfig(
+        frames=args.frames,
+        mode=args.mode,
+        steps=args.steps,
+        guidance=args.guidance,
+        perturb_level=level,
+        seed=args.seed,
+    )
+    name = f"{args.dataset}-{args.mode}-{args.frames}f-w{args.guidance}-s{level}-seed{args.seed}"
+    out = output_dir() / "long" / name if args.out is None else args.out
+    start = time.perf_counter()
+    result = build_generator(predictor, interpolator, vae_trainer.ema.module.eval(), cfg).generate(out)
+    seconds = time.perf_counter() - start
+    print(
+        f"{result['frames']} frames ({result['keyframes']} keyframes, {result['rounds']} prediction rounds) "
+        f"in {seconds:.0f} s: {result['frames'] / seconds:.1f} frames/s"
+    )
+    print("wrote", result["mp4"], result["npy"])
+    return 0

@@ -1,0 +1,58 @@
+"""`python -m minilvdm sample`: clips from a trained model as GIF, MP4 and a tensor file for `eval`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+from ..config import output_dir
+from ..viz import save_gif, save_mp4
+from .train import add_arguments as add_model_arguments
+from .train import model_from_args
+
+
+def add_arguments(parser):
+    add_model_arguments(parser)
+    parser.add_argument("--n", type=int, default=16, help="clips to sample")
+    parser.add_argument("--steps", type=int, default=50, help="sampler steps (DDPM uses all if 0)")
+    parser.add_argument("--sampler", choices=("ddim", "ddpm"), default="ddim")
+    parser.add_argument("--eta", type=float, default=0.0)
+    parser.add_argument("--guidance", type=float, default=None, help="guidance scale (conditional models)")
+    parser.add_argument("--guidance-form", choices=("cfg", "lvdm"), default="cfg")
+    parser.add_argument("--class-label", type=int, default=None, help="digit to generate (conditional)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=None, help="folder (default outputs/samples/<model>)")
+
+
+def run(args):
+    trainer, model = model_from_args(args)
+    labels = None
+    if model.cfg.num_classes:
+        labels = (
+            torch.full((args.n,), args.class_label)
+            if args.class_label is not None
+            else torch.arange(args.n) % model.cfg.num_classes
+        )
+    start = time.perf_counter()
+    videos = model.sample(
+        args.n,
+        steps=args.steps or None,
+        sampler=args.sampler,
+        eta=args.eta,
+        guidance=args.guidance,
+        guidance_form=args.guidance_form,
+        class_label=labels,
+        generator=torch.Generator().manual_seed(args.seed),
+    )
+    seconds = time.perf_counter() - start
+    out = output_dir() / "samples" / trainer.ckpt_path.stem if args.out is None else Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(videos, out / "samples.pt")  # (N, C, T, H, W) in [-1, 1]: what `eval` reads
+    if labels is not None:
+        torch.save(labels, out / "labels.pt")
+    paths = [save_gif(videos, out / "samples.gif"), save_mp4(videos, out / "samples.mp4")]
+    print(f"{args.n} clips {tuple(videos.shape[1:])} in {seconds:.1f} s ({seconds / args.n:.2f} s/clip)")
+    print("wrote", out / "samples.pt", *paths)
+    return 0

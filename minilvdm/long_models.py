@@ -1,0 +1,156 @@
+"""Training LVDM's long-video models: a prediction model over keyframes and an interpolation model.
+
+Both are `ConditionalDenoiser`s trained on latents of long clips (encoded once into the
+latent cache). From a latent sequence z (C, L, h, w) with keyframe stride S:
+
+    prediction     P keyframes z[o], z[o + S], ..., z[o + (P - 1) S], the first g given
+    interpolation  S + 1 consecutive frames z[o .. o + S], the first and last given
+
+for random offsets o, so one clip gives many examples. Then
+
+    generator = build_generator(predictor, interpolator, vae, LongVideoConfig(frames=1024))
+    generator.generate("outputs/long/run")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .conditioning import ConditionalDenoiser, ConditionConfig
+from .config import by_profile, seed_everything
+from .diffusion import Diffusion, DiffusionConfig
+from .long_video import LongVideoConfig, LongVideoGenerator
+from .train import TrainConfig, Trainer, checkpoint_path
+from .unet import UNetConfig
+
+
+@dataclass
+class LongModelConfig:
+    dataset: str = "mnist"
+    role: str = "predict"  # 'predict' | 'interp'
+    clip: int = 4  # prediction: keyframes per clip (P); interpolation uses stride + 1
+    stride: int = 4  # latent frames between keyframes
+    condition: ConditionConfig = field(default_factory=ConditionConfig)
+    unet: UNetConfig = field(default_factory=UNetConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+
+    @property
+    def frames(self) -> int:
+        """Latent frames per training example."""
+        return self.clip if self.role == "predict" else self.stride + 1
+
+    @property
+    def span(self) -> int:
+        """Consecutive latent frames one example covers."""
+        return (self.clip - 1) * self.stride + 1 if self.role == "predict" else self.stride + 1
+
+
+def default_long_config(role: str, dataset: str = "mnist", perturb: bool = True, style: str = "lvdm"):
+    """LVDM's choices: predict with P = 4 keyframes S = 4 apart given 1 (drop 0.5); interpolate
+    frames 1..3 between given 0 and 4 (drop 0.1); perturbation S_max = 250, s = 100 of 1000."""
+    if role not in ("predict", "interp"):
+        raise ValueError(f"role must be 'predict' or 'interp', got {role!r}")
+    steps = by_profile(ci=100, quick=1000, full=1000)
+    cond = ConditionConfig(
+        mode=role,
+        given=1,
+        p_drop=0.5 if role == "predict" else 0.1,
+        perturb_max=steps // 4 if perturb else 0,
+        perturb_sample=steps // 10,
+        style=style,
+    )
+    unet = UNetConfig.for_profile(
+        in_channels=4, context_channels=cond.context_channels(4), scalar_embeddings=("s",)
+    )
+    return LongModelConfig(
+        dataset, role, condition=cond, unet=unet, diffusion=DiffusionConfig(num_steps=steps)
+    )
+
+
+def examples(latents: torch.Tensor, cfg: LongModelConfig, offsets: torch.Tensor) -> torch.Tensor:
+    """(B, C, L, h, w) latent sequences + (B,) offsets -> (B, C, frames, h, w) examples."""
+    step = cfg.stride if cfg.role == "predict" else 1
+    index = offsets[:, None] + step * torch.arange(cfg.frames)[None]  # (B, frames)
+    gather = index[:, None, :, None, None].expand(-1, latents.shape[1], -1, *latents.shape[3:])
+    return torch.gather(latents, 2, gather)
+
+
+def default_train_config() -> TrainConfig:
+    return by_profile(
+        ci=TrainConfig(steps=4, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
+        quick=TrainConfig(steps=800, batch_size=8, lr=1e-3, warmup=50, ema_decay=0.995, ckpt_every=100),
+        full=TrainConfig(steps=100_000, batch_size=32, lr=2e-4, warmup=1000, ckpt_every=2000),
+    )
+
+
+def long_data_config(dataset: str = "mnist", frames: int = 64):
+    from .latents import VideoDataConfig
+
+    return VideoDataConfig(
+        dataset=dataset, split="train", frames=frames, size=64, count=by_profile(ci=4, quick=512, full=10_000)
+    )
+
+
+def train_long_model(cfg: LongModelConfig, train_cfg=None, data_cfg=None, vae_trainer=None, progress=True):
+    """Train (resume, or reuse) a prediction or interpolation model. Returns (trainer, ema model)."""
+    from .latents import load_or_encode_latents
+    from .vae import train_vae
+
+    train_cfg = train_cfg or default_train_config()
+    data_cfg = data_cfg or long_data_config(cfg.dataset)
+    vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)
+    vae = vae_trainer.ema.module.eval()
+    latents = load_or_encode_latents(vae, vae_trainer.ckpt_path, data_cfg, progress=progress)[
+        "latents"
+    ].float()
+    if latents.shape[2] < cfg.span:
+        raise ValueError(
+            f"clips give {latents.shape[2]} latent frames; the {cfg.role} model needs {cfg.span}"
+        )
+    seed_everything(train_cfg.seed)
+    n, bsz, room = len(latents), train_cfg.batch_size, latents.shape[2] - cfg.span + 1
+
+    def batch_fn(step, rank, world):
+        g = torch.Generator().manual_seed(train_cfg.seed * 7919 + step * world + rank)
+        idx = torch.randint(0, n, (bsz,), generator=g)
+        return examples(latents[idx], cfg, torch.randint(0, room, (bsz,), generator=g))
+
+    model = ConditionalDenoiser(_unet(cfg), Diffusion(cfg.diffusion), cfg.condition)
+    name = f"long-{cfg.role}-{cfg.dataset}"
+    trainer = Trainer(
+        model,
+        lambda m, z: m(z),
+        batch_fn,
+        train_cfg,
+        checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg),
+        model_config=cfg,
+        progress=progress,
+    )
+    trainer.fit()
+    return trainer, trainer.ema.module.eval()
+
+
+def _unet(cfg: LongModelConfig):
+    from .unet import SpaceTimeUNet
+
+    return SpaceTimeUNet(cfg.unet)
+
+
+def build_generator(predictor, interpolator, vae, cfg: LongVideoConfig, clip: int = 4, given: int = 1):
+    """A LongVideoGenerator that decodes with the VAE (chunked, exact) and writes frames as it goes."""
+    c, _, h, w = vae.cfg.latent_shape(vae.cfg.time_factor, 64, 64)
+    device = next(vae.parameters()).device
+    decode = lambda z: vae.decode_latents(z.to(device)).clamp(-1, 1).cpu()
+    return LongVideoGenerator(
+        predictor,
+        decode,
+        (c, h, w),
+        vae.cfg.time_factor,
+        cfg,
+        clip=clip,
+        given=given,
+        interpolator=interpolator,
+        radius=vae.decoder.time_radius,
+    )

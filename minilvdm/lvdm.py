@@ -1,0 +1,251 @@
+"""Latent video diffusion (LVDM): the VAE, the space-time UNet and the diffusion process joined.
+
+    model = LatentVideoDiffusion(LVDMConfig(), vae)
+    loss = model(latents, class_label)                       # training, on cached latents
+    videos = model.sample(8, steps=50, sampler="ddim", guidance=3.0, class_label=7)
+
+The same class is the pixel-space baseline (`space='pixel'`, no VAE): the same UNet and
+diffusion trained on pixels, for LVDM's claim that latent space is much cheaper at equal
+quality. Class conditioning uses a learned null token: in training the label is dropped
+with probability p_uncond, so one network gives eps_c and eps_u, combined by
+`Diffusion.sample` as eps_u + s (eps_c - eps_u) ('cfg') or (1 + w) eps_c - w eps_u ('lvdm').
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .config import by_profile
+from .diffusion import Diffusion, DiffusionConfig
+from .unet import SpaceTimeUNet, UNetConfig
+
+SPACES = ("latent", "pixel")
+
+
+def default_unet_config(channels: int, num_classes: int = 0, space: str = "latent") -> UNetConfig:
+    """The profile's UNet; the pixel baseline gets one more down-sampling level for 64x64."""
+    cfg = UNetConfig.for_profile(in_channels=channels, num_classes=num_classes)
+    if space == "pixel":
+        cfg.channel_mult = (*cfg.channel_mult, cfg.channel_mult[-1], cfg.channel_mult[-1])
+        cfg.attention_resolutions = tuple(r * 4 for r in cfg.attention_resolutions)
+    return cfg
+
+
+@dataclass
+class LVDMConfig:
+    dataset: str = "mnist"
+    space: str = "latent"  # 'latent' (LVDM) | 'pixel' (the baseline)
+    num_classes: int = 0  # 10: condition on the first digit's class
+    p_uncond: float = 0.1  # probability the label is dropped in training
+    unet: UNetConfig = field(default_factory=lambda: default_unet_config(4))
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+
+    def validate(self) -> None:
+        if self.space not in SPACES:
+            raise ValueError(f"space must be one of {SPACES}, got {self.space!r}")
+        if not 0 <= self.p_uncond <= 1:
+            raise ValueError(f"p_uncond must lie in [0, 1], got {self.p_uncond}")
+        if self.unet.num_classes != self.num_classes:
+            raise ValueError(
+                f"unet.num_classes ({self.unet.num_classes}) must equal num_classes ({self.num_classes})"
+            )
+
+
+class LatentVideoDiffusion(nn.Module):
+    """A UNet + diffusion; with a VAE, samples are decoded to video.
+
+    The VAE is frozen and kept outside the module's parameters (it is not trained, not in
+    the EMA and not in the checkpoint: its own checkpoint is referenced instead)."""
+
+    def __init__(self, cfg: LVDMConfig, vae: nn.Module | None = None):
+        super().__init__()
+        cfg.validate()
+        if cfg.space == "latent" and vae is None:
+            raise ValueError("space='latent' needs a VAE to decode samples")
+        self.cfg = cfg
+        self.unet = SpaceTimeUNet(cfg.unet)
+        self.diffusion = Diffusion(cfg.diffusion)
+        self._vae = [vae.eval().requires_grad_(False)] if vae is not None else []
+
+    def __deepcopy__(self, memo):  # the EMA copy shares the frozen VAE instead of copying it
+        clone = LatentVideoDiffusion.__new__(LatentVideoDiffusion)
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            setattr(clone, key, value if key == "_vae" else copy.deepcopy(value, memo))
+        return clone
+
+    @property
+    def vae(self) -> nn.Module | None:
+        return self._vae[0] if self._vae else None
+
+    def _labels(self, class_label, batch: int, device) -> torch.Tensor | None:
+        if not self.cfg.num_classes:
+            if class_label is not None:
+                raise ValueError("class_label given to an unconditional model (num_classes = 0)")
+            return None
+        if class_label is None:
+            return torch.full((batch,), -1, device=device)  # the null token
+        label = torch.as_tensor(class_label, device=device).long()
+        return label.expand(batch) if label.ndim == 0 else label
+
+    def forward(self, x0: torch.Tensor, class_label: torch.Tensor | None = None) -> torch.Tensor:
+        """Training loss on clean latents (or pixels) x0 (B, C, T, H, W)."""
+        label = self._labels(class_label, x0.shape[0], x0.device)
+        if label is not None and self.cfg.p_uncond > 0:
+            drop = torch.rand(x0.shape[0], device=x0.device) < self.cfg.p_uncond
+            label = torch.where(drop, torch.full_like(label, -1), label)
+        return self.diffusion.loss(lambda x, t: self.unet(x, t, class_label=label), x0)
+
+    def sample_shape(self, n: int, frames: int, size: int) -> tuple[int, ...]:
+        """Shape of what the diffusion samples for n clips of `frames` x size x size pixels."""
+        if self.vae is None:
+            return (n, self.cfg.unet.in_channels, frames, size, size)
+        c, t, h, w = self.vae.cfg.latent_shape(frames, size, size)
+        return (n, c, t, h, w)
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        *,
+        frames: int = 16,
+        size: int = 64,
+        steps: int | None = 50,
+        sampler: str = "ddim",
+        eta: float = 0.0,
+        guidance: float | None = None,
+        guidance_form: str = "cfg",
+        class_label=None,
+        generator: torch.Generator | None = None,
+        callback=None,
+        decode: bool = True,
+        batch_size: int = 16,
+    ) -> torch.Tensor:
+        """n clips (n, C, T, H, W) in [-1, 1] (latents if decode=False).
+
+        guidance: None/off, or the scale s ('cfg': eps_u + s (eps_c - eps_u)) or w ('lvdm').
+        With a class label and no guidance the conditional prediction alone is used."""
+        self.eval()
+        device = next(self.parameters()).device
+        outs = []
+        for start in range(0, n, batch_size):
+            b = min(batch_size, n - start)
+            shape = self.sample_shape(b, frames, size)
+            labels = self._labels(class_label, n, device)
+            label = None if labels is None else labels[start : start + b]
+            model_fn = lambda x, t, lab=label: self.unet(x, t, class_label=lab)
+            uncond_fn = None
+            if guidance is not None and label is not None:
+                null = torch.full_like(label, -1)
+                uncond_fn = lambda x, t, lab=null: self.unet(x, t, class_label=lab)
+            z = self.diffusion.sample(
+                model_fn,
+                shape,
+                sampler=sampler,
+                steps=steps,
+                eta=eta,
+                uncond_fn=uncond_fn,
+                guidance_scale=guidance if guidance is not None else 1.0,
+                guidance_form=guidance_form,
+                generator=generator,
+                callback=callback,
+                device=device,
+            )
+            if decode and self.vae is not None:
+                z = self.vae.decode_latents(z.to(next(self.vae.parameters()).device))
+            outs.append(z.clamp(-1, 1) if decode else z)
+        return torch.cat(outs).cpu()
+
+
+def default_lvdm_config(
+    dataset: str = "mnist", space: str = "latent", conditional: bool = False
+) -> LVDMConfig:
+    channels = 4 if space == "latent" else (1 if dataset == "mnist" else 3)
+    classes = 10 if conditional else 0
+    steps = by_profile(ci=100, quick=1000, full=1000)
+    return LVDMConfig(
+        dataset=dataset,
+        space=space,
+        num_classes=classes,
+        unet=default_unet_config(channels, classes, space),
+        diffusion=DiffusionConfig(num_steps=steps),
+    )
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def default_train_config(space: str = "latent"):
+    from .train import TrainConfig
+
+    return by_profile(
+        ci=TrainConfig(steps=4, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
+        quick=TrainConfig(steps=1500, batch_size=8, lr=1e-3, warmup=50, ema_decay=0.995, ckpt_every=100),
+        full=TrainConfig(steps=100_000, batch_size=32, lr=2e-4, warmup=1000, ckpt_every=2000),
+    )
+
+
+def default_data_config(dataset: str = "mnist", frames: int = 16):
+    from .latents import VideoDataConfig
+
+    count = by_profile(ci=8, quick=1024, full=20_000)
+    return VideoDataConfig(dataset=dataset, split="train", frames=frames, size=64, count=count)
+
+
+def training_data(cfg: LVDMConfig, data_cfg, vae=None, vae_checkpoint=None, progress: bool = True):
+    """(x0 (N, C, T, H, W), class labels (N,) or None): cached latents, or pixels for the baseline."""
+    from .latents import ClipSource, load_or_encode_latents
+
+    if cfg.space == "latent":
+        cache = load_or_encode_latents(vae, vae_checkpoint, data_cfg, progress=progress)
+        x0, labels = cache["latents"], cache["labels"]
+    else:
+        x0, labels = ClipSource(data_cfg).clips(range(data_cfg.count))
+    class_label = labels[:, 0].long() if cfg.num_classes and labels.ndim == 2 else None
+    return x0.float(), class_label
+
+
+def train_lvdm(cfg: LVDMConfig, train_cfg=None, data_cfg=None, vae_trainer=None, name=None, progress=True):
+    """Train (resume, or reuse) an LVDM or pixel-space model. Returns (trainer, ema_model);
+    sample from `ema_model`. The VAE is trained (or reused) first when none is given."""
+    from .config import seed_everything
+    from .train import Trainer, checkpoint_path
+    from .vae import train_vae
+
+    train_cfg = train_cfg or default_train_config(cfg.space)
+    data_cfg = data_cfg or default_data_config(cfg.dataset)
+    vae, vae_ckpt, configs = None, None, [cfg, train_cfg, data_cfg]
+    if cfg.space == "latent":
+        vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)
+        vae, vae_ckpt = vae_trainer.ema.module.eval(), vae_trainer.ckpt_path
+        configs.append(vae.cfg)  # another VAE means another latent space: another checkpoint
+    x0, labels = training_data(cfg, data_cfg, vae, vae_ckpt, progress)
+    seed_everything(train_cfg.seed)
+    bsz, n = train_cfg.batch_size, len(x0)
+
+    def batch_fn(step, rank, world):
+        start = (step * world + rank) * bsz
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(train_cfg.seed + start // n))
+        idx = order[[(start + i) % n for i in range(bsz)]]
+        return {"x0": x0[idx], "label": None if labels is None else labels[idx]}
+
+    def loss_fn(model, batch):
+        return model(batch["x0"], batch["label"])
+
+    name = name or f"lvdm-{cfg.space}-{cfg.dataset}{'-cond' if cfg.num_classes else ''}"
+    model = LatentVideoDiffusion(cfg, vae)
+    trainer = Trainer(
+        model,
+        loss_fn,
+        batch_fn,
+        train_cfg,
+        checkpoint_path(name, *configs),
+        model_config=cfg,
+        progress=progress,
+    )
+    trainer.fit()
+    return trainer, trainer.ema.module.eval()

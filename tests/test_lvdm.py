@@ -1,0 +1,82 @@
+import copy
+
+import pytest
+import torch
+
+from minilvdm.diffusion import DiffusionConfig
+from minilvdm.lvdm import LatentVideoDiffusion, LVDMConfig, default_unet_config
+from minilvdm.vae import VAEConfig, VideoVAE
+
+
+def tiny(conditional=False, space="latent"):
+    classes = 10 if conditional else 0
+    unet = default_unet_config(4 if space == "latent" else 1, classes, space)
+    unet.model_channels, unet.channel_mult, unet.attention_resolutions, unet.norm_groups = 8, (1, 2), (2,), 4
+    unet.head_channels = 8
+    if space == "pixel":
+        unet.channel_mult = (1, 2, 2)
+    cfg = LVDMConfig(
+        space=space, num_classes=classes, p_uncond=0.5, unet=unet, diffusion=DiffusionConfig(num_steps=50)
+    )
+    vae = (
+        VideoVAE(VAEConfig(in_channels=1, base_channels=8, time_factor=4, space_factor=4))
+        if space == "latent"
+        else None
+    )
+    return LatentVideoDiffusion(cfg, vae)
+
+
+def test_loss_and_sample_shapes_latent_and_pixel():
+    model = tiny()
+    z = torch.randn(2, 4, 4, 16, 16)
+    loss = model(z)
+    loss.backward()
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    assert model.sample_shape(3, 16, 64) == (3, 4, 4, 16, 16)
+    video = model.sample(3, steps=2, batch_size=2)
+    assert video.shape == (3, 1, 16, 64, 64) and video.abs().max() <= 1
+    assert model.sample(1, steps=2, decode=False).shape == (1, 4, 4, 16, 16)
+    pixel = tiny(space="pixel")
+    assert pixel.sample(1, frames=4, size=32, steps=2).shape == (1, 1, 4, 32, 32)
+
+
+def test_vae_is_frozen_shared_by_the_ema_copy_and_not_a_parameter():
+    model = tiny()
+    assert not any(name.startswith("_vae") or "encoder" in name for name, _ in model.named_parameters())
+    assert all(not p.requires_grad for p in model.vae.parameters())
+    clone = copy.deepcopy(model)
+    assert clone.vae is model.vae and clone.unet is not model.unet
+
+
+def test_labels_are_dropped_with_p_uncond_during_training():
+    model = tiny(conditional=True)
+    seen = []
+    original = model.unet.forward
+    model.unet.forward = lambda x, t, class_label=None, **kw: (
+        seen.append(class_label),
+        original(x, t, class_label=class_label),
+    )[1]
+    torch.manual_seed(0)
+    model(torch.randn(400, 4, 1, 16, 16), torch.full((400,), 7))
+    dropped = (seen[0] == -1).float().mean()
+    assert 0.4 < dropped < 0.6 and set(seen[0].tolist()) == {-1, 7}
+
+
+def test_guidance_uses_the_null_token_and_changes_samples():
+    model = tiny(conditional=True)
+    torch.nn.init.normal_(model.unet.conv_out.weight, std=0.1)
+    torch.nn.init.normal_(model.unet.class_embed.weight, std=1.0)
+    a = model.sample(1, steps=3, class_label=3, generator=torch.Generator().manual_seed(0), decode=False)
+    b = model.sample(
+        1, steps=3, class_label=3, guidance=4.0, generator=torch.Generator().manual_seed(0), decode=False
+    )
+    assert not torch.allclose(a, b)
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="needs a VAE"):
+        LatentVideoDiffusion(LVDMConfig())
+    with pytest.raises(ValueError, match="unconditional"):
+        tiny().sample(1, steps=1, class_label=3)
+    with pytest.raises(ValueError, match="num_classes"):
+        LVDMConfig(num_classes=10).validate()
