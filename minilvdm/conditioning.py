@@ -180,6 +180,8 @@ class ConditionalDenoiser(nn.Module):
         level = self.cfg.perturb_sample if perturb_level is None else perturb_level
         if self.cfg.perturb_max == 0:
             level = 0
+        if not 0 <= level < self.diffusion.num_steps:
+            raise ValueError(f"perturb_level must lie in [0, {self.diffusion.num_steps}), got {level}")
         s = torch.full((b,), level, dtype=torch.long, device=cond.device)
         noisy_cond = perturb(self.diffusion, cond, s, torch.randn(cond.shape, generator=generator).to(cond))
         if level == 0:

@@ -45,7 +45,7 @@ class LongVideoConfig:
     steps: int = 50
     sampler: str = "ddim"
     guidance: float = 0.1  # LVDM's w, (1 + w) eps_c - w eps_u; 0 = off
-    perturb_level: int = 100  # s for conditional latent perturbation (0 = clean conditions)
+    perturb_level: int | None = None  # s for the conditions (None: the model's own, LVDM 100; 0 = clean)
     seed: int = 0
     fps: int = 8
 
