@@ -38,6 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
+from tqdm.auto import tqdm
 
 from .schedules import make_betas, make_timesteps, snr
 
@@ -258,8 +259,10 @@ class Diffusion:
         x_T: torch.Tensor | None = None,
         clip_x0: bool = False,
         device=None,
+        progress: bool = False,
     ) -> torch.Tensor:
-        """Generate samples of `shape` (returns x_0). See the module docstring for arguments."""
+        """Generate samples of `shape` (returns x_0). See the module docstring for arguments;
+        `progress` shows a bar over the denoising steps."""
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
         if eta < 0:
@@ -270,7 +273,7 @@ class Diffusion:
         x = x_T if x_T is not None else noise_fn(tuple(shape), generator)
         x = x.to(device or x.device, torch.float32)
         timesteps = make_timesteps(self.num_steps, steps, spacing)
-        for i, t_now in enumerate(timesteps):
+        for i, t_now in enumerate(tqdm(timesteps, desc=sampler, disable=not progress, leave=False)):
             t_next = timesteps[i + 1] if i + 1 < len(timesteps) else -1
             t = torch.full((x.shape[0],), t_now, device=x.device, dtype=torch.long)
             t_prev = torch.full_like(t, t_next)

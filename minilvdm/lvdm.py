@@ -124,6 +124,7 @@ class LatentVideoDiffusion(nn.Module):
         callback=None,
         decode: bool = True,
         batch_size: int = 16,
+        progress: bool = False,
     ) -> torch.Tensor:
         """n clips (n, C, T, H, W) in [-1, 1] (latents if decode=False).
 
@@ -154,6 +155,7 @@ class LatentVideoDiffusion(nn.Module):
                 generator=generator,
                 callback=callback,
                 device=device,
+                progress=progress,
             )
             if decode and self.vae is not None:
                 z = self.vae.decode_latents(z.to(next(self.vae.parameters()).device))

@@ -45,6 +45,7 @@ def run(args):
         guidance_form=args.guidance_form,
         class_label=labels,
         generator=torch.Generator().manual_seed(args.seed),
+        progress=True,
     )
     seconds = time.perf_counter() - start
     out = output_dir() / "samples" / trainer.ckpt_path.stem if args.out is None else Path(args.out)
