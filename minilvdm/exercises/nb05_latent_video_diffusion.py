@@ -18,7 +18,11 @@ def ddim_timesteps(num_steps: int, steps: int) -> list[int]:
 
 @checker("compression_ratio", reference=compression_ratio)
 def check_compression_ratio(answer):
-    cases = [((1, 16, 64, 64), (4, 4, 16, 16)), ((3, 16, 64, 64), (4, 4, 16, 16)), ((1, 8, 32, 32), (8, 8, 8, 8))]
+    cases = [
+        ((1, 16, 64, 64), (4, 4, 16, 16)),
+        ((3, 16, 64, 64), (4, 4, 16, 16)),
+        ((1, 8, 32, 32), (8, 8, 8, 8)),
+    ]
     for video, latent in cases:
         want, got = compression_ratio(video, latent), float(answer(video, latent))
         if not math.isclose(got, want, rel_tol=1e-9):
