@@ -26,6 +26,10 @@ stochastic step). Fix the base noise to keep content and vary motion:
 
     vf = DecomposedDenoiser(base_unet, residual_unet, diffusion, lam=0.5)
     x = diffusion.sample(vf, shape, sampler="ddim", noise_fn=vf.noise_fn(base=b))
+
+Training on cached VAE latents of Moving MNIST, through the shared Trainer (as `train_lvdm`):
+
+    trainer, vf = train_videofusion(default_videofusion_config(lam=0.5))
 """
 
 from __future__ import annotations
