@@ -26,16 +26,23 @@ stochastic step). Fix the base noise to keep content and vary motion:
 
     vf = DecomposedDenoiser(base_unet, residual_unet, diffusion, lam=0.5)
     x = diffusion.sample(vf, shape, sampler="ddim", noise_fn=vf.noise_fn(base=b))
+
+Training on cached VAE latents of Moving MNIST, through the shared Trainer (as `train_lvdm`):
+
+    trainer, vf = train_videofusion(default_videofusion_config(lam=0.5))
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from .diffusion import Diffusion
+from .config import by_profile
+from .diffusion import Diffusion, DiffusionConfig
+from .unet import SpaceTimeUNet, UNetConfig
 
 
 def base_frame(frames: int) -> int:
@@ -150,3 +157,76 @@ class DecomposedDenoiser(nn.Module):
             return decomposed_noise(shape, self.lam, generator, base=fixed)[0]
 
         return draw
+
+
+# ----------------------------------------------------------------------------- training
+
+
+@dataclass
+class VideoFusionConfig:
+    """lam for every non-base frame; an image UNet for the base, a frame-indexed video UNet for
+    the residual; eps-prediction diffusion (the decomposition is defined on eps)."""
+
+    lam: float = 0.5
+    dataset: str = "mnist"
+    base_unet: UNetConfig = field(default_factory=lambda: UNetConfig(temporal_layers=False))
+    residual_unet: UNetConfig = field(default_factory=lambda: UNetConfig(frame_index_embedding=True))
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    space: str = "latent"  # trained on cached VAE latents, like the LVDM
+    num_classes: int = 0  # unconditional
+
+    def validate(self) -> None:
+        lambdas(2, self.lam)  # raises for lambda outside [0, 1]
+        if self.base_unet.temporal_layers:
+            raise ValueError("the base generator is an image model: base_unet.temporal_layers must be False")
+        if not self.residual_unet.frame_index_embedding:
+            raise ValueError("the residual generator needs residual_unet.frame_index_embedding=True")
+        if self.space != "latent" or self.num_classes:
+            raise ValueError("train_videofusion trains an unconditional model on latents")
+
+    def build(self) -> DecomposedDenoiser:
+        self.validate()
+        base, residual = SpaceTimeUNet(self.base_unet), SpaceTimeUNet(self.residual_unet)
+        return DecomposedDenoiser(base, residual, Diffusion(self.diffusion), self.lam)
+
+
+def default_videofusion_config(lam: float = 0.5) -> VideoFusionConfig:
+    """The profile's UNet sizes on the VAE's 4 latent channels, as for the LVDM."""
+    return VideoFusionConfig(
+        lam=lam,
+        base_unet=UNetConfig.for_profile(in_channels=4, temporal_layers=False),
+        residual_unet=UNetConfig.for_profile(in_channels=4, frame_index_embedding=True),
+        diffusion=DiffusionConfig(num_steps=by_profile(ci=100, quick=1000, full=1000)),
+    )
+
+
+def train_videofusion(cfg: VideoFusionConfig, train_cfg=None, vae_trainer=None, progress: bool = True):
+    """Train (resume, or reuse) a VideoFusion model on cached VAE latents of Moving MNIST, as
+    `train_lvdm` does. Returns (trainer, ema_model); the VAE (for decoding) is `vae_trainer`'s."""
+    from .config import seed_everything
+    from .lvdm import default_data_config, default_train_config, training_data
+    from .train import Trainer, checkpoint_path
+    from .vae import train_vae
+
+    cfg.validate()
+    train_cfg = train_cfg or default_train_config()
+    data_cfg = default_data_config(cfg.dataset)
+    vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)
+    vae = vae_trainer.ema.module.eval()
+    x0, _ = training_data(cfg, data_cfg, vae, vae_trainer.ckpt_path, progress)  # (N, C, T, h, w)
+    seed_everything(train_cfg.seed)
+    bsz, n = train_cfg.batch_size, len(x0)
+
+    def batch_fn(step, rank, world):
+        start = (step * world + rank) * bsz
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(train_cfg.seed + start // n))
+        return x0[order[[(start + i) % n for i in range(bsz)]]]
+
+    def loss_fn(model, batch):
+        return model.loss(batch)["loss"]
+
+    name = f"videofusion-{cfg.dataset}-lam{cfg.lam:g}"
+    ckpt = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg)
+    trainer = Trainer(cfg.build(), loss_fn, batch_fn, train_cfg, ckpt, model_config=cfg, progress=progress)
+    trainer.fit()
+    return trainer, trainer.ema.module.eval()

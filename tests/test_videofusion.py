@@ -135,3 +135,19 @@ def test_bad_input_is_refused():
         decomposed_noise((1, 1, T, 4, 4), 0.5, base=torch.zeros(1, 1, 2, 4, 4))
     with pytest.raises(ValueError, match="eps"):
         DecomposedDenoiser(vf.base, vf.residual, Diffusion(DiffusionConfig(prediction="v")))
+
+
+def test_train_videofusion_two_ci_steps_then_samples_through_the_shared_sampler(monkeypatch):
+    from minilvdm.train import TrainConfig
+    from minilvdm.videofusion import VideoFusionConfig, default_videofusion_config, train_videofusion
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    cfg = default_videofusion_config(lam=0.5)
+    tc = TrainConfig(steps=2, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000)
+    trainer, model = train_videofusion(cfg, tc, progress=False)
+    assert trainer.step == 2 and len(trainer.history) == 2 and isinstance(model, DecomposedDenoiser)
+    shape = (2, 4, 4, 16, 16)
+    z = model.diffusion.sample(model, shape, sampler="ddim", steps=2, noise_fn=model.noise_fn())
+    assert z.shape == shape and torch.isfinite(z).all()
+    with pytest.raises(ValueError, match="image model"):
+        VideoFusionConfig(base_unet=cfg.residual_unet).validate()
