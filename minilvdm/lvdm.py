@@ -215,7 +215,7 @@ def train_lvdm(cfg: LVDMConfig, train_cfg=None, data_cfg=None, vae_trainer=None,
     """Train (resume, or reuse) an LVDM or pixel-space model. Returns (trainer, ema_model);
     sample from `ema_model`. The VAE is trained (or reused) first when none is given."""
     from .config import seed_everything
-    from .train import Trainer, checkpoint_path
+    from .train import Trainer, checkpoint_path, epoch_indices
     from .vae import train_vae
 
     train_cfg = train_cfg or default_train_config(cfg.space)
@@ -230,9 +230,7 @@ def train_lvdm(cfg: LVDMConfig, train_cfg=None, data_cfg=None, vae_trainer=None,
     bsz, n = train_cfg.batch_size, len(x0)
 
     def batch_fn(step, rank, world):
-        start = (step * world + rank) * bsz
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(train_cfg.seed + start // n))
-        idx = order[[(start + i) % n for i in range(bsz)]]
+        idx = epoch_indices(step, rank, world, bsz, n, train_cfg.seed)
         return {"x0": x0[idx], "label": None if labels is None else labels[idx]}
 
     def loss_fn(model, batch):

@@ -111,6 +111,16 @@ def _diff(found: dict, expected: dict) -> str:
     return "; ".join(parts)
 
 
+def epoch_indices(
+    step: int, rank: int, world_size: int, batch_size: int, n: int, seed: int = 0
+) -> torch.Tensor:
+    """Indices of batch `step` (process `rank` of `world_size`) into a finite set of n items:
+    one seeded permutation per epoch, so a batch is a pure function of the step (exact resume)."""
+    start = (step * world_size + rank) * batch_size
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + start // n))
+    return order[[(start + i) % n for i in range(batch_size)]]
+
+
 def to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, torch.Tensor):
         return batch.to(device, non_blocking=True)

@@ -25,7 +25,7 @@ from torch import nn
 
 from .config import config_to_dict, get_device, seed_everything
 from .latents import ClipSource, VideoDataConfig
-from .train import TrainConfig, Trainer, checkpoint_path
+from .train import TrainConfig, Trainer, checkpoint_path, epoch_indices
 from .vae_blocks import BLOCKS, Decoder, Encoder, patchify, unpatchify
 
 TIME_FACTORS = (1, 2, 4)
@@ -312,9 +312,9 @@ def train_vae(
     def batch_fn(step, rank, world):
         start = (step * world + rank) * bsz
         if source.length is not None:  # a finite set: a seeded permutation per epoch
-            g = torch.Generator().manual_seed(train_cfg.seed + start // source.length)
-            order = torch.randperm(source.length, generator=g)
-            video = source.clips(order[[(start + i) % source.length for i in range(bsz)]].tolist())[0]
+            video = source.clips(
+                epoch_indices(step, rank, world, bsz, source.length, train_cfg.seed).tolist()
+            )[0]
         else:
             video = source.videos(start, bsz)
         return random_crop(video, data_cfg.crop, seed=start)

@@ -205,7 +205,7 @@ def train_videofusion(cfg: VideoFusionConfig, train_cfg=None, vae_trainer=None, 
     `train_lvdm` does. Returns (trainer, ema_model); the VAE (for decoding) is `vae_trainer`'s."""
     from .config import seed_everything
     from .lvdm import default_data_config, default_train_config, training_data
-    from .train import Trainer, checkpoint_path
+    from .train import Trainer, checkpoint_path, epoch_indices
     from .vae import train_vae
 
     cfg.validate()
@@ -218,9 +218,7 @@ def train_videofusion(cfg: VideoFusionConfig, train_cfg=None, vae_trainer=None, 
     bsz, n = train_cfg.batch_size, len(x0)
 
     def batch_fn(step, rank, world):
-        start = (step * world + rank) * bsz
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(train_cfg.seed + start // n))
-        return x0[order[[(start + i) % n for i in range(bsz)]]]
+        return x0[epoch_indices(step, rank, world, bsz, n, train_cfg.seed)]
 
     def loss_fn(model, batch):
         return model.loss(batch)["loss"]

@@ -192,3 +192,15 @@ def test_two_process_torchrun_trains_in_lockstep(tmp_path):
         assert torch.equal(w0[key], w1[key])  # gradients were averaged across processes
     assert not all(torch.equal(w0[k], init[k]) for k in w0)  # and it trained
     assert load_checkpoint(tmp_path / "ddp.pt")["step"] == 5  # rank 0 wrote the checkpoint
+
+
+def test_epoch_indices_cover_each_epoch_once_and_split_processes():
+    from minilvdm.train import epoch_indices
+
+    n, bsz = 10, 5
+    epoch = torch.cat([epoch_indices(s, 0, 1, bsz, n) for s in range(2)])
+    assert sorted(epoch.tolist()) == list(range(n))  # a permutation per epoch
+    assert not torch.equal(epoch, torch.cat([epoch_indices(s, 0, 1, bsz, n) for s in range(2, 4)]))
+    two = torch.cat([epoch_indices(0, r, 2, bsz, n) for r in range(2)])
+    assert torch.equal(two, epoch)  # 2 processes at step 0 share out the same epoch
+    assert torch.equal(epoch_indices(3, 0, 1, bsz, n, seed=1), epoch_indices(3, 0, 1, bsz, n, seed=1))
