@@ -47,11 +47,16 @@ class LongModelConfig:
         return (self.clip - 1) * self.stride + 1 if self.role == "predict" else self.stride + 1
 
 
-def default_long_config(role: str, dataset: str = "mnist", perturb: bool = True, style: str = "lvdm"):
+def default_long_config(
+    role: str, dataset: str = "mnist", perturb: bool = True, style: str = "lvdm", stride: int = 4
+):
     """LVDM's choices: predict with P = 4 keyframes S = 4 apart given 1 (drop 0.5); interpolate
-    frames 1..3 between given 0 and 4 (drop 0.1); perturbation S_max = 250, s = 100 of 1000."""
+    frames 1..3 between given 0 and 4 (drop 0.1); perturbation S_max = 250, s = 100 of 1000.
+    stride=1 gives the plain autoregressive baseline's predictor (consecutive latent frames)."""
     if role not in ("predict", "interp"):
         raise ValueError(f"role must be 'predict' or 'interp', got {role!r}")
+    if stride < 1 or (role == "interp" and stride < 2):
+        raise ValueError(f"stride must be >= 1 (>= 2 to interpolate), got {stride} for {role!r}")
     steps = by_profile(ci=100, quick=1000, full=1000)
     cond = ConditionConfig(
         mode=role,
@@ -65,7 +70,7 @@ def default_long_config(role: str, dataset: str = "mnist", perturb: bool = True,
         in_channels=4, context_channels=cond.context_channels(4), scalar_embeddings=("s",)
     )
     return LongModelConfig(
-        dataset, role, condition=cond, unet=unet, diffusion=DiffusionConfig(num_steps=steps)
+        dataset, role, stride=stride, condition=cond, unet=unet, diffusion=DiffusionConfig(num_steps=steps)
     )
 
 
@@ -95,14 +100,16 @@ def long_data_config(dataset: str = "mnist", frames: int = 64):
 
 def train_long_model(cfg: LongModelConfig, train_cfg=None, data_cfg=None, vae_trainer=None, progress=True):
     """Train (resume, or reuse) a prediction or interpolation model. Returns (trainer, ema model)."""
-    from .latents import load_or_encode_latents
+    from .latents import cache_path, load_or_encode_latents
     from .vae import train_vae
 
     train_cfg = train_cfg or default_train_config()
     data_cfg = data_cfg or long_data_config(cfg.dataset)
     vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)
     vae = vae_trainer.ema.module.eval()
-    latents = load_or_encode_latents(vae, vae_trainer.ckpt_path, data_cfg, progress=progress)[
+    # a cache of its own: the 64-frame clips would otherwise evict the short-clip cache of notebook 05
+    path = cache_path(data_cfg, name=f"long-{data_cfg.dataset}-{data_cfg.split}")
+    latents = load_or_encode_latents(vae, vae_trainer.ckpt_path, data_cfg, path=path, progress=progress)[
         "latents"
     ].float()
     if latents.shape[2] < cfg.span:

@@ -12,7 +12,9 @@ For N requested frames, a VAE with time factor f and keyframe stride S:
    context on both sides, so the result equals one-shot decoding
 4. streaming: rounds of (predict, interpolate new pairs, decode what is ready, write)
    keep only a few latent frames in memory, whatever N is. Frames go to a uint8 `.npy`
-   memory map (N, C, H, W); the MP4 is written from it at the end.
+   memory map (N, C, H, W); the MP4 is written from it at the end. `videos=B > 1` makes B
+   videos at once (one batched network call per step, ~2x cheaper each on a CPU): the
+   memory map is then (N, B, C, H, W) and the MP4 shows them side by side.
 
 'autoregressive' mode is the plain baseline: stride 1, every latent frame predicted,
 no interpolation. A state file saved atomically after every round lets an interrupted
@@ -48,10 +50,13 @@ class LongVideoConfig:
     perturb_level: int | None = None  # s for the conditions (None: the model's own, LVDM 100; 0 = clean)
     seed: int = 0
     fps: int = 8
+    videos: int = 1  # B videos generated together as one batch (different draws, same settings)
 
     def validate(self) -> None:
         if self.frames < 1:
             raise ValueError(f"frames must be >= 1, got {self.frames}")
+        if self.videos < 1:
+            raise ValueError(f"videos must be >= 1, got {self.videos}")
         if self.mode not in ("hierarchical", "autoregressive"):
             raise ValueError(f"mode must be 'hierarchical' or 'autoregressive', got {self.mode!r}")
         if self.stride < 1:
@@ -111,8 +116,16 @@ class StreamingDecoder:
 
 
 def _to_uint8(video: torch.Tensor) -> np.ndarray:
-    """(1, C, T, H, W) in [-1, 1] -> (T, C, H, W) uint8."""
-    return ((video[0].float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 0, 2, 3).cpu().numpy()
+    """(B, C, T, H, W) in [-1, 1] -> (T, C, H, W) uint8 for B = 1, else (T, B, C, H, W)."""
+    frames = ((video.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(2, 0, 1, 3, 4)
+    return (frames[:, 0] if video.shape[0] == 1 else frames).cpu().numpy()
+
+
+def load_long_video(npy_path: str | Path) -> torch.Tensor:
+    """A generated `video.npy` -> (B, C, N, H, W) float in [-1, 1] (B = 1 for a single video)."""
+    frames = torch.from_numpy(np.load(npy_path))
+    frames = frames[:, None] if frames.ndim == 4 else frames  # (N, B, C, H, W)
+    return frames.float().div(127.5).sub(1).permute(1, 2, 0, 3, 4)
 
 
 class LongVideoGenerator:
@@ -160,7 +173,7 @@ class LongVideoGenerator:
     def _predict(self, tail: torch.Tensor | None, generator) -> torch.Tensor:
         """New keyframes: P unconditionally, or P - g after the last g keyframes."""
         c, h, w = self.latent_shape
-        cond = torch.zeros(1, c, self.clip, h, w)
+        cond = torch.zeros(self.cfg.videos, c, self.clip, h, w)
         mask = torch.zeros(1, 1, self.clip, 1, 1)
         if tail is not None:
             cond[:, :, : self.given] = tail
@@ -173,7 +186,7 @@ class LongVideoGenerator:
         if self.stride == 1:
             return left
         c, h, w = self.latent_shape
-        cond = torch.zeros(1, c, self.stride + 1, h, w)
+        cond = torch.zeros(self.cfg.videos, c, self.stride + 1, h, w)
         cond[:, :, :1], cond[:, :, -1:] = left, right
         mask = torch.zeros(1, 1, self.stride + 1, 1, 1)
         mask[:, :, 0] = mask[:, :, -1] = 1
@@ -247,8 +260,8 @@ class LongVideoGenerator:
             raise RuntimeError(f"wrote {st['frames_written']} frames, expected {self.cfg.frames}")
         mp4 = out / "video.mp4"
         frames_in = np.load(npy_path, mmap_mode="r")
-        gray = frames_in.shape[1] == 1
-        rgb = (np.repeat(f, 3, axis=0) if gray else np.asarray(f) for f in frames_in)  # streamed
+        side_by_side = (np.concatenate(list(f), axis=-1) if f.ndim == 4 else f for f in frames_in)
+        rgb = (np.repeat(f, 3, axis=0) if f.shape[0] == 1 else np.asarray(f) for f in side_by_side)
         write_mp4_frames((f.transpose(1, 2, 0) for f in rgb), mp4, fps=self.cfg.fps)
         return {
             "npy": npy_path,
@@ -257,4 +270,5 @@ class LongVideoGenerator:
             "keyframes": self.keyframes,
             "interpolations": self.interp_calls,
             "rounds": rounds,
+            "videos": self.cfg.videos,
         }

@@ -5,7 +5,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from minilvdm.long_video import LongVideoConfig, LongVideoGenerator, StreamingDecoder, keyframe_count
+from minilvdm.long_video import (
+    LongVideoConfig,
+    LongVideoGenerator,
+    StreamingDecoder,
+    keyframe_count,
+    load_long_video,
+)
 
 C, H, W, TF, RADIUS = 2, 4, 4, 4, 1
 
@@ -30,9 +36,11 @@ def stub_decode(z):
     return F.interpolate(mixed, scale_factor=(TF, 2, 2), mode="nearest").tanh()
 
 
-def run(tmp_path, frames, mode="hierarchical", stride=4, clip=4, given=1, stop_after=None, name="out"):
+def run(
+    tmp_path, frames, mode="hierarchical", stride=4, clip=4, given=1, stop_after=None, name="out", videos=1
+):
     pred, interp = StubModel(), StubModel()
-    cfg = LongVideoConfig(frames=frames, mode=mode, stride=stride, steps=2, seed=3)
+    cfg = LongVideoConfig(frames=frames, mode=mode, stride=stride, steps=2, seed=3, videos=videos)
     gen = LongVideoGenerator(
         pred, stub_decode, (C, H, W), TF, cfg, clip=clip, given=given, interpolator=interp, radius=RADIUS
     )
@@ -63,6 +71,26 @@ def test_exact_length_and_every_keyframe_pair_interpolated(tmp_path, frames):
     expected = ((one_shot[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 0, 2, 3).numpy()
     np.testing.assert_array_equal(video, expected)
     assert result["mp4"].stat().st_size > 0
+
+
+@pytest.mark.parametrize("mode", ["hierarchical", "autoregressive"])
+def test_a_batch_of_videos_is_streamed_together_and_decoded_exactly(tmp_path, mode):
+    frames, b = 37, 3
+    gen, result, pred, interp, pushed = run(tmp_path, frames, mode=mode, videos=b)
+    raw = np.load(result["npy"])
+    assert raw.shape == (frames, b, 1, 2 * H, 2 * W) and result["videos"] == b
+    assert all(cond.shape[0] == b for cond, _ in pred.calls + interp.calls)  # one batched call each
+    video = load_long_video(result["npy"])  # (B, C, N, H, W) in [-1, 1]
+    assert video.shape == (b, 1, frames, 2 * H, 2 * W)
+    everything = torch.cat([z for z in pushed if z is not None], dim=2)
+    one_shot = stub_decode_batch(everything)[:, :, :frames]
+    assert (video - one_shot.clamp(-1, 1)).abs().max() <= 1 / 127.5 + 1e-6  # uint8 rounding
+    assert not torch.equal(video[0], video[1])  # different draws
+    assert result["mp4"].stat().st_size > 0
+
+
+def stub_decode_batch(z):
+    return torch.cat([stub_decode(z[i : i + 1]) for i in range(len(z))])
 
 
 def test_prediction_calls_are_conditioned_on_the_last_keyframes(tmp_path):
@@ -111,6 +139,8 @@ def test_streaming_decoder_matches_one_shot_for_any_push_sizes():
 def test_bad_configs_are_refused():
     with pytest.raises(ValueError, match="frames"):
         LongVideoConfig(frames=0).validate()
+    with pytest.raises(ValueError, match="videos"):
+        LongVideoConfig(videos=0).validate()
     with pytest.raises(ValueError, match="interpolation model"):
         LongVideoGenerator(StubModel(), stub_decode, (C, H, W), TF, LongVideoConfig(), clip=4)
     with pytest.raises(ValueError, match="given"):
@@ -124,3 +154,17 @@ def test_bad_configs_are_refused():
             given=4,
             interpolator=StubModel(),
         )
+
+
+def test_long_model_configs_and_stride_one_predictor():
+    from minilvdm.long_models import default_long_config
+
+    pred = default_long_config("predict")
+    assert (pred.frames, pred.span, pred.stride) == (4, 13, 4)
+    ar = default_long_config("predict", stride=1)  # the plain autoregressive baseline
+    assert (ar.frames, ar.span) == (4, 4)
+    interp = default_long_config("interp")
+    assert (interp.frames, interp.span) == (5, 5)
+    assert default_long_config("predict", perturb=False).condition.perturb_max == 0
+    with pytest.raises(ValueError, match="stride"):
+        default_long_config("interp", stride=1)

@@ -1,0 +1,96 @@
+"""Drift of long videos: how quality changes with frame index, with bootstrap intervals.
+
+Long Moving MNIST videos (B, 1, N, H, W) are cut into windows of `window` frames. Per window:
+
+    frame_fd          Fréchet distance of the window's per-frame features to held-out real
+                      frames (rises as frames stop looking like Moving MNIST)
+    recognisability   fraction of frames whose digits the classifier is sure of (falls)
+    persistence       Jaccard index of each 16-frame segment's digit set with segment 0's,
+                      averaged over the window (falls when digits change identity)
+
+and the drift of each, last window - first window. Intervals resample whole videos (frames
+of one video are not independent), so with few videos they are wide: that is the honest
+uncertainty, not a defect. Fréchet distances are biased upward at small sample counts;
+compare windows and settings only at equal counts (same B and window).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .evaluators import CLIP_FRAMES
+from .frechet import frechet_distance
+from .metrics import bootstrap_ci, confident_from_probs, digit_probs, frame_features, persistence_from_sets
+
+METRICS = ("frame_fd", "recognisability", "persistence")
+
+
+def _per_window(videos: torch.Tensor, window: int) -> dict:
+    """Per-video, per-window raw material: features (B, K, window, D), and (B, K) values."""
+    b, _, n = videos.shape[:3]
+    k = n // window
+    if k < 1 or window % CLIP_FRAMES:
+        raise ValueError(
+            f"window must be a positive multiple of {CLIP_FRAMES} frames and at most the video "
+            f"length {n}, got {window}"
+        )
+    videos = videos[:, :, : k * window]
+    probs = digit_probs(videos)  # (B, K * window, 10)
+    confident = confident_from_probs(probs).float().reshape(b, k, window).mean(-1)  # (B, K)
+    segments = probs.reshape(b, -1, CLIP_FRAMES, 10).mean(2) > 0.5  # (B, K * window / 16, 10)
+    jaccard = persistence_from_sets(segments).reshape(b, k, window // CLIP_FRAMES).mean(-1)  # (B, K)
+    feats = frame_features(videos).reshape(b, k, window, -1)  # (B, K, window, D)
+    return {"features": feats, "recognisability": confident, "persistence": jaccard}
+
+
+def drift_curves(
+    videos: torch.Tensor, real_frame_features: torch.Tensor, window: int = 128, n_boot: int = 200
+) -> dict:
+    """Long videos (B, 1, N, H, W) in [-1, 1] and real per-frame features (M, D) ->
+    {'start': [...], metric: [(value, low, high) per window], 'change': {metric: (value, low,
+    high)} (last window - first), 'videos': B, 'window': window}. 95% bootstrap over videos."""
+    if videos.ndim != 5:
+        raise ValueError(f"expected videos (B, C, N, H, W), got {tuple(videos.shape)}")
+    raw = _per_window(videos, window)
+    k = raw["recognisability"].shape[1]
+    fd = lambda f: frechet_distance(f.flatten(0, -2), real_frame_features)  # noqa: E731
+    mean = lambda x: float(x.float().mean())  # noqa: E731
+    stats = {
+        "frame_fd": (raw["features"], fd, lambda f: fd(f[:, -1]) - fd(f[:, 0])),
+        "recognisability": (raw["recognisability"], mean, lambda x: mean(x[:, -1] - x[:, 0])),
+        "persistence": (raw["persistence"], mean, lambda x: mean(x[:, -1] - x[:, 0])),
+    }
+    out = {"start": [i * window for i in range(k)], "videos": len(videos), "window": window, "change": {}}
+    for name, (values, statistic, change) in stats.items():
+        out[name] = [bootstrap_ci(statistic, values[:, i], n_boot=n_boot) for i in range(k)]
+        out["change"][name] = bootstrap_ci(change, values, n_boot=n_boot)
+    return out
+
+
+def plot_drift(curves: dict, path=None, title: str = ""):
+    """One panel per metric, one line (with its 95% band) per setting; `curves` maps a
+    setting name to a `drift_curves` result. Saves to `path` if given; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    labels = {
+        "frame_fd": "frame FD to real (lower is better)",
+        "recognisability": "recognisable frames",
+        "persistence": "digit identity kept (Jaccard)",
+    }
+    fig, axes = plt.subplots(1, len(METRICS), figsize=(4.2 * len(METRICS), 3.2))
+    for name, c in curves.items():
+        x = [s + c["window"] / 2 for s in c["start"]]
+        for ax, metric in zip(axes, METRICS):
+            value, low, high = zip(*c[metric])
+            (line,) = ax.plot(x, value, marker=".", label=name)
+            ax.fill_between(x, low, high, color=line.get_color(), alpha=0.15)
+    for ax, metric in zip(axes, METRICS):
+        ax.set(xlabel="frame index (window centre)", title=labels[metric])
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=72)
+    return fig

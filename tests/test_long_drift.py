@@ -1,0 +1,50 @@
+"""Drift curves of long videos: real clips keep quality, a video that degrades shows it."""
+
+import pytest
+import torch
+
+from minilvdm.eval import frame_features, real_clips
+from minilvdm.eval.drift import drift_curves, plot_drift
+
+B, N, WINDOW = 4, 64, 32
+
+
+@pytest.fixture(scope="module")
+def sets():
+    videos = real_clips("mnist", B, frames=N)[0]  # (B, 1, 64, 64, 64): real, no drift
+    real_ff = frame_features(real_clips("mnist", 16, part=1)[0])
+    degraded = videos.clone()
+    g = torch.Generator().manual_seed(0)
+    degraded[:, :, WINDOW:] = torch.rand(degraded[:, :, WINDOW:].shape, generator=g) * 2 - 1  # noise
+    return videos, degraded, real_ff
+
+
+def test_curves_have_one_interval_per_window(sets):
+    videos, _, real_ff = sets
+    c = drift_curves(videos, real_ff, window=WINDOW, n_boot=20)
+    assert c["start"] == [0, WINDOW] and c["videos"] == B
+    for metric in ("frame_fd", "recognisability", "persistence"):
+        assert len(c[metric]) == N // WINDOW
+        for value, low, high in [*c[metric], c["change"][metric]]:
+            assert low <= value + 1e-6 and value <= high + 1e-6
+    assert c["persistence"][0][0] == pytest.approx(1.0)  # segment 0 agrees with itself
+
+
+def test_a_degrading_video_drifts_and_a_real_one_does_not(sets):
+    videos, degraded, real_ff = sets
+    steady = drift_curves(videos, real_ff, window=WINDOW, n_boot=20)["change"]
+    drifting = drift_curves(degraded, real_ff, window=WINDOW, n_boot=20)["change"]
+    assert drifting["frame_fd"][0] > steady["frame_fd"][0] + 10
+    assert drifting["recognisability"][0] < steady["recognisability"][0] - 0.3
+    assert drifting["persistence"][0] < steady["persistence"][0]
+
+
+def test_bad_windows_are_refused_and_plot_is_written(sets, tmp_path):
+    videos, degraded, real_ff = sets
+    with pytest.raises(ValueError, match="multiple of 16"):
+        drift_curves(videos, real_ff, window=20)
+    with pytest.raises(ValueError, match="at most the video length"):
+        drift_curves(videos, real_ff, window=128)
+    curves = {"real": drift_curves(videos, real_ff, window=WINDOW, n_boot=5)}
+    plot_drift(curves, tmp_path / "drift.png", title="test")
+    assert (tmp_path / "drift.png").stat().st_size > 0
