@@ -46,7 +46,7 @@ def sizes() -> dict:
     return {
         "frames": by_profile(ci=64, quick=1024, full=1024),
         "videos": by_profile(ci=2, quick=4, full=16),
-        "steps": by_profile(ci=2, quick=20, full=50),
+        "steps": by_profile(ci=2, quick=15, full=50),
         "window": by_profile(ci=32, quick=128, full=128),
         "real_clips": by_profile(ci=16, quick=256, full=1024),
         "speed_frames": by_profile(ci=32, quick=256, full=1024),
@@ -207,9 +207,9 @@ def run() -> str:
             if t.ckpt_path in seen:
                 continue
             seen.add(t.ckpt_path)
-            m = t.model_config
+            m = t.configs["model"]  # the LongModelConfig, as a dict
             train_rows.append(
-                f"| {m.role} (stride {m.stride}, S_max {m.condition.perturb_max}) | {t.config.steps} x "
+                f"| {m['role']} (stride {m['stride']}, S_max {m['condition']['perturb_max']}) | {t.config.steps} x "
                 f"{t.config.batch_size} | {t.seconds / 60:.1f} | {t.history[-1][1]:.3f} |"
             )
     speed = [speed_row(m, z["speed_frames"], z["steps"]) for m in ("hierarchical", "autoregressive")]

@@ -85,7 +85,7 @@ def examples(latents: torch.Tensor, cfg: LongModelConfig, offsets: torch.Tensor)
 def default_train_config() -> TrainConfig:
     return by_profile(
         ci=TrainConfig(steps=4, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=800, batch_size=8, lr=1e-3, warmup=50, ema_decay=0.995, ckpt_every=100),
+        quick=TrainConfig(steps=400, batch_size=8, lr=1e-3, warmup=50, ema_decay=0.995, ckpt_every=100),
         full=TrainConfig(steps=100_000, batch_size=32, lr=2e-4, warmup=1000, ckpt_every=2000),
     )
 
