@@ -208,9 +208,10 @@ def run() -> str:
                 continue
             seen.add(t.ckpt_path)
             m = t.configs["model"]  # the LongModelConfig, as a dict
+            what = f"{m['role']} (stride {m['stride']}, S_max {m['condition']['perturb_max']})"
             train_rows.append(
-                f"| {m['role']} (stride {m['stride']}, S_max {m['condition']['perturb_max']}) | {t.config.steps} x "
-                f"{t.config.batch_size} | {t.seconds / 60:.1f} | {t.history[-1][1]:.3f} |"
+                f"| {what} | {t.config.steps} x {t.config.batch_size} | {t.seconds / 60:.1f} | "
+                f"{t.history[-1][1]:.3f} |"
             )
     speed = [speed_row(m, z["speed_frames"], z["steps"]) for m in ("hierarchical", "autoregressive")]
     memory = memory_rows(z["memory_frames"])
