@@ -29,7 +29,7 @@ from minilvdm.config import by_profile, get_profile, output_dir
 from minilvdm.eval import frame_features, real_clips
 from minilvdm.eval.drift import drift_curves, plot_drift
 from minilvdm.eval.frechet import frechet_distance
-from minilvdm.long_models import build_generator, default_long_config, train_long_model
+from minilvdm.long_models import build_generator, default_long_config, sampling_weights, train_long_model
 from minilvdm.long_video import LongVideoConfig, load_long_video
 
 PLOT = Path(__file__).resolve().parent / "long_video_drift.png"
@@ -47,11 +47,11 @@ SETTINGS = {
 def sizes() -> dict:
     return {
         "frames": by_profile(ci=64, quick=1024, full=1024),
-        "videos": by_profile(ci=2, quick=4, full=16),
+        "videos": by_profile(ci=2, quick=3, full=16),
         "steps": by_profile(ci=2, quick=10, full=50),
         "window": by_profile(ci=32, quick=128, full=128),
         "real_clips": by_profile(ci=16, quick=256, full=1024),
-        "speed_frames": by_profile(ci=32, quick=256, full=1024),
+        "speed_frames": by_profile(ci=32, quick=128, full=1024),
         "memory_frames": by_profile(ci=(32, 64, 128), quick=(128, 512, 2048), full=(128, 512, 2048)),
     }
 
@@ -92,7 +92,12 @@ def generate_setting(name: str, progress: bool = False) -> dict:
     z = sizes()
     pred, interp, vae, trainers = models(mode, perturb)
     tag = "-".join(t.ckpt_path.stem.rsplit("-", 1)[-1] for t in trainers)  # the checkpoints' config hashes
-    out = output_dir() / "bench_long" / f"{slug(name)}-{z['frames']}f-{z['videos']}v-{z['steps']}st-{tag}"
+    weights = sampling_weights()
+    out = (
+        output_dir()
+        / "bench_long"
+        / f"{slug(name)}-{z['frames']}f-{z['videos']}v-{z['steps']}st-{weights}-{tag}"
+    )
     timing = out / "timing.json"
     if not timing.exists():
         cfg = LongVideoConfig(
