@@ -168,3 +168,21 @@ def test_long_model_configs_and_stride_one_predictor():
     assert default_long_config("predict", perturb=False).condition.perturb_max == 0
     with pytest.raises(ValueError, match="stride"):
         default_long_config("interp", stride=1)
+
+
+def test_train_long_model_reuses_its_checkpoint_and_picks_the_sampling_weights():
+    from minilvdm.latents import cache_path
+    from minilvdm.long_models import default_long_config, long_data_config, train_long_model
+    from minilvdm.vae import train_vae
+
+    vae_trainer = train_vae("mnist", progress=False)  # ci: a few steps
+    cfg = default_long_config("interp")
+    trainer, model = train_long_model(cfg, vae_trainer=vae_trainer, progress=False, weights="raw")
+    assert model is trainer.model and not model.training
+    again, ema = train_long_model(cfg, vae_trainer=vae_trainer, progress=False, weights="ema")
+    assert again.step == trainer.step and ema is again.ema.module  # finished checkpoint reused
+    # its own latent cache: the short-clip cache of the latent diffusion notebook stays untouched
+    data_cfg = long_data_config()
+    assert cache_path(data_cfg, name="long-mnist-train").exists() and not cache_path(data_cfg).exists()
+    with pytest.raises(ValueError, match="weights"):
+        train_long_model(cfg, vae_trainer=vae_trainer, progress=False, weights="best")
