@@ -25,16 +25,19 @@ def test_curves_have_one_interval_per_window(sets):
     assert c["start"] == [0, WINDOW] and c["videos"] == B
     for metric in ("frame_fd", "recognisability", "persistence"):
         assert len(c[metric]) == N // WINDOW
-        for value, low, high in [*c[metric], c["change"][metric]]:
+        for value, low, high in [*c[metric], c["change"][metric], c["slope"][metric]]:
             assert low <= value + 1e-6 and value <= high + 1e-6
     assert c["persistence"][0][0] == pytest.approx(1.0)  # segment 0 agrees with itself
 
 
 def test_a_degrading_video_drifts_and_a_real_one_does_not(sets):
     videos, degraded, real_ff = sets
-    steady = drift_curves(videos, real_ff, window=WINDOW, n_boot=20)["change"]
-    drifting = drift_curves(degraded, real_ff, window=WINDOW, n_boot=20)["change"]
+    steady_all = drift_curves(videos, real_ff, window=WINDOW, n_boot=20)
+    drifting_all = drift_curves(degraded, real_ff, window=WINDOW, n_boot=20)
+    steady, drifting = steady_all["change"], drifting_all["change"]
     assert drifting["frame_fd"][0] > steady["frame_fd"][0] + 10
+    # two windows 32 frames apart: the slope per 1000 frames is the change * 1000 / 32
+    assert drifting_all["slope"]["frame_fd"][0] == pytest.approx(drifting["frame_fd"][0] * 1000 / WINDOW)
     assert drifting["recognisability"][0] < steady["recognisability"][0] - 0.3
     assert drifting["persistence"][0] < steady["persistence"][0]
 

@@ -8,7 +8,9 @@ Long Moving MNIST videos (B, 1, N, H, W) are cut into windows of `window` frames
     persistence       Jaccard index of each 16-frame segment's digit set with segment 0's,
                       averaged over the window (falls when digits change identity)
 
-and the drift of each, last window - first window. Intervals resample whole videos (frames
+and the drift of each: `change` = last window - first window, and `slope` = the least-squares
+slope of the per-window values, per 1000 frames (uses every window, so one odd window moves
+it less than it moves `change`). Intervals resample whole videos (frames
 of one video are not independent), so with few videos they are wide: that is the honest
 uncertainty, not a defect. Fréchet distances are biased upward at small sample counts;
 compare windows and settings only at equal counts (same B and window).
@@ -43,12 +45,21 @@ def _per_window(videos: torch.Tensor, window: int) -> dict:
     return {"features": feats, "recognisability": confident, "persistence": jaccard}
 
 
+def _slope(values: list[float], window: int) -> float:
+    """Least-squares slope of per-window values against window centre, per 1000 frames."""
+    y = torch.tensor(values, dtype=torch.float64)
+    x = torch.arange(len(y), dtype=torch.float64) * window
+    x = x - x.mean()
+    return float((x * (y - y.mean())).sum() / (x * x).sum().clamp(min=1e-12)) * 1000
+
+
 def drift_curves(
     videos: torch.Tensor, real_frame_features: torch.Tensor, window: int = 128, n_boot: int = 200
 ) -> dict:
     """Long videos (B, 1, N, H, W) in [-1, 1] and real per-frame features (M, D) ->
     {'start': [...], metric: [(value, low, high) per window], 'change': {metric: (value, low,
-    high)} (last window - first), 'videos': B, 'window': window}. 95% bootstrap over videos."""
+    high)} (last window - first), 'slope': {metric: (value, low, high)} (per 1000 frames),
+    'videos': B, 'window': window}. 95% bootstrap over videos."""
     if videos.ndim != 5:
         raise ValueError(f"expected videos (B, C, N, H, W), got {tuple(videos.shape)}")
     raw = _per_window(videos, window)
@@ -56,14 +67,18 @@ def drift_curves(
     fd = lambda f: frechet_distance(f.flatten(0, -2), real_frame_features)  # noqa: E731
     mean = lambda x: float(x.float().mean())  # noqa: E731
     stats = {
-        "frame_fd": (raw["features"], fd, lambda f: fd(f[:, -1]) - fd(f[:, 0])),
-        "recognisability": (raw["recognisability"], mean, lambda x: mean(x[:, -1] - x[:, 0])),
-        "persistence": (raw["persistence"], mean, lambda x: mean(x[:, -1] - x[:, 0])),
+        "frame_fd": (raw["features"], fd),
+        "recognisability": (raw["recognisability"], mean),
+        "persistence": (raw["persistence"], mean),
     }
-    out = {"start": [i * window for i in range(k)], "videos": len(videos), "window": window, "change": {}}
-    for name, (values, statistic, change) in stats.items():
+    out = {"start": [i * window for i in range(k)], "videos": len(videos), "window": window}
+    out["change"], out["slope"] = {}, {}
+    for name, (values, statistic) in stats.items():
         out[name] = [bootstrap_ci(statistic, values[:, i], n_boot=n_boot) for i in range(k)]
+        change = lambda v, f=statistic: f(v[:, -1]) - f(v[:, 0])  # noqa: E731
+        slope = lambda v, f=statistic: _slope([f(v[:, i]) for i in range(k)], window)  # noqa: E731
         out["change"][name] = bootstrap_ci(change, values, n_boot=n_boot)
+        out["slope"][name] = bootstrap_ci(slope, values, n_boot=n_boot)
     return out
 
 
