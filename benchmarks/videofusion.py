@@ -110,7 +110,7 @@ def run() -> str:
     #    with the base/residual split of the networks).
     ablation_tc = by_profile(
         ci=dataclasses.replace(tc, steps=2),
-        quick=dataclasses.replace(tc, steps=400, ckpt_every=100),
+        quick=dataclasses.replace(tc, steps=300, ckpt_every=50),
         full=dataclasses.replace(tc, steps=20_000),
     )
     rows = []
