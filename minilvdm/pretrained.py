@@ -22,8 +22,6 @@ import os
 import shutil
 from pathlib import Path
 
-import torch
-
 WEIGHTS_ENV = "MINILVDM_WEIGHTS"
 WEIGHTS_MODES = ("train", "shipped")
 SHIPPED_DIR = Path(__file__).resolve().parent / "weights" / "pretrained"
@@ -117,5 +115,19 @@ def load_into(trainer, state: dict) -> None:
     trainer.seconds = state.get("seconds", 0.0)
 
 
-def state_size_mb(module: torch.nn.Module) -> float:
-    return sum(t.numel() * t.element_size() for t in module.state_dict().values()) / 2**20
+def load_shipped_pipeline(folder: Path | None = None, device=None):
+    """(vae, lvdm): the shipped Moving MNIST VAE and latent video diffusion model, EMA
+    weights, in eval mode, without touching outputs/: `lvdm.sample(4)` gives videos."""
+    from .config import config_from_dict, get_device
+    from .lvdm import LatentVideoDiffusion, LVDMConfig
+    from .train import load_checkpoint
+    from .vae import load_vae
+
+    folder = folder or SHIPPED_DIR
+    files = manifest(folder)["files"]
+    device = device or get_device()
+    vae = load_vae(folder / files["vae"]["file"], device)
+    state = load_checkpoint(folder / files["lvdm"]["file"])
+    lvdm = LatentVideoDiffusion(config_from_dict(LVDMConfig, state["configs"]["model"]), vae)
+    lvdm.load_state_dict(load_ema_weights(state))
+    return vae, lvdm.to(device).eval()

@@ -74,3 +74,32 @@ def test_ship_refuses_over_budget(ship_folder, monkeypatch):
     monkeypatch.setattr(pretrained, "MAX_TOTAL_MB", 0.01)
     with pytest.raises(ValueError, match="budget"):
         pretrained.ship({"vae": trained.ckpt_path}, {}, "test", folder=ship_folder)
+
+
+def test_committed_weights_reach_their_stated_metrics():
+    """The files in minilvdm/weights/pretrained load and reproduce MANIFEST.json's figures."""
+    from minilvdm.commands.ship import lvdm_check, vae_check
+
+    manifest = pretrained.manifest()
+    for entry in manifest["files"].values():
+        assert pretrained.sha256(pretrained.SHIPPED_DIR / entry["file"]) == entry["sha256"]
+    assert manifest["total_mb"] <= pretrained.MAX_TOTAL_MB
+    vae, lvdm = pretrained.load_shipped_pipeline(device="cpu")
+    stated = manifest["metrics"]
+    got_vae, got_lvdm = vae_check(vae), lvdm_check(lvdm)
+    assert got_vae["psnr"] == pytest.approx(stated["vae"]["psnr"], abs=0.05)
+    assert got_vae["ssim"] == pytest.approx(stated["vae"]["ssim"], abs=0.005)
+    assert got_lvdm["mean_pixel"] == pytest.approx(stated["lvdm"]["mean_pixel"], abs=0.01)
+    assert got_lvdm["recognisability"] == pytest.approx(stated["lvdm"]["recognisability"], abs=0.05)
+
+
+def test_shipped_switch_makes_the_quick_pipeline_load_instead_of_train(monkeypatch, tmp_path):
+    from minilvdm.lvdm import default_lvdm_config, train_lvdm
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "quick")
+    monkeypatch.setenv("MINILVDM_OUTPUTS", str(tmp_path))
+    monkeypatch.setenv(pretrained.WEIGHTS_ENV, "shipped")
+    vae_trainer = train_vae("mnist", progress=False)
+    trainer, _ = train_lvdm(default_lvdm_config("mnist"), vae_trainer=vae_trainer, progress=False)
+    assert trainer.step == trainer.config.steps and len(trainer.optimizer.state) == 0
+    assert not (tmp_path / "latents").exists()  # a reused model needs no training data
