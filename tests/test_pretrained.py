@@ -99,6 +99,15 @@ def test_shipped_switch_makes_the_quick_pipeline_load_instead_of_train(monkeypat
     monkeypatch.setenv("MINILVDM_PROFILE", "quick")
     monkeypatch.setenv("MINILVDM_OUTPUTS", str(tmp_path))
     monkeypatch.setenv(pretrained.WEIGHTS_ENV, "shipped")
+    from minilvdm.train import Trainer
+
+    def refuse(self, step):
+        raise AssertionError(
+            f"{self.ckpt_path.name} is not shipped: the quick defaults changed since the weights were "
+            "made; run `python -m minilvdm ship --profile quick`"
+        )
+
+    monkeypatch.setattr(Trainer, "train_step", refuse)
     vae_trainer = train_vae("mnist", progress=False)
     trainer, _ = train_lvdm(default_lvdm_config("mnist"), vae_trainer=vae_trainer, progress=False)
     assert trainer.step == trainer.config.steps and len(trainer.optimizer.state) == 0
