@@ -104,7 +104,7 @@ def train_frame_vae(train_cfg: TrainConfig | None = None, progress: bool = True)
 
     train_cfg = train_cfg or by_profile(
         ci=TrainConfig(steps=6, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=1200, batch_size=8, lr=2e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
+        quick=TrainConfig(steps=1000, batch_size=8, lr=2e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
         full=TrainConfig(steps=50_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
     )
     data_cfg = train_data_config("mnist", frames=by_profile(ci=2, quick=2, full=4))
@@ -207,7 +207,7 @@ def frames_of(latents: torch.Tensor) -> torch.Tensor:
 def default_image_train_config() -> TrainConfig:
     return by_profile(
         ci=TrainConfig(steps=4, batch_size=4, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=1500, batch_size=32, lr=1e-3, warmup=50, ema_decay=0.995, ckpt_every=100),
+        quick=TrainConfig(steps=800, batch_size=32, lr=1e-3, warmup=50, ema_decay=0.99, ckpt_every=100),
         full=TrainConfig(steps=100_000, batch_size=128, lr=2e-4, warmup=1000, ckpt_every=2000),
     )
 
@@ -215,7 +215,7 @@ def default_image_train_config() -> TrainConfig:
 def default_video_train_config(steps: int | None = None) -> TrainConfig:
     cfg = by_profile(
         ci=TrainConfig(steps=3, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=600, batch_size=4, lr=1e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
+        quick=TrainConfig(steps=400, batch_size=4, lr=1e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
         full=TrainConfig(steps=50_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
     )
     return dataclasses.replace(cfg, steps=steps) if steps else cfg
@@ -334,6 +334,19 @@ def sample_clips(
             for i in range(0, n, batch_size)
         ]
     )
+
+
+def video_metrics(videos: torch.Tensor, real: torch.Tensor) -> dict:
+    """FVD (clip encoder: motion + content), frame FD (appearance), frame change and
+    recognisability of generated clips against real clips of the same length."""
+    from .eval import frame_frechet_distance, frechet_video_distance, recognisability
+
+    return {
+        "fvd": frechet_video_distance(videos, real),
+        "frame_fd": frame_frechet_distance(videos, real),
+        "frame_change": frame_change(videos),
+        "recognisable": recognisability(videos),
+    }
 
 
 def frame_change(videos: torch.Tensor) -> float:
