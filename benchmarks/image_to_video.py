@@ -10,37 +10,28 @@ from __future__ import annotations
 import time
 
 from minilvdm.config import by_profile, get_profile
-from minilvdm.eval import frame_features, real_clips
+from minilvdm.eval import real_clips
+from minilvdm.i2v_experiments import (
+    default_shift_train_config,
+    flicker_with_and_without,
+    forgetting,
+    forgetting_rows,
+    shifted_latents,
+    video_metrics,
+)
 from minilvdm.image_to_video import (
     JointConfig,
     clip_latents,
-    encode_clips,
-    flicker_with_and_without,
-    forgetting,
     i2v_config,
     i2v_data_config,
     lift,
-    per_frame_quality,
     sample_clips,
-    thick_clips,
     train_frame_vae,
     train_image_ldm,
     train_video,
-    video_metrics,
 )
 from minilvdm.lvdm import LatentVideoDiffusion
-from minilvdm.train import TrainConfig
 from minilvdm.unet import count_parameters
-
-THICKNESS = 1  # the shifted distribution: strokes dilated by a 3x3 max filter
-
-
-def shift_train_config() -> TrainConfig:
-    return by_profile(
-        ci=TrainConfig(steps=2, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=200, batch_size=4, lr=5e-4, warmup=10, ema_decay=0.98, ckpt_every=100),
-        full=TrainConfig(steps=5000, batch_size=16, lr=1e-4, warmup=100, ckpt_every=1000),
-    )
 
 
 def run() -> str:
@@ -95,28 +86,22 @@ def run() -> str:
     ]
 
     # LaVie's forgetting: continue on thicker digits, video only vs joint with original frames.
-    count = by_profile(ci=8, quick=256, full=4096)
-    shifted = encode_clips(vae, thick_clips(count, frames, THICKNESS, start=5_000_000))
     ratio = 1.0
-    runs = forgetting(
-        lifted.ema.module, lifted.ckpt_path, latents, shifted, ratio, THICKNESS, shift_train_config()
+    runs = forgetting(lifted.ema.module, lifted.ckpt_path, latents, shifted_latents(vae, frames), ratio)
+    models = {"before (lifted model)": lifted.ema.module, **{k: t.ema.module for k, t in runs.items()}}
+    table = forgetting_rows(models, n, frames, real, steps=ddim)
+    keys = (
+        "image_frame_fd",
+        "image_recognisable",
+        "video_frame_fd",
+        "video_recognisable",
+        "video_frame_fd_thick",
     )
-    orig_feats = frame_features(real)
-    thick_feats = frame_features(thick_clips(n, frames, THICKNESS, split="test", seed=90_001))
-    rows = []
-    for label, model in (
-        ("before (lifted model)", lifted.ema.module),
-        *((k, t.ema.module) for k, t in runs.items()),
-    ):
-        image_mode = sample_clips(model, n, frames, enable_time=False, steps=ddim, seed=2)
-        video_mode = sample_clips(model, n, frames, enable_time=True, steps=ddim, seed=3)
-        q_img, q_vid = per_frame_quality(image_mode, orig_feats), per_frame_quality(video_mode, orig_feats)
-        to_thick = per_frame_quality(video_mode, thick_feats)["frame_fd"]
-        rows.append(
-            f"| {label} | {q_img['frame_fd']:.1f} | {q_img['recognisable']:.2f} | {q_vid['frame_fd']:.1f} | "
-            f"{q_vid['recognisable']:.2f} | {to_thick:.1f} |"
-        )
-    tc = shift_train_config()
+    rows = [
+        "| " + " | ".join([label, *(f"{r[k]:.2f}" if "recog" in k else f"{r[k]:.1f}" for k in keys)]) + " |"
+        for label, r in table.items()
+    ]
+    tc = default_shift_train_config()
     lines += [
         f"### Forgetting (LaVie): {tc.steps} more steps on thicker digits (3x3 dilation), all parameters",
         "",

@@ -20,7 +20,8 @@ batch_size) single frames; the frames are T = 1 inputs, so they skip every tempo
     L = mean over items of || eps - eps_theta(z_t, t) ||^2      (a clip's loss: mean over its frames)
 
 Continued training on a shifted distribution with video only makes the spatial layers
-forget the original frames; adding original frames as images keeps them (`forgetting`).
+forget the original frames; adding original frames as images keeps them
+(`minilvdm.i2v_experiments.forgetting`).
 
 Context guidance (Video LDM's prediction model): `ContextPredictor` is trained with
 S in {0, 1, 2} leading context frames, condition c_S = (m_S * z, m_S) on channels, and
@@ -336,25 +337,6 @@ def sample_clips(
     )
 
 
-def video_metrics(videos: torch.Tensor, real: torch.Tensor) -> dict:
-    """FVD (clip encoder: motion + content), frame FD (appearance), frame change and
-    recognisability of generated clips against real clips of the same length."""
-    from .eval import frame_frechet_distance, frechet_video_distance, recognisability
-
-    return {
-        "fvd": frechet_video_distance(videos, real),
-        "frame_fd": frame_frechet_distance(videos, real),
-        "frame_change": frame_change(videos),
-        "recognisable": recognisability(videos),
-    }
-
-
-def frame_change(videos: torch.Tensor) -> float:
-    """Mean |x_{t+1} - x_t| on the [0, 1] scale: small for moving digits, large when every
-    frame is drawn independently."""
-    return float(((videos.float().clamp(-1, 1) + 1) / 2).diff(dim=2).abs().mean())
-
-
 # ----------------------------------------------------------------------------- context guidance
 class ContextPredictor(ConditionalDenoiser):
     """Video LDM's prediction model: trained with S in {0, 1, ..., max_given} leading context
@@ -429,69 +411,3 @@ def train_predictor(
     trainer.fit()
     trainer.ema.module.eval()
     return trainer
-
-
-# ----------------------------------------------------------------------------- experiments
-def per_frame_quality(videos: torch.Tensor, real_frame_features: torch.Tensor) -> dict:
-    """Appearance only: frame Fréchet distance to real frames and the share of frames whose
-    digits the frame classifier recognises."""
-    from .eval import frame_features, frechet_distance, recognisability
-
-    return {
-        "frame_fd": frechet_distance(frame_features(videos), real_frame_features),
-        "recognisable": recognisability(videos),
-    }
-
-
-def forgetting(
-    start: LatentVideoDiffusion,
-    start_checkpoint,
-    original: torch.Tensor,
-    shifted: torch.Tensor,
-    image_ratio: float,
-    thickness: int,
-    train_cfg: TrainConfig | None = None,
-    progress: bool = True,
-) -> dict:
-    """LaVie's experiment: continue training `start` (all parameters) on `shifted` latent clips,
-    once on video only and once jointly with single frames of the `original` clips.
-    Returns {'video only': trainer, 'joint': trainer}; evaluate with `per_frame_quality`."""
-    import copy
-
-    runs = {}
-    for label, ratio in (("video only", 0.0), ("joint", image_ratio)):
-        model = copy.deepcopy(start)
-        joint = JointConfig(image_ratio=ratio, freeze_spatial=False, thickness=thickness)
-        runs[label] = train_video(
-            model,
-            shifted,
-            joint,
-            train_cfg,
-            images=frames_of(original) if ratio > 0 else None,
-            base_checkpoint=start_checkpoint,
-            name="i2v-shift",
-            progress=progress,
-        )
-    return runs
-
-
-def flicker_with_and_without(
-    vae_checkpoint, frames: int | None = None, clips: int | None = None, progress: bool = True
-) -> dict:
-    """Reconstruction flicker of the per-frame VAE's image decoder against its temporally
-    fine-tuned decoder (same frozen encoder). Returns {'image decoder': ..., 'fine-tuned
-    decoder': ...} with psnr / ssim / flicker, and the fine-tuning trainer."""
-    from .vae import evaluate_vae, load_vae
-    from .vae_finetune import finetune_decoder
-
-    frames = frames or by_profile(ci=4, quick=8, full=16)
-    train_data = VideoDataConfig(dataset="mnist", split="train", frames=frames, count=10**9)
-    eval_data = VideoDataConfig(
-        dataset="mnist", split="test", frames=frames, count=clips or by_profile(ci=4, quick=64, full=256)
-    )
-    ft = finetune_decoder(vae_checkpoint, train_data, name="vae-frame-decoder-ft", progress=progress)
-    rows = {
-        "image decoder": evaluate_vae(load_vae(vae_checkpoint, device="cpu"), eval_data),
-        "fine-tuned decoder": evaluate_vae(ft.ema.module.vae, eval_data),
-    }
-    return {**rows, "trainer": ft}
