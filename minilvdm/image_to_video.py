@@ -1,10 +1,12 @@
 """From an image model to a video model: Video LDM's lift and LaVie's joint image-video training.
 
-    frame_vae = train_frame_vae().ema.module                   # time x1: a per-frame autoencoder
-    data = clip_latents(frame_vae, vae_ckpt, frames=8)          # (N, 4, T, 16, 16) latents
-    image = train_image_ldm(data, frame_vae).ema.module         # the UNet in image mode, on frames
-    video = lift(image)                                         # + temporal layers, alpha = 1
-    trainer = train_video(video, data, JointConfig(), name=...) # spatial frozen: temporal layers only
+    vae_run = train_frame_vae()                                  # time x1: a per-frame autoencoder
+    vae, vae_ckpt = vae_run.ema.module, vae_run.ckpt_path
+    latents = clip_latents(vae, vae_ckpt)                        # (N, 4, T, 16, 16) latent clips
+    image = train_image_ldm(latents, vae, vae_ckpt)              # the UNet without temporal layers
+    video = lift(image.ema.module)                               # + temporal layers, alpha = 1
+    run = train_video(video, latents, JointConfig(), base_checkpoint=image.ckpt_path)
+    clips = sample_clips(run.ema.module, 8, frames=8)            # (8, 1, 8, 64, 64) in [-1, 1]
 
 The lift (Video LDM): after each spatial layer of the trained image UNet a temporal layer is
 inserted and mixed with a learnable alpha,
