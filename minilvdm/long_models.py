@@ -145,7 +145,7 @@ def train_long_model(
         lambda m, z: m(z),
         batch_fn,
         train_cfg,
-        checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg),
+        checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name),
         model_config=cfg,
         progress=progress,
     )

@@ -224,13 +224,16 @@ def train_lvdm(cfg: LVDMConfig, train_cfg=None, data_cfg=None, vae_trainer=None,
     if cfg.space == "latent":
         vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)
         vae, vae_ckpt = vae_trainer.ema.module.eval(), vae_trainer.ckpt_path
-        configs.append(vae.cfg)  # another VAE means another latent space: another checkpoint
-    x0, labels = training_data(cfg, data_cfg, vae, vae_ckpt, progress)
+        # another VAE (config, or training: its file name) is another latent space: another checkpoint
+        configs += [vae.cfg, vae_ckpt.name]
     seed_everything(train_cfg.seed)
-    bsz, n = train_cfg.batch_size, len(x0)
+    data = []  # loaded (latents encoded) on the first training step: reusing a model needs none
 
     def batch_fn(step, rank, world):
-        idx = epoch_indices(step, rank, world, bsz, n, train_cfg.seed)
+        if not data:
+            data.extend(training_data(cfg, data_cfg, vae, vae_ckpt, progress))
+        x0, labels = data
+        idx = epoch_indices(step, rank, world, train_cfg.batch_size, len(x0), train_cfg.seed)
         return {"x0": x0[idx], "label": None if labels is None else labels[idx]}
 
     def loss_fn(model, batch):

@@ -107,3 +107,17 @@ def test_sky_floor_below_noise():
     floor = frechet_video_distance(a, real_clip, dataset="sky")
     assert frechet_video_distance(corrupt(a, "noise", 3), real_clip, dataset="sky") > floor
     assert frechet_video_distance(corrupt(a, "rewind", 3), real_clip, dataset="sky") > floor
+
+
+def test_motion_amount_measures_centroid_speed():
+    from minilvdm.eval import motion_amount
+
+    video = torch.full((2, 1, 6, 32, 32), -1.0)
+    for t in range(6):
+        video[0, :, t, 10:14, 2 + 3 * t : 6 + 3 * t] = 1.0  # a square moving 3 px/frame right
+        video[1, :, t, 10:14, 10:14] = 1.0  # a square standing still
+    per_clip = motion_amount(video, reduce=False)
+    assert per_clip.shape == (2,)
+    assert per_clip[0].item() == pytest.approx(3.0, abs=1e-4)
+    assert per_clip[1].item() == pytest.approx(0.0, abs=1e-6)
+    assert motion_amount(torch.full((1, 1, 4, 8, 8), -1.0)) == 0.0  # blank clip: no motion, no NaN

@@ -39,6 +39,7 @@ class MovingMNISTConfig:
     max_speed: float = 5.0
     split: str = "train"  # digits come from this split of MNIST
     seed: int = 0
+    thickness: int = 0  # > 0: strokes dilated by a (2k+1)x(2k+1) max filter (a shifted distribution)
 
     def validate(self) -> None:
         if not 1 <= self.min_digits <= self.max_digits <= MAX_DIGITS:
@@ -52,6 +53,8 @@ class MovingMNISTConfig:
             raise ValueError(f"need 0 <= min_speed <= max_speed < {travel} (one bounce per step)")
         if self.split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {self.split!r}")
+        if not 0 <= self.thickness <= 3:
+            raise ValueError(f"thickness must lie in 0..3 (dilation radius in pixels), got {self.thickness}")
 
 
 def bounce(pos: np.ndarray, vel: np.ndarray, lo: float, hi: float):
@@ -72,6 +75,20 @@ def trajectories(start: np.ndarray, velocity: np.ndarray, frames: int, lo: float
         positions[t], velocities[t] = pos, vel
         pos, vel = bounce(pos, vel, lo, hi)
     return positions, velocities
+
+
+def dilate(images: np.ndarray, radius: int) -> np.ndarray:
+    """(n, 28, 28) digits with strokes thickened: max over a (2r+1)x(2r+1) window (r = 0: unchanged)."""
+    if radius <= 0:
+        return images
+    padded = np.pad(images, ((0, 0), (radius, radius), (radius, radius)))
+    size = images.shape[-1]
+    shifts = [
+        padded[:, dy : dy + size, dx : dx + size]
+        for dy in range(2 * radius + 1)
+        for dx in range(2 * radius + 1)
+    ]
+    return np.max(shifts, axis=0)
 
 
 def render(digit_images: np.ndarray, positions: np.ndarray, size: int) -> np.ndarray:
@@ -117,7 +134,7 @@ class MovingMNIST(Dataset):
         speed = rng.uniform(cfg.min_speed, cfg.max_speed, size=n)
         velocity = np.stack([np.cos(angle), np.sin(angle)], axis=1) * speed[:, None]
         positions, velocities = trajectories(start, velocity, cfg.frames, 0.0, hi)
-        frames = render(self.digits.images[choice], positions, cfg.size)
+        frames = render(dilate(self.digits.images[choice], cfg.thickness), positions, cfg.size)
 
         digits = np.full(MAX_DIGITS, -1, dtype=np.int64)
         digits[:n] = self.digits.labels[choice]

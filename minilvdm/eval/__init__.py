@@ -21,18 +21,21 @@ from .metrics import (
     frame_frechet_distance,
     frechet_video_distance,
     identity_persistence,
+    motion_amount,
     real_clips,
     recognisability,
     score,
     segment_digits,
     segment_distances,
 )
+from .reconstruction import flicker, psnr, ssim
 
 __all__ = [
     "KINDS",
     "SEVERITIES",
     "bootstrap_ci",
     "clip_features",
+    "flicker",
     "corrupt",
     "format_score",
     "frame_features",
@@ -44,17 +47,13 @@ __all__ = [
     "gaussian_stats",
     "identity_persistence",
     "load_evaluator",
+    "motion_amount",
+    "psnr",
     "real_clips",
     "recognisability",
     "score",
     "segment_digits",
     "segment_distances",
     "sqrtm_psd",
+    "ssim",
 ]
-
-try:  # PSNR / SSIM / flicker are written on another branch; re-export them once merged
-    from .reconstruction import flicker, psnr, ssim  # noqa: F401
-
-    __all__ += ["flicker", "psnr", "ssim"]
-except ImportError:
-    pass

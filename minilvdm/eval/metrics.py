@@ -4,6 +4,7 @@
     frame_frechet_distance(fake, real)   FD of per-frame features (appearance only)
     recognisability(videos)              fraction of frames the digit classifier is sure of
     identity_persistence(long_video)     do segment k's digits match segment 0's?
+    motion_amount(videos)                how far the ink moves per frame (pixels)
     segment_distances(long_video, real)  FVD and frame FD of each 16-frame segment
     bootstrap_ci(statistic, *samples)    a percentile interval by resampling
 
@@ -119,6 +120,24 @@ def identity_persistence(long_video: torch.Tensor, segment: int = CLIP_FRAMES, r
     over videos per segment (segment 0 is 1 by definition), or (B, K) with reduce=False."""
     jaccard = persistence_from_sets(segment_digits(long_video, segment))
     return jaccard.mean(0) if reduce else jaccard
+
+
+def motion_amount(videos: torch.Tensor, reduce: bool = True):
+    """Pixels per frame the intensity centroid moves, |c_{t+1} - c_t| averaged over frames:
+    a model-free measure of how much a clip moves (0 for a still clip). Brightness is
+    (x + 1) / 2 summed over channels; a blank frame puts its centroid at the centre.
+    reduce=False gives one value per clip, (B,)."""
+    ink = (videos.float() + 1).sum(1) / 2  # (B, T, H, W)
+    h, w = ink.shape[-2:]
+    ys = torch.arange(h, dtype=ink.dtype).view(1, 1, h, 1)
+    xs = torch.arange(w, dtype=ink.dtype).view(1, 1, 1, w)
+    mass = ink.sum((-2, -1)).clamp_min(1e-6)  # (B, T)
+    cy, cx = (ink * ys).sum((-2, -1)) / mass, (ink * xs).sum((-2, -1)) / mass
+    cy = torch.where(mass > 1e-6, cy, torch.full_like(cy, (h - 1) / 2))
+    cx = torch.where(mass > 1e-6, cx, torch.full_like(cx, (w - 1) / 2))
+    step = torch.hypot(cy.diff(dim=1), cx.diff(dim=1))  # (B, T - 1)
+    per_clip = step.mean(1)
+    return float(per_clip.mean()) if reduce else per_clip
 
 
 def segment_distances(

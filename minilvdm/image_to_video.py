@@ -1,0 +1,415 @@
+"""From an image model to a video model: Video LDM's lift and LaVie's joint image-video training.
+
+    vae_run = train_frame_vae()                                  # time x1: a per-frame autoencoder
+    vae, vae_ckpt = vae_run.ema.module, vae_run.ckpt_path
+    latents = clip_latents(vae, vae_ckpt)                        # (N, 4, T, 16, 16) latent clips
+    image = train_image_ldm(latents, vae, vae_ckpt)              # the UNet without temporal layers
+    video = lift(image.ema.module)                               # + temporal layers, alpha = 1
+    run = train_video(video, latents, JointConfig(), base_checkpoint=image.ckpt_path)
+    clips = sample_clips(run.ema.module, 8, frames=8)            # (8, 1, 8, 64, 64) in [-1, 1]
+
+The lift (Video LDM): after each spatial layer of the trained image UNet a temporal layer is
+inserted and mixed with a learnable alpha,
+
+    z_out = a * z_spatial + (1 - a) * temporal(z_spatial),      a = 1 at the start,
+
+so the lifted network computes exactly what the image network computes, frame by frame;
+only the temporal parameters (and the alphas) are trained, the spatial ones stay frozen.
+
+Joint image-video training (LaVie): a batch holds `batch_size` clips and round(ratio *
+batch_size) single frames; the frames are T = 1 inputs, so they skip every temporal layer:
+
+    L = mean over items of || eps - eps_theta(z_t, t) ||^2      (a clip's loss: mean over its frames)
+
+Continued training on a shifted distribution with video only makes the spatial layers
+forget the original frames; adding original frames as images keeps them
+(`minilvdm.i2v_experiments.forgetting`).
+
+Context guidance (Video LDM's prediction model): `ContextPredictor` is trained with
+S in {0, 1, 2} leading context frames, condition c_S = (m_S * z, m_S) on channels, and
+sampled with eps = eps_u + s (eps_c - eps_u) (`ConditionalDenoiser.sample`, form 'cfg').
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .conditioning import ConditionalDenoiser, ConditionConfig
+from .config import by_profile, seed_everything
+from .diffusion import DiffusionConfig
+from .latents import VideoDataConfig, file_fingerprint, load_or_encode_latents
+from .lvdm import LatentVideoDiffusion, LVDMConfig
+from .train import TrainConfig, Trainer, checkpoint_path, epoch_indices
+from .unet import SpaceTimeUNet, UNetConfig, count_parameters, freeze_spatial, load_image_weights
+
+
+# ----------------------------------------------------------------------------- configs
+def frame_vae_config():
+    """The project's VAE with time factor x1: every frame is encoded and decoded on its own."""
+    from .vae import default_vae_config
+
+    return dataclasses.replace(default_vae_config("mnist"), time_factor=1)
+
+
+def i2v_unet_config(video: bool = True, **overrides) -> UNetConfig:
+    """The UNet of this track; video=False is the image network (no temporal parameters)."""
+    sizes = by_profile(
+        ci=dict(model_channels=16, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=16),
+        quick=dict(model_channels=32, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=32),
+        full=dict(model_channels=128, channel_mult=(1, 2, 4), num_res_blocks=2, head_channels=64),
+    )
+    return UNetConfig(in_channels=4, temporal_layers=video, alpha_mixing=video, **{**sizes, **overrides})
+
+
+def i2v_config(video: bool = True) -> LVDMConfig:
+    steps = by_profile(ci=100, quick=1000, full=1000)
+    return LVDMConfig(unet=i2v_unet_config(video), diffusion=DiffusionConfig(num_steps=steps))
+
+
+def i2v_data_config(frames: int | None = None, count: int | None = None) -> VideoDataConfig:
+    """Original-distribution training clips (thin digits); short clips keep CPU runs cheap."""
+    frames = frames or by_profile(ci=4, quick=8, full=16)
+    count = count or by_profile(ci=8, quick=512, full=10_000)
+    return VideoDataConfig(dataset="mnist", split="train", frames=frames, size=64, count=count)
+
+
+@dataclass
+class JointConfig:
+    image_ratio: float = 0.0  # single frames per clip in a batch (LaVie's joint training); 0 = video only
+    freeze_spatial: bool = True  # Video LDM: train only the temporal layers
+    thickness: int = 0  # stroke dilation of the training clips (> 0: the shifted distribution)
+
+    def validate(self) -> None:
+        if self.image_ratio < 0:
+            raise ValueError(f"image_ratio must be >= 0 (frames per clip), got {self.image_ratio}")
+
+
+@dataclass
+class Provenance:
+    """What a run starts from; hashed into its checkpoint name so other inputs train anew."""
+
+    base: str = ""  # SHA-256 of the starting checkpoint (the VAE's for the image LDM)
+    data: tuple = ()  # shape of the training latents
+
+
+def provenance(checkpoint, data: torch.Tensor) -> Provenance:
+    return Provenance(file_fingerprint(checkpoint)["sha256"] if checkpoint else "", tuple(data.shape))
+
+
+# ----------------------------------------------------------------------------- data
+def train_frame_vae(train_cfg: TrainConfig | None = None, progress: bool = True) -> Trainer:
+    """Train (or reuse) the per-frame autoencoder: short clips, as frames are independent."""
+    from .vae import train_data_config, train_vae
+
+    train_cfg = train_cfg or by_profile(
+        ci=TrainConfig(steps=6, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
+        quick=TrainConfig(steps=1000, batch_size=8, lr=2e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
+        full=TrainConfig(steps=50_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
+    )
+    data_cfg = train_data_config("mnist", frames=by_profile(ci=2, quick=2, full=4))
+    return train_vae("mnist", frame_vae_config(), train_cfg, data_cfg, name="vae-frame", progress=progress)
+
+
+@torch.no_grad()
+def encode_clips(vae, videos: torch.Tensor, batch_size: int = 16) -> torch.Tensor:
+    """(N, 1, T, 64, 64) videos -> scaled latents (N, 4, T, 16, 16)."""
+    device = next(vae.parameters()).device
+    return torch.cat(
+        [
+            vae.encode_latents(videos[i : i + batch_size].to(device)).cpu()
+            for i in range(0, len(videos), batch_size)
+        ]
+    )
+
+
+def thick_clips(n: int, frames: int, thickness: int, start: int = 0, split: str = "train", seed: int = 0):
+    """n Moving MNIST clips with dilated strokes: the shifted distribution."""
+    from .data import MovingMNIST
+
+    return MovingMNIST(frames=frames, split=split, seed=seed, thickness=thickness).videos(start, n)
+
+
+def clip_latents(vae, vae_checkpoint, data_cfg: VideoDataConfig | None = None, progress: bool = True):
+    """Cached latents of the original-distribution clips under the per-frame VAE: (N, 4, T, h, w)."""
+    from .latents import cache_path
+
+    data_cfg = data_cfg or i2v_data_config()
+    path = cache_path(data_cfg, name=f"i2v-frames{data_cfg.frames}")  # not the 3D VAE's cache
+    return load_or_encode_latents(vae, vae_checkpoint, data_cfg, path=path, progress=progress)["latents"]
+
+
+# ----------------------------------------------------------------------------- the lift
+def lift(image_model: LatentVideoDiffusion, cfg: LVDMConfig | None = None) -> LatentVideoDiffusion:
+    """Video LDM: the image model's weights in a video UNet whose temporal layers start with
+    alpha = 1, so the new network equals the image network on every frame."""
+    cfg = cfg or dataclasses.replace(
+        image_model.cfg,
+        unet=dataclasses.replace(image_model.cfg.unet, temporal_layers=True, alpha_mixing=True),
+    )
+    if not cfg.unet.alpha_mixing and cfg.unet.temporal_init != "zero":
+        raise ValueError(
+            "the lifted model must start as the image model: use alpha_mixing or temporal_init='zero'"
+        )
+    video = LatentVideoDiffusion(cfg, image_model.vae)
+    load_image_weights(video.unet, image_model.unet.state_dict())
+    return video
+
+
+def alphas(unet: nn.Module) -> dict[str, float]:
+    """The learned mixing factor a of every temporal layer, by module name."""
+    return {
+        name.removesuffix(".temporal_alpha"): p.item()
+        for name, p in unet.named_parameters()
+        if name.endswith("temporal_alpha")
+    }
+
+
+# ----------------------------------------------------------------------------- losses
+def image_loss(model, frames: torch.Tensor) -> torch.Tensor:
+    """Per-item diffusion loss of single frames (B, C, h, w): T = 1, no temporal layer runs."""
+    m = getattr(model, "module", model)
+    return m.diffusion.loss(
+        lambda x, t: m.unet(x, t, enable_time=False), frames[:, :, None], reduction="none"
+    )
+
+
+def joint_loss(model, batch: dict) -> torch.Tensor:
+    """LaVie: mean over the batch's items of the clips' losses (temporal layers on) and the
+    single frames' losses (temporal layers skipped). Trainer loss_fn."""
+    m = getattr(model, "module", model)
+    losses = [m.diffusion.loss(lambda x, t: m.unet(x, t), batch["clips"], reduction="none")]
+    if batch.get("images") is not None and len(batch["images"]):
+        losses.append(image_loss(model, batch["images"]))
+    return torch.cat(losses).mean()
+
+
+def joint_batch(
+    clips: torch.Tensor, images: torch.Tensor | None, ratio: float, batch_size: int, step: int, seed: int = 0
+):
+    """Batch `step`: batch_size clips (an epoch permutation) and round(ratio * batch_size)
+    single frames drawn from `images` (M, C, h, w); a pure function of the step."""
+    idx = epoch_indices(step, 0, 1, batch_size, len(clips), seed)
+    n_img = round(ratio * batch_size)
+    batch = {"clips": clips[idx], "images": None}
+    if n_img and images is not None:
+        g = torch.Generator().manual_seed(seed * 1_000_003 + step)
+        batch["images"] = images[torch.randint(0, len(images), (n_img,), generator=g)]
+    return batch
+
+
+def frames_of(latents: torch.Tensor) -> torch.Tensor:
+    """(N, C, T, h, w) clips -> (N*T, C, h, w) single frames."""
+    return latents.transpose(1, 2).flatten(0, 1)
+
+
+# ----------------------------------------------------------------------------- training
+def default_image_train_config() -> TrainConfig:
+    return by_profile(
+        ci=TrainConfig(steps=4, batch_size=4, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
+        quick=TrainConfig(steps=800, batch_size=32, lr=1e-3, warmup=50, ema_decay=0.99, ckpt_every=100),
+        full=TrainConfig(steps=100_000, batch_size=128, lr=2e-4, warmup=1000, ckpt_every=2000),
+    )
+
+
+def default_video_train_config(steps: int | None = None) -> TrainConfig:
+    cfg = by_profile(
+        ci=TrainConfig(steps=3, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
+        quick=TrainConfig(steps=400, batch_size=4, lr=1e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
+        full=TrainConfig(steps=50_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
+    )
+    return dataclasses.replace(cfg, steps=steps) if steps else cfg
+
+
+def train_image_ldm(
+    latents: torch.Tensor, vae, vae_checkpoint, train_cfg: TrainConfig | None = None, progress: bool = True
+) -> Trainer:
+    """The image LDM: the UNet without temporal layers, trained on single latent frames."""
+    cfg, train_cfg = i2v_config(video=False), train_cfg or default_image_train_config()
+    frames = frames_of(latents)
+    seed_everything(train_cfg.seed)
+
+    def batch_fn(step, rank, world):
+        return frames[epoch_indices(step, rank, world, train_cfg.batch_size, len(frames), train_cfg.seed)]
+
+    trainer = Trainer(
+        LatentVideoDiffusion(cfg, vae),
+        lambda model, x: image_loss(model, x).mean(),
+        batch_fn,
+        train_cfg,
+        checkpoint_path("i2v-image", cfg, train_cfg, provenance(vae_checkpoint, latents)),
+        model_config=cfg,
+        progress=progress,
+    )
+    trainer.fit()
+    trainer.ema.module.eval()
+    return trainer
+
+
+def train_video(
+    model: LatentVideoDiffusion,
+    clips: torch.Tensor,
+    joint: JointConfig,
+    train_cfg: TrainConfig | None = None,
+    images: torch.Tensor | None = None,
+    base_checkpoint=None,
+    name: str = "i2v-video",
+    progress: bool = True,
+) -> Trainer:
+    """Train `model` on latent clips (N, C, T, h, w), plus single `images` (M, C, h, w) when
+    joint.image_ratio > 0. With joint.freeze_spatial only temporal parameters move. The
+    checkpoint name hashes the starting checkpoint, so another image model trains anew."""
+    joint.validate()
+    if joint.image_ratio > 0 and images is None:
+        raise ValueError("image_ratio > 0 needs `images` (single frames) to mix into the batches")
+    train_cfg = train_cfg or default_video_train_config()
+    if joint.freeze_spatial:
+        freeze_spatial(model.unet)
+    else:  # LaVie-style fine-tuning: every parameter moves
+        model.unet.requires_grad_(True)
+    seed_everything(train_cfg.seed)
+    bsz = train_cfg.batch_size
+    trainer = Trainer(
+        model,
+        joint_loss,
+        lambda step, rank, world: joint_batch(
+            clips, images, joint.image_ratio, bsz, step * world + rank, train_cfg.seed
+        ),
+        train_cfg,
+        checkpoint_path(name, model.cfg, train_cfg, joint, provenance(base_checkpoint, clips)),
+        model_config=model.cfg,
+        progress=progress,
+    )
+    trainer.fit()
+    trainer.ema.module.eval()
+    return trainer
+
+
+def parameter_report(unet: nn.Module) -> str:
+    c = count_parameters(unet)
+    return (
+        f"trained {c['trainable']:,} of {c['total']:,} parameters ({100 * c['trainable'] / c['total']:.1f}%)"
+    )
+
+
+# ----------------------------------------------------------------------------- sampling
+@torch.no_grad()
+def sample_clips(
+    model: LatentVideoDiffusion,
+    n: int,
+    frames: int,
+    *,
+    enable_time: bool = True,
+    steps: int = 25,
+    seed: int = 0,
+    decoder=None,
+    batch_size: int = 16,
+    latents_only: bool = False,
+) -> torch.Tensor:
+    """n clips (n, 1, T, 64, 64) in [-1, 1] by DDIM. enable_time=False runs the network in
+    image mode: every frame is an independent image sample. `decoder` overrides the VAE
+    (e.g. the temporally fine-tuned one)."""
+    model.eval()
+    device = next(model.parameters()).device
+    g = torch.Generator().manual_seed(seed)
+    outs = []
+    for start in range(0, n, batch_size):
+        b = min(batch_size, n - start)
+        shape = model.sample_shape(b, frames, 64)
+        z = model.diffusion.sample(
+            lambda x, t: model.unet(x, t, enable_time=enable_time),
+            shape,
+            steps=steps,
+            generator=g,
+            device=device,
+        )
+        outs.append(z.cpu())
+    z = torch.cat(outs)
+    if latents_only:
+        return z
+    vae = decoder or model.vae
+    return torch.cat(
+        [
+            vae.decode_latents(z[i : i + batch_size].to(device)).clamp(-1, 1).cpu()
+            for i in range(0, n, batch_size)
+        ]
+    )
+
+
+# ----------------------------------------------------------------------------- context guidance
+class ContextPredictor(ConditionalDenoiser):
+    """Video LDM's prediction model: trained with S in {0, 1, ..., max_given} leading context
+    frames (S = 0 with probability p_drop, else uniform in 1..max_given), c_S = (m_S * z, m_S)
+    on channels. Sampling: `sample(cond, mask, guidance=s, guidance_form='cfg')`."""
+
+    def __init__(self, unet: nn.Module, diffusion, max_given: int = 2, p_drop: float = 1 / 3):
+        super().__init__(
+            unet,
+            diffusion,
+            ConditionConfig(
+                mode="predict",
+                given=max_given,
+                p_drop=p_drop,
+                perturb_max=0,
+                perturb_sample=0,
+                style="videoldm",
+            ),
+        )
+        self.max_given = max_given
+
+    def training_condition(self, z0: torch.Tensor, generator: torch.Generator | None = None):
+        b, _, frames = z0.shape[:3]
+        if not 1 <= self.max_given < frames:
+            raise ValueError(f"max_given must lie in 1..frames-1 ({frames - 1}), got {self.max_given}")
+        given = torch.randint(1, self.max_given + 1, (b,), generator=generator)
+        given = given * (torch.rand(b, generator=generator) >= self.cfg.p_drop)  # S = 0: unconditional
+        mask = (torch.arange(frames)[None] < given[:, None]).to(z0)  # (B, T): m_S = 1 on the first S frames
+        s = torch.zeros(b, dtype=torch.long, device=z0.device)  # no conditional perturbation here
+        return z0, mask.view(b, 1, frames, 1, 1), s
+
+
+def predictor_unet(video_unet: SpaceTimeUNet) -> SpaceTimeUNet:
+    """A prediction UNet (context channels C + 1, scalar 's') that starts as `video_unet`: the
+    new input channels of conv_in and the 's' embedding's output start at zero."""
+    c = video_unet.cfg.in_channels
+    cfg = dataclasses.replace(video_unet.cfg, context_channels=c + 1, scalar_embeddings=("s",))
+    unet = SpaceTimeUNet(cfg).to(next(video_unet.parameters()).device)
+    state = video_unet.state_dict()
+    weight = state.pop("conv_in.weight")
+    unet.load_state_dict(state, strict=False)
+    with torch.no_grad():
+        unet.conv_in.weight.zero_()
+        unet.conv_in.weight[:, :c] = weight
+        nn.init.zeros_(unet.scalar_embed["s"][-1].weight)
+        nn.init.zeros_(unet.scalar_embed["s"][-1].bias)
+    return unet
+
+
+def train_predictor(
+    video_model: LatentVideoDiffusion,
+    clips: torch.Tensor,
+    train_cfg: TrainConfig | None = None,
+    base_checkpoint=None,
+    progress: bool = True,
+) -> Trainer:
+    """Train a ContextPredictor initialised from the lifted video model (all parameters)."""
+    train_cfg = train_cfg or default_video_train_config()
+    unet = predictor_unet(video_model.unet)
+    model = ContextPredictor(unet, video_model.diffusion)
+    seed_everything(train_cfg.seed)
+    bsz = train_cfg.batch_size
+    trainer = Trainer(
+        model,
+        lambda m, x: getattr(m, "module", m).loss(x),
+        lambda step, rank, world: clips[epoch_indices(step, rank, world, bsz, len(clips), train_cfg.seed)],
+        train_cfg,
+        checkpoint_path("i2v-predict", unet.cfg, train_cfg, provenance(base_checkpoint, clips)),
+        model_config=unet.cfg,
+        progress=progress,
+    )
+    trainer.fit()
+    trainer.ema.module.eval()
+    return trainer

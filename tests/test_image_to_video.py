@@ -1,0 +1,193 @@
+"""Image model -> video model: the lift starts as the image model, frozen layers stay frozen,
+mixed image/video batches train, and context frames are written and masked as specified."""
+
+import pytest
+import torch
+
+from minilvdm.data import MovingMNIST
+from minilvdm.image_to_video import (
+    ContextPredictor,
+    JointConfig,
+    alphas,
+    frames_of,
+    i2v_config,
+    joint_batch,
+    joint_loss,
+    lift,
+    predictor_unet,
+    train_video,
+)
+from minilvdm.lvdm import LatentVideoDiffusion
+from minilvdm.train import TrainConfig
+from minilvdm.unet import count_parameters, is_temporal
+from minilvdm.vae import VAEConfig, VideoVAE
+
+
+def tiny_vae():
+    return VideoVAE(VAEConfig(time_factor=1, base_channels=8, channel_mult=(1, 2))).eval()
+
+
+def randomize(module, scale=0.1, seed=0):
+    """Move every parameter away from its init (conv_out starts at 0, which would make any
+    comparison of outputs trivially true)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(torch.randn(p.shape, generator=g) * scale)
+    return module
+
+
+def image_and_lifted():
+    torch.manual_seed(0)
+    image = LatentVideoDiffusion(i2v_config(video=False), tiny_vae())
+    randomize(image.unet)
+    return image.eval(), lift(image).eval()
+
+
+def test_lifted_model_at_init_equals_the_image_model_on_every_frame():
+    image, video = image_and_lifted()
+    assert not any(is_temporal(n) for n, _ in image.unet.named_parameters())
+    assert all(a == 1.0 for a in alphas(video.unet).values()) and alphas(video.unet)
+    x, t = torch.randn(2, 4, 5, 8, 8), torch.tensor([10, 60])
+    with torch.no_grad():
+        out = video.unet(x, t)
+        assert torch.equal(out, image.unet(x, t))  # same frames folded into the batch: bit for bit
+        for f in range(x.shape[2]):  # and frame by frame, up to float summation order
+            torch.testing.assert_close(out[:, :, f], image.unet(x[:, :, f], t), atol=1e-5, rtol=1e-5)
+        # not vacuous: with alpha moved the temporal layers change the output
+        for name, p in video.unet.named_parameters():
+            if name.endswith("temporal_alpha"):
+                p.fill_(0.5)
+        assert not torch.allclose(video.unet(x, t), out, atol=1e-4)
+
+
+def test_lift_rejects_a_video_config_that_does_not_start_as_identity():
+    import dataclasses
+
+    image, _ = image_and_lifted()
+    cfg = i2v_config(video=True)
+    cfg = dataclasses.replace(
+        cfg, unet=dataclasses.replace(cfg.unet, alpha_mixing=False, temporal_init="identity")
+    )
+    with pytest.raises(ValueError, match="start as the image model"):
+        lift(image, cfg)
+
+
+def test_temporal_training_leaves_frozen_parameters_unchanged():
+    _, video = image_and_lifted()
+    clips = torch.randn(4, 4, 3, 8, 8)
+    before = {n: p.detach().clone() for n, p in video.unet.named_parameters()}
+    cfg = TrainConfig(steps=3, batch_size=2, lr=1e-2, ema_decay=0.9, ckpt_every=1000)
+    trainer = train_video(video, clips, JointConfig(), cfg, progress=False)
+    counts = count_parameters(trainer.model.unet)
+    assert 0 < counts["trainable"] == counts["temporal"] < counts["total"]
+    moved = []
+    for name, p in trainer.model.unet.named_parameters():
+        if is_temporal(name):
+            moved.append(not torch.equal(p, before[name]))
+        else:
+            assert torch.equal(p, before[name]), f"frozen {name} changed"
+    assert any(moved)
+    assert all(a != 1.0 for a in alphas(trainer.model.unet).values())  # every alpha got a gradient
+
+
+def test_joint_batch_mixes_clips_and_frames_at_the_ratio():
+    clips, images = torch.randn(6, 4, 3, 8, 8), torch.randn(18, 4, 8, 8)
+    batch = joint_batch(clips, images, 0.5, 4, step=0)
+    assert batch["clips"].shape == (4, 4, 3, 8, 8) and batch["images"].shape == (2, 4, 8, 8)
+    assert joint_batch(clips, images, 0.0, 4, step=0)["images"] is None
+    assert torch.equal(joint_batch(clips, images, 0.5, 4, step=3)["images"], batch_again(clips, images))
+    assert frames_of(clips).shape == (18, 4, 8, 8)
+    assert torch.equal(frames_of(clips)[4], clips[1, :, 1])  # clip 1, frame 1
+
+
+def batch_again(clips, images):
+    return joint_batch(clips, images, 0.5, 4, step=3)["images"]
+
+
+def test_single_frames_skip_the_temporal_layers():
+    _, video = image_and_lifted()
+    with torch.no_grad():  # poison every temporal parameter: a frame that used one would be NaN
+        for name, p in video.unet.named_parameters():
+            if is_temporal(name):
+                p.fill_(float("nan"))
+    images = torch.randn(3, 4, 8, 8)
+    loss = joint_loss(video, {"clips": torch.randn(2, 4, 1, 8, 8), "images": images})
+    assert torch.isfinite(loss)
+    assert torch.isnan(joint_loss(video, {"clips": torch.randn(2, 4, 3, 8, 8), "images": images}))
+
+
+def test_a_mixed_image_video_batch_trains_every_parameter():
+    _, video = image_and_lifted()
+    clips, images = torch.randn(4, 4, 3, 8, 8), torch.randn(12, 4, 8, 8)
+    before = {n: p.detach().clone() for n, p in video.unet.named_parameters()}
+    cfg = TrainConfig(steps=2, batch_size=2, lr=1e-2, ema_decay=0.9, ckpt_every=1000)
+    joint = JointConfig(image_ratio=1.0, freeze_spatial=False, thickness=1)
+    trainer = train_video(video, clips, joint, cfg, images=images, progress=False)
+    assert len(trainer.history) == 2 and all(torch.isfinite(torch.tensor(v)) for _, v in trainer.history)
+    assert count_parameters(trainer.model.unet)["trainable"] == count_parameters(trainer.model.unet)["total"]
+    assert not torch.equal(trainer.model.unet.conv_in.weight, before["conv_in.weight"])
+    with pytest.raises(ValueError, match="needs `images`"):
+        train_video(video, clips, JointConfig(image_ratio=0.5), cfg, progress=False)
+    with pytest.raises(ValueError, match="image_ratio"):
+        JointConfig(image_ratio=-1).validate()
+
+
+def predictor():
+    _, video = image_and_lifted()
+    return video, ContextPredictor(predictor_unet(video.unet), video.diffusion)
+
+
+def test_context_masks_hold_zero_one_or_two_leading_frames():
+    _, model = predictor()
+    z0 = torch.randn(600, 4, 5, 2, 2)
+    cond, mask, s = model.training_condition(z0, torch.Generator().manual_seed(0))
+    assert mask.shape == (600, 1, 5, 1, 1) and torch.equal(cond, z0) and not s.any()
+    m = mask[:, 0, :, 0, 0]
+    given = m.sum(1).long()
+    for row, k in zip(m, given):  # leading ones, then zeros
+        assert torch.equal(row, (torch.arange(5) < k).float())
+    share = torch.bincount(given, minlength=3).float() / 600
+    assert given.max() <= 2 and torch.allclose(share, torch.full((3,), 1 / 3), atol=0.07)
+
+
+def test_context_is_written_as_masked_frames_and_mask_on_channels():
+    video, model = predictor()
+    seen = {}
+
+    def spy(x, t, *, context=None, extra_scalars=None):
+        seen.update(x=x, context=context)
+        return torch.zeros_like(x)
+
+    model.unet.forward = spy
+    x_t, z = torch.randn(2, 4, 5, 8, 8), torch.randn(2, 4, 5, 8, 8)
+    mask = (torch.arange(5) < 2).float().view(1, 1, 5, 1, 1).expand(2, 1, 5, 1, 1)
+    model.predict(x_t, torch.tensor([3, 4]), z, mask, torch.zeros(2).long())
+    assert torch.equal(seen["x"], x_t)  # the noisy input is not overwritten (Video LDM style)
+    ctx = seen["context"]  # c_S = (m_S * z, m_S): C + 1 channels
+    assert ctx.shape == (2, 5, 5, 8, 8)
+    assert torch.equal(ctx[:, :4, :2], z[:, :, :2]) and not ctx[:, :4, 2:].any()
+    assert torch.equal(ctx[:, 4, :2], torch.ones(2, 2, 8, 8)) and not ctx[:, 4, 2:].any()
+
+
+def test_predictor_starts_as_the_video_model_and_keeps_given_frames():
+    video, model = predictor()
+    x, t = torch.randn(1, 4, 4, 8, 8), torch.tensor([20])
+    mask = torch.tensor([1.0, 1, 0, 0]).view(1, 1, 4, 1, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(model.predict(x, t, x, mask, torch.zeros(1).long()), video.unet(x, t))
+    cond = torch.randn(1, 4, 4, 8, 8)
+    out = model.sample(cond, mask, steps=2, guidance=2.0, guidance_form="cfg")
+    assert torch.equal(out[:, :, :2], cond[:, :, :2])
+    # the loss counts only frames that are not given: all-given clips would give no loss
+    assert torch.isfinite(model.loss(torch.randn(2, 4, 4, 8, 8)))
+
+
+def test_thickness_dilates_strokes_and_zero_changes_nothing():
+    plain = MovingMNIST(frames=2).videos(0, 2)
+    assert torch.equal(MovingMNIST(frames=2, thickness=0).videos(0, 2), plain)
+    thick = MovingMNIST(frames=2, thickness=1).videos(0, 2)
+    assert ((thick + 1) / 2).sum() > 1.5 * ((plain + 1) / 2).sum()
+    assert (thick >= plain).all()  # a max filter only adds ink
+    with pytest.raises(ValueError, match="thickness"):
+        MovingMNIST(thickness=5)
