@@ -47,11 +47,23 @@ class LongModelConfig:
         return (self.clip - 1) * self.stride + 1 if self.role == "predict" else self.stride + 1
 
 
+# Keyframe stride S per data set, in latent frames. Moving MNIST trains on 64-frame clips (16
+# latent frames: room for P = 4 keyframes S = 4 apart). SkyTimelapse clip folders hold 32
+# frames (synthetic; real ones at least that), 8 latent frames: S = 2 keeps a prediction
+# example (span 7) inside one folder. Skies move slowly, so 8 pixel frames between keyframes
+# still leave the interpolation model a small job.
+LONG_STRIDE = {"mnist": 4, "sky": 2}
+LONG_CLIP_FRAMES = {"mnist": 64, "sky": 32}  # pixel frames per training clip of the long models
+
+
 def default_long_config(role: str, dataset: str = "mnist", perturb: bool = True, style: str = "lvdm"):
     """LVDM's choices: predict with P = 4 keyframes S = 4 apart given 1 (drop 0.5); interpolate
-    frames 1..3 between given 0 and 4 (drop 0.1); perturbation S_max = 250, s = 100 of 1000."""
+    frames 1..S-1 between given 0 and S (drop 0.1); perturbation S_max = 250, s = 100 of 1000.
+    Sky uses S = 2 (see LONG_STRIDE)."""
     if role not in ("predict", "interp"):
         raise ValueError(f"role must be 'predict' or 'interp', got {role!r}")
+    if dataset not in LONG_STRIDE:
+        raise ValueError(f"dataset must be one of {tuple(LONG_STRIDE)}, got {dataset!r}")
     steps = by_profile(ci=100, quick=1000, full=1000)
     cond = ConditionConfig(
         mode=role,
@@ -65,7 +77,12 @@ def default_long_config(role: str, dataset: str = "mnist", perturb: bool = True,
         in_channels=4, context_channels=cond.context_channels(4), scalar_embeddings=("s",)
     )
     return LongModelConfig(
-        dataset, role, condition=cond, unet=unet, diffusion=DiffusionConfig(num_steps=steps)
+        dataset,
+        role,
+        stride=LONG_STRIDE[dataset],
+        condition=cond,
+        unet=unet,
+        diffusion=DiffusionConfig(num_steps=steps),
     )
 
 
@@ -77,19 +94,26 @@ def examples(latents: torch.Tensor, cfg: LongModelConfig, offsets: torch.Tensor)
     return torch.gather(latents, 2, gather)
 
 
-def default_train_config() -> TrainConfig:
+def default_train_config(dataset: str = "mnist") -> TrainConfig:
+    quick_steps = 800 if dataset == "mnist" else 400  # smooth, slowly moving skies: fewer steps
     return by_profile(
         ci=TrainConfig(steps=4, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=800, batch_size=8, lr=1e-3, warmup=50, ema_decay=0.995, ckpt_every=100),
+        quick=TrainConfig(
+            steps=quick_steps, batch_size=8, lr=1e-3, warmup=50, ema_decay=0.995, ckpt_every=100
+        ),
         full=TrainConfig(steps=100_000, batch_size=32, lr=2e-4, warmup=1000, ckpt_every=2000),
     )
 
 
-def long_data_config(dataset: str = "mnist", frames: int = 64):
-    from .latents import VideoDataConfig
+def long_data_config(dataset: str = "mnist", frames: int | None = None):
+    from .latents import VideoDataConfig, video_size
 
     return VideoDataConfig(
-        dataset=dataset, split="train", frames=frames, size=64, count=by_profile(ci=4, quick=512, full=10_000)
+        dataset=dataset,
+        split="train",
+        frames=frames or LONG_CLIP_FRAMES[dataset],
+        size=video_size(dataset),
+        count=by_profile(ci=4, quick=512, full=10_000),
     )
 
 
@@ -98,7 +122,7 @@ def train_long_model(cfg: LongModelConfig, train_cfg=None, data_cfg=None, vae_tr
     from .latents import load_or_encode_latents
     from .vae import train_vae
 
-    train_cfg = train_cfg or default_train_config()
+    train_cfg = train_cfg or default_train_config(cfg.dataset)
     data_cfg = data_cfg or long_data_config(cfg.dataset)
     vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)
     vae = vae_trainer.ema.module.eval()
@@ -132,15 +156,23 @@ def train_long_model(cfg: LongModelConfig, train_cfg=None, data_cfg=None, vae_tr
     return trainer, trainer.ema.module.eval()
 
 
+def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:
+    """A LongVideoConfig whose keyframe stride matches the data set's long models."""
+    return LongVideoConfig(**{"stride": LONG_STRIDE[dataset], **overrides})
+
+
 def _unet(cfg: LongModelConfig):
     from .unet import SpaceTimeUNet
 
     return SpaceTimeUNet(cfg.unet)
 
 
-def build_generator(predictor, interpolator, vae, cfg: LongVideoConfig, clip: int = 4, given: int = 1):
-    """A LongVideoGenerator that decodes with the VAE (chunked, exact) and writes frames as it goes."""
-    c, _, h, w = vae.cfg.latent_shape(vae.cfg.time_factor, 64, 64)
+def build_generator(
+    predictor, interpolator, vae, cfg: LongVideoConfig, clip: int = 4, given: int = 1, size: int = 64
+):
+    """A LongVideoGenerator that decodes with the VAE (chunked, exact) and writes frames as it goes.
+    `cfg.stride` must be the stride the models were trained with (`LongModelConfig.stride`)."""
+    c, _, h, w = vae.cfg.latent_shape(vae.cfg.time_factor, size, size)
     device = next(vae.parameters()).device
     decode = lambda z: vae.decode_latents(z.to(device)).clamp(-1, 1).cpu()
     return LongVideoGenerator(

@@ -110,6 +110,12 @@ class StreamingDecoder:
         return frames
 
 
+def read_long_video(npy_path: str | Path) -> torch.Tensor:
+    """A generated long video's `video.npy` (N, C, H, W uint8) as (1, C, N, H, W) floats in [-1, 1]."""
+    frames = torch.from_numpy(np.load(npy_path))
+    return frames.float().div(127.5).sub(1).permute(1, 0, 2, 3)[None]
+
+
 def _to_uint8(video: torch.Tensor) -> np.ndarray:
     """(1, C, T, H, W) in [-1, 1] -> (T, C, H, W) uint8."""
     return ((video[0].float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 0, 2, 3).cpu().numpy()

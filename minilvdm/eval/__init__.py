@@ -14,6 +14,7 @@ from .frechet import (
     sqrtm_psd,
 )
 from .metrics import (
+    block_windows,
     bootstrap_ci,
     clip_features,
     format_score,
@@ -31,6 +32,7 @@ from .metrics import (
 __all__ = [
     "KINDS",
     "SEVERITIES",
+    "block_windows",
     "bootstrap_ci",
     "clip_features",
     "corrupt",
