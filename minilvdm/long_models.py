@@ -95,7 +95,7 @@ def examples(latents: torch.Tensor, cfg: LongModelConfig, offsets: torch.Tensor)
 
 
 def default_train_config(dataset: str = "mnist") -> TrainConfig:
-    quick_steps = 800 if dataset == "mnist" else 400  # smooth, slowly moving skies: fewer steps
+    quick_steps = 800 if dataset == "mnist" else 300  # smooth, slowly moving skies: fewer steps
     return by_profile(
         ci=TrainConfig(steps=4, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
         quick=TrainConfig(
@@ -159,6 +159,27 @@ def train_long_model(cfg: LongModelConfig, train_cfg=None, data_cfg=None, vae_tr
 def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:
     """A LongVideoConfig whose keyframe stride matches the data set's long models."""
     return LongVideoConfig(**{"stride": LONG_STRIDE[dataset], **overrides})
+
+
+def generate_long_videos(
+    predictor, interpolator, vae, cfg: LongVideoConfig, count: int, out_dir, clip: int = 4, size: int = 64
+) -> tuple[torch.Tensor, float, dict]:
+    """`count` long videos with seeds cfg.seed, cfg.seed + 1, ..., each streamed to
+    out_dir/seed<k>/ (reused when complete). Returns (videos (count, C, N, H, W) in [-1, 1],
+    seconds per video, the last generate() result)."""
+    import dataclasses
+    import time
+    from pathlib import Path
+
+    from .long_video import read_long_video
+
+    videos, start, result = [], time.perf_counter(), {}
+    for k in range(count):
+        run = dataclasses.replace(cfg, seed=cfg.seed + k)
+        generator = build_generator(predictor, interpolator, vae, run, clip=clip, size=size)
+        result = generator.generate(Path(out_dir) / f"seed{run.seed}", progress=False)
+        videos.append(read_long_video(result["npy"])[0])
+    return torch.stack(videos), (time.perf_counter() - start) / max(count, 1), result
 
 
 def _unet(cfg: LongModelConfig):

@@ -93,15 +93,13 @@ def stage_lvdm(args, report: list[str]) -> None:
 
 
 def stage_long(args, report: list[str]) -> None:
-    """Train (or reuse) the prediction and interpolation models, stream one long video to disk
-    and measure its drift: FVD and frame FD of each 16-frame segment against held-out clips."""
-    import torch
-
+    """Train (or reuse) the prediction and interpolation models, stream a few long videos to
+    disk and measure drift: FVD of each 128-frame block (all its 16-frame windows) against
+    held-out clips, next to the real-vs-real floor at the same sample counts."""
     from ..config import by_profile
     from ..eval import block_windows, frechet_video_distance, real_clips, segment_distances
     from ..latents import video_size
-    from ..long_models import build_generator, default_long_config, long_video_config, train_long_model
-    from ..long_video import read_long_video
+    from ..long_models import default_long_config, generate_long_videos, long_video_config, train_long_model
     from ..vae import train_vae
 
     vae_trainer = train_vae(args.dataset)
@@ -113,20 +111,20 @@ def stage_long(args, report: list[str]) -> None:
     cfg = long_video_config(
         args.dataset,
         frames=by_profile(ci=512, quick=512, full=1024),
-        steps=by_profile(ci=2, quick=25, full=50),
+        steps=by_profile(ci=2, quick=20, full=50),
     )
-    vae = vae_trainer.ema.module.eval()
-    count, block = by_profile(ci=2, quick=4, full=8), 128
-    start, videos = time.perf_counter(), []
-    for seed in range(count):  # a few videos: each drift point then rests on count * 8 clips
-        cfg.seed = seed
-        generator = build_generator(
-            predictor, interpolator, vae, cfg, clip=pred_cfg.clip, size=video_size(args.dataset)
-        )
-        result = generator.generate(output_dir() / "demo" / f"{args.dataset}_long_{seed}", progress=False)
-        videos.append(read_long_video(result["npy"])[0])
-    seconds = (time.perf_counter() - start) / count
-    windows = block_windows(torch.stack(videos), block)  # segment k = every window of block k
+    count, block = by_profile(ci=2, quick=2, full=8), 128  # each drift point: count * 8 clips
+    videos, seconds, result = generate_long_videos(
+        predictor,
+        interpolator,
+        vae_trainer.ema.module.eval(),
+        cfg,
+        count,
+        output_dir() / "demo" / f"{args.dataset}_long",
+        clip=pred_cfg.clip,
+        size=video_size(args.dataset),
+    )
+    windows = block_windows(videos, block)  # segment k = every window of block k
     n = by_profile(ci=16, quick=256, full=1024)
     real = real_clips(args.dataset, n)[0]
     seg = segment_distances(windows, real, dataset=args.dataset)
