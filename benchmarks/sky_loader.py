@@ -4,8 +4,9 @@ released SkyTimelapse frames, written to a temporary folder in the real layout
 
 The frames are synthetic skies (`data/sky.py`'s `sky_frame` drawn at 640x640, shifted 2
 pixels per frame and cropped to 360 rows), so their JPEG sizes and decode cost resemble
-photographs of skies rather than noise. Reported: indexing time (the loader decodes every frame once to find bad files),
-then clips/s and frames/s of `ds[i]` (decode, centre square crop, bicubic resize).
+photographs of skies rather than noise. Reported: indexing time (the loader decodes every
+frame once to find bad files), then clips/s and frames/s of `ds[i]` (decode, centre square
+crop, bicubic resize).
 """
 
 from __future__ import annotations
