@@ -212,8 +212,6 @@ def training_data(cfg: LVDMConfig, data_cfg, vae=None, vae_checkpoint=None, prog
     """(x0 (N, C, T, H, W), class labels (N,) or None): cached latents, or pixels for the baseline."""
     from .latents import ClipSource, load_or_encode_latents
 
-    if cfg.num_classes and data_cfg.dataset != "mnist":
-        raise ValueError(f"num_classes > 0 needs digit classes (dataset 'mnist'), got {data_cfg.dataset!r}")
     if cfg.space == "latent":
         cache = load_or_encode_latents(vae, vae_checkpoint, data_cfg, progress=progress)
         x0, labels = cache["latents"], cache["labels"]
@@ -232,6 +230,8 @@ def train_lvdm(cfg: LVDMConfig, train_cfg=None, data_cfg=None, vae_trainer=None,
 
     train_cfg = train_cfg or default_train_config(cfg.space, cfg.dataset)
     data_cfg = data_cfg or default_data_config(cfg.dataset)
+    if cfg.num_classes and "mnist" not in (cfg.dataset, data_cfg.dataset):
+        raise ValueError(f"num_classes > 0 needs digit classes (dataset 'mnist'), got {data_cfg.dataset!r}")
     vae, vae_ckpt, configs = None, None, [cfg, train_cfg, data_cfg]
     if cfg.space == "latent":
         vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)

@@ -110,7 +110,7 @@ def stage_long(args, report: list[str]) -> None:
     )
     cfg = long_video_config(
         args.dataset,
-        frames=by_profile(ci=512, quick=512, full=1024),
+        frames=by_profile(ci=128, quick=512, full=1024),  # ci: the wiring, in seconds
         steps=by_profile(ci=2, quick=20, full=50),
     )
     count, block = by_profile(ci=2, quick=2, full=8), 128  # each drift point: count * 8 clips
