@@ -230,7 +230,7 @@ def train_lvdm(cfg: LVDMConfig, train_cfg=None, data_cfg=None, vae_trainer=None,
 
     train_cfg = train_cfg or default_train_config(cfg.space, cfg.dataset)
     data_cfg = data_cfg or default_data_config(cfg.dataset)
-    if cfg.num_classes and "mnist" not in (cfg.dataset, data_cfg.dataset):
+    if cfg.num_classes and {cfg.dataset, data_cfg.dataset} != {"mnist"}:
         raise ValueError(f"num_classes > 0 needs digit classes (dataset 'mnist'), got {data_cfg.dataset!r}")
     vae, vae_ckpt, configs = None, None, [cfg, train_cfg, data_cfg]
     if cfg.space == "latent":
