@@ -119,7 +119,7 @@ def run() -> str:
         vae,
         long_cfg,
         count,
-        output_dir() / "benchmarks" / "sky_long",
+        output_dir() / "long" / f"sky-{pred_trainer.ckpt_path.stem}",
         clip=pred_cfg.clip,
         size=size,
     )

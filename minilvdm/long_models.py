@@ -165,19 +165,22 @@ def generate_long_videos(
     predictor, interpolator, vae, cfg: LongVideoConfig, count: int, out_dir, clip: int = 4, size: int = 64
 ) -> tuple[torch.Tensor, float, dict]:
     """`count` long videos with seeds cfg.seed, cfg.seed + 1, ..., each streamed to
-    out_dir/seed<k>/ (reused when complete). Returns (videos (count, C, N, H, W) in [-1, 1],
+    out_dir/<frames>f-seed<k>-<config hash>/ (a finished one is reused: give each pair of
+    models its own out_dir). Returns (videos (count, C, N, H, W) in [-1, 1],
     seconds per video, the last generate() result)."""
     import dataclasses
     import time
     from pathlib import Path
 
+    from .config import config_hash
     from .long_video import read_long_video
 
     videos, start, result = [], time.perf_counter(), {}
     for k in range(count):
         run = dataclasses.replace(cfg, seed=cfg.seed + k)
         generator = build_generator(predictor, interpolator, vae, run, clip=clip, size=size)
-        result = generator.generate(Path(out_dir) / f"seed{run.seed}", progress=False)
+        folder = Path(out_dir) / f"{run.frames}f-seed{run.seed}-{config_hash(run)}"
+        result = generator.generate(folder, progress=False)
         videos.append(read_long_video(result["npy"])[0])
     return torch.stack(videos), (time.perf_counter() - start) / max(count, 1), result
 
