@@ -10,6 +10,7 @@ real-vs-real floor; intervals are 95% bias-corrected bootstrap intervals.
 
 from __future__ import annotations
 
+import os
 import time
 
 import torch
@@ -147,4 +148,5 @@ def run() -> str:
     lines.append(
         f"| floor: {len(windows)} real clips | {_ci(floor_long['fvd'])} | {_ci(floor_long['frame_fd'])} |"
     )
+    lines += ["", f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."]
     return "\n".join(lines)
