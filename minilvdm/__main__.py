@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from .config import PROFILES, get_profile, set_profile
+from .pretrained import WEIGHTS_MODES, set_weights_mode, weights_mode
 
 COMMANDS = {
     "demo": "the main job: data -> models -> samples -> report, in outputs/",
@@ -22,17 +23,26 @@ COMMANDS = {
     "student-notebooks": "write copies of the notebooks with exercise solutions stripped",
     "eval": "score generated clips (.pt tensors) against held-out real clips, with intervals",
     "train-evaluators": "retrain the evaluator networks behind the metrics (minilvdm/weights/)",
+    "ship": "train (or reuse) the quick Moving MNIST pipeline and write the shipped weights + metrics",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minilvdm", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=PROFILES, help="overrides $MINILVDM_PROFILE")
+    parser.add_argument(
+        "--weights",
+        choices=WEIGHTS_MODES,
+        help="shipped: reuse the shipped quick weights (overrides $MINILVDM_WEIGHTS)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="command")
     for name, help_text in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument(
             "--profile", choices=PROFILES, default=argparse.SUPPRESS, help="overrides $MINILVDM_PROFILE"
+        )
+        p.add_argument(
+            "--weights", choices=WEIGHTS_MODES, default=argparse.SUPPRESS, help="overrides $MINILVDM_WEIGHTS"
         )
         module = importlib.import_module(f"minilvdm.commands.{name.replace('-', '_')}")
         module.add_arguments(p)
@@ -45,10 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "profile", None):
         set_profile(args.profile)
+    if getattr(args, "weights", None):
+        set_weights_mode(args.weights)
     if not args.command:
         parser.print_help()
         return 0
-    print(f"minilvdm {args.command}  (profile: {get_profile()})", flush=True)
+    print(f"minilvdm {args.command}  (profile: {get_profile()}, weights: {weights_mode()})", flush=True)
     return args._module.run(args) or 0
 
 

@@ -151,8 +151,9 @@ def _dataclass_type(ftype):
 
 
 def config_hash(*cfgs: Any) -> str:
-    """A short stable hash of one or more configs: names checkpoints and caches."""
-    blob = json.dumps([config_to_dict(c) for c in cfgs], sort_keys=True)
+    """A short stable hash of one or more configs (or strings, e.g. a parent checkpoint's
+    file name): names checkpoints and caches."""
+    blob = json.dumps([c if isinstance(c, str) else config_to_dict(c) for c in cfgs], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 

@@ -150,7 +150,7 @@ def train_long_model(cfg: LongModelConfig, train_cfg=None, data_cfg=None, vae_tr
         lambda m, z: m(z),
         batch_fn,
         train_cfg,
-        checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg),
+        checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name),
         model_config=cfg,
         progress=progress,
     )

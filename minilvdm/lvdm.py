@@ -238,7 +238,8 @@ def train_lvdm(cfg: LVDMConfig, train_cfg=None, data_cfg=None, vae_trainer=None,
     if cfg.space == "latent":
         vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)
         vae, vae_ckpt = vae_trainer.ema.module.eval(), vae_trainer.ckpt_path
-        configs.append(vae.cfg)  # another VAE means another latent space: another checkpoint
+        # another VAE (config, or training: its file name) is another latent space: another checkpoint
+        configs += [vae.cfg, vae_ckpt.name]
     x0, labels = training_data(cfg, data_cfg, vae, vae_ckpt, progress)
     seed_everything(train_cfg.seed)
     bsz, n = train_cfg.batch_size, len(x0)

@@ -59,10 +59,15 @@ class NonFiniteLossError(FloatingPointError):
 
 def checkpoint_path(name: str, *configs: Any) -> Path:
     """outputs/checkpoints/<name>-<profile>-<config hash>.pt: same config, same file, so a
-    later notebook reuses what an earlier one trained."""
+    later notebook reuses what an earlier one trained. With MINILVDM_WEIGHTS=shipped a
+    missing file is first copied from the shipped weights, if they hold one of that name."""
+    from .pretrained import fetch_shipped
+
     folder = output_dir() / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{name}-{get_profile()}-{config_hash(*configs)}.pt"
+    path = folder / f"{name}-{get_profile()}-{config_hash(*configs)}.pt"
+    fetch_shipped(path)
+    return path
 
 
 def save_checkpoint(state: dict, path: str | Path) -> None:
@@ -198,6 +203,16 @@ class Trainer:
         theirs = {k: v for k, v in state["configs"]["train"].items() if k != "steps"}
         if ours != theirs:
             raise CheckpointError(f"{path} was made with another train config: {_diff(theirs, ours)}")
+        if state.get("shipped"):  # slim: EMA weights only, nothing to resume an optimizer from
+            if state["step"] < self.config.steps:
+                raise CheckpointError(
+                    f"{path} holds shipped weights at step {state['step']}; they can be reused, not "
+                    f"trained on to {self.config.steps} steps (delete the file to train from scratch)"
+                )
+            from .pretrained import load_into
+
+            load_into(self, state)
+            return self
         self.model.load_state_dict(state["model"])
         self.ema.load_state_dict(state["ema"])
         self.optimizer.load_state_dict(state["optimizer"])

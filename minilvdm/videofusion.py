@@ -224,7 +224,7 @@ def train_videofusion(cfg: VideoFusionConfig, train_cfg=None, vae_trainer=None, 
         return model.loss(batch)["loss"]
 
     name = f"videofusion-{cfg.dataset}-lam{cfg.lam:g}"
-    ckpt = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg)
+    ckpt = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name)
     trainer = Trainer(cfg.build(), loss_fn, batch_fn, train_cfg, ckpt, model_config=cfg, progress=progress)
     trainer.fit()
     return trainer, trainer.ema.module.eval()

@@ -80,3 +80,22 @@ def test_clear_errors():
         tiny().sample(1, steps=1, class_label=3)
     with pytest.raises(ValueError, match="num_classes"):
         LVDMConfig(num_classes=10).validate()
+
+
+def test_another_vae_training_means_another_diffusion_checkpoint(monkeypatch):
+    """Same VAE config, different VAE training: another latent space, never a reused model."""
+    import dataclasses
+
+    from minilvdm.lvdm import default_lvdm_config, train_lvdm
+    from minilvdm.vae import default_train_config, train_vae
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    short = train_vae("mnist", progress=False)
+    longer = train_vae(
+        "mnist",
+        train_cfg=dataclasses.replace(default_train_config("mnist"), steps=short.step + 1),
+        progress=False,
+    )
+    a, _ = train_lvdm(default_lvdm_config("mnist"), vae_trainer=short, progress=False)
+    b, _ = train_lvdm(default_lvdm_config("mnist"), vae_trainer=longer, progress=False)
+    assert short.ckpt_path != longer.ckpt_path and a.ckpt_path != b.ckpt_path

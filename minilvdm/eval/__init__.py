@@ -28,6 +28,7 @@ from .metrics import (
     segment_digits,
     segment_distances,
 )
+from .reconstruction import flicker, psnr, ssim
 
 __all__ = [
     "KINDS",
@@ -35,6 +36,7 @@ __all__ = [
     "block_windows",
     "bootstrap_ci",
     "clip_features",
+    "flicker",
     "corrupt",
     "format_score",
     "frame_features",
@@ -46,17 +48,12 @@ __all__ = [
     "gaussian_stats",
     "identity_persistence",
     "load_evaluator",
+    "psnr",
     "real_clips",
     "recognisability",
     "score",
     "segment_digits",
     "segment_distances",
     "sqrtm_psd",
+    "ssim",
 ]
-
-try:  # PSNR / SSIM / flicker are written on another branch; re-export them once merged
-    from .reconstruction import flicker, psnr, ssim  # noqa: F401
-
-    __all__ += ["flicker", "psnr", "ssim"]
-except ImportError:
-    pass

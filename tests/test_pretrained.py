@@ -1,0 +1,76 @@
+"""Shipped weights: the switch, the slim round trip, and the committed files' metrics."""
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from minilvdm import pretrained
+from minilvdm.train import CheckpointError
+from minilvdm.vae import default_train_config, train_vae
+
+
+@pytest.fixture
+def ship_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "pretrained"
+    monkeypatch.setattr(pretrained, "SHIPPED_DIR", folder)
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    monkeypatch.setenv("MINILVDM_OUTPUTS", str(tmp_path / "outputs"))
+    return folder
+
+
+def test_weights_mode_switch(monkeypatch):
+    monkeypatch.delenv(pretrained.WEIGHTS_ENV, raising=False)
+    assert pretrained.weights_mode() == "train"
+    monkeypatch.setenv(pretrained.WEIGHTS_ENV, "Shipped")
+    assert pretrained.weights_mode() == "shipped"
+    monkeypatch.setenv(pretrained.WEIGHTS_ENV, "downloaded")
+    with pytest.raises(ValueError, match="not one of"):
+        pretrained.weights_mode()
+
+
+def test_shipped_round_trip_reuses_without_training(ship_folder, monkeypatch):
+    trained = train_vae("mnist", progress=False)
+    manifest = pretrained.ship({"vae": trained.ckpt_path}, {"note": 1}, "test", folder=ship_folder)
+    data = json.loads(manifest.read_text())
+    shipped_file = ship_folder / data["files"]["vae"]["file"]
+    assert data["files"]["vae"]["sha256"] == pretrained.sha256(shipped_file)
+    state = torch.load(shipped_file, weights_only=True)
+    assert state["shipped"] and "optimizer" not in state and "model" not in state
+
+    trained.ckpt_path.unlink()
+    monkeypatch.setenv(pretrained.WEIGHTS_ENV, "train")  # switch off: nothing is fetched, it trains
+    again = train_vae("mnist", progress=False)
+    assert len(again.optimizer.state) > 0  # it took optimizer steps
+    again.ckpt_path.unlink()
+
+    monkeypatch.setenv(pretrained.WEIGHTS_ENV, "shipped")
+    reused = train_vae("mnist", progress=False)
+    assert len(reused.optimizer.state) == 0  # loaded, never stepped
+    assert reused.step == trained.step
+    for (name, a), b in zip(trained.ema.module.state_dict().items(), reused.ema.module.state_dict().values()):
+        assert torch.equal(a, b), name
+    for a, b in zip(reused.model.parameters(), reused.ema.module.parameters()):
+        assert torch.equal(a, b)  # the raw model starts from the EMA weights
+
+
+def test_shipped_weights_cannot_be_trained_on(ship_folder, monkeypatch):
+    trained = train_vae("mnist", progress=False)
+    shipped = ship_folder / trained.ckpt_path.name
+    ship_folder.mkdir()
+    torch.save(pretrained.slim_state(torch.load(trained.ckpt_path, weights_only=True)), shipped)
+    from minilvdm.train import Trainer
+
+    longer = dataclasses.replace(default_train_config("mnist"), steps=trained.step + 5)
+    fresh = Trainer(trained.model, trained.loss_fn, trained.batch_fn, longer, ckpt_path=shipped)
+    fresh.configs = trained.configs | {"train": {**trained.configs["train"], "steps": longer.steps}}
+    with pytest.raises(CheckpointError, match="reused, not trained on"):
+        fresh.load()
+
+
+def test_ship_refuses_over_budget(ship_folder, monkeypatch):
+    trained = train_vae("mnist", progress=False)
+    monkeypatch.setattr(pretrained, "MAX_TOTAL_MB", 0.01)
+    with pytest.raises(ValueError, match="budget"):
+        pretrained.ship({"vae": trained.ckpt_path}, {}, "test", folder=ship_folder)
