@@ -87,3 +87,13 @@ def test_loader_reads_real_size_frames(tmp_path):
     assert clip.shape == (3, 16, 32, 32) and clip.min() >= -1 and clip.max() <= 1
     with pytest.raises(ValueError, match="height"):
         write_jpeg_folder(tmp_path / "bad", frames=1, width=90, height=160)
+
+
+def test_show_mp4_embeds_a_clip_or_a_file(tmp_path):
+    from minilvdm.viz import save_mp4, show_mp4
+
+    clip = torch.rand(2, 3, 8, 16, 16) * 2 - 1
+    html = show_mp4(clip).data
+    assert html.startswith("<video") and "data:video/mp4;base64," in html and 'width="' in html
+    path = save_mp4(clip, tmp_path / "c.mp4")
+    assert show_mp4(path, width=100).data.count('width="100"') == 1
