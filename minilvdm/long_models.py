@@ -168,23 +168,33 @@ def generate_long_videos(
 ) -> tuple[torch.Tensor, float, dict]:
     """`count` long videos with seeds cfg.seed, cfg.seed + 1, ..., each streamed to
     out_dir/<frames>f-seed<k>-<config hash>/ (a finished one is reused: give each pair of
-    models its own out_dir). Returns (videos (count, C, N, H, W) in [-1, 1],
-    seconds per video, the last generate() result)."""
+    models its own out_dir). Returns (videos (count, C, N, H, W) in [-1, 1], generation
+    seconds per video (as measured when each was made, also for reused ones), the last
+    generate() result, with 'reused': how many of the videos were already on disk)."""
     import dataclasses
+    import json
     import time
     from pathlib import Path
 
     from .config import config_hash
     from .long_video import read_long_video
 
-    videos, start, result = [], time.perf_counter(), {}
+    videos, seconds, reused, result = [], 0.0, 0, {}
     for k in range(count):
         run = dataclasses.replace(cfg, seed=cfg.seed + k)
         generator = build_generator(predictor, interpolator, vae, run, clip=clip, size=size)
         folder = Path(out_dir) / f"{run.frames}f-seed{run.seed}-{config_hash(run)}"
+        timing = folder / "timing.json"  # written once the video is complete
+        start = time.perf_counter()
         result = generator.generate(folder, progress=False)
+        if timing.is_file():
+            seconds, reused = seconds + json.loads(timing.read_text())["seconds"], reused + 1
+        else:
+            took = time.perf_counter() - start
+            timing.write_text(json.dumps({"seconds": took}))
+            seconds += took
         videos.append(read_long_video(result["npy"])[0])
-    return torch.stack(videos), (time.perf_counter() - start) / max(count, 1), result
+    return torch.stack(videos), seconds / max(count, 1), {**result, "reused": reused}
 
 
 def _unet(cfg: LongModelConfig):
