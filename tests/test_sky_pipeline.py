@@ -74,6 +74,7 @@ def test_demo_runs_every_stage_on_sky(tmp_path, monkeypatch):
     video = torch.from_numpy(__import__("numpy").load(folder / "video.npy"))
     assert video.shape == (128, 3, 64, 64)  # exact length, RGB
     assert (folder / "video.mp4").stat().st_size > 0
+    assert (folder / "timing.json").is_file()  # a reused video reports the time it took to make
 
 
 def test_loader_reads_real_size_frames(tmp_path):
