@@ -84,6 +84,7 @@ def test_loader_reads_real_size_frames(tmp_path):
     assert len(list(root.rglob("*.jpg"))) == 40
     result = measure(root, size=32)
     assert result["clips"] == 2 and result["frames_s"] > 0  # one 16-frame window per 20-frame folder
+    assert result["frames_cpu_s"] > 0
     clip = SkyTimelapse(root, SkyConfig(frames=16, size=32))[0]["video"]
     assert clip.shape == (3, 16, 32, 32) and clip.min() >= -1 and clip.max() <= 1
     with pytest.raises(ValueError, match="height"):
