@@ -27,6 +27,14 @@ DATASETS = ("mnist", "sky")
 CACHE_FORMAT = 1
 
 
+def video_size(dataset: str = "mnist") -> int:
+    """Frame size the models train at: 64x64 on a CPU (ci, quick); the full sky profile trains
+    at 128x128 on one GPU (LVDM and VideoFusion report SkyTimelapse at 256x256)."""
+    from .config import by_profile
+
+    return by_profile(ci=64, quick=64, full=128 if dataset == "sky" else 64)
+
+
 @dataclass
 class VideoDataConfig:
     dataset: str = "mnist"  # 'mnist' | 'sky'
@@ -97,9 +105,12 @@ def file_fingerprint(path: str | Path) -> dict:
 
 
 def cache_path(data_cfg: VideoDataConfig, name: str | None = None) -> Path:
+    """One cache per data set, split and clip shape: the short-clip model (16 frames) and the
+    long-video models (32 or 64 frames) then keep their own caches instead of evicting each other."""
     folder = output_dir() / "latents"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{name or f'{data_cfg.dataset}-{data_cfg.split}'}-{get_profile()}.pt"
+    cfg = data_cfg
+    return folder / f"{name or f'{cfg.dataset}-{cfg.split}-{cfg.frames}x{cfg.size}'}-{get_profile()}.pt"
 
 
 def _mismatch(found: dict, expected: dict) -> str:

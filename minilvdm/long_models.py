@@ -47,14 +47,27 @@ class LongModelConfig:
         return (self.clip - 1) * self.stride + 1 if self.role == "predict" else self.stride + 1
 
 
+# Keyframe stride S per data set, in latent frames. Moving MNIST trains on 64-frame clips (16
+# latent frames: room for P = 4 keyframes S = 4 apart). SkyTimelapse clip folders hold 32
+# frames (synthetic; real ones at least that), 8 latent frames: S = 2 keeps a prediction
+# example (span 7) inside one folder. Skies move slowly, so 8 pixel frames between keyframes
+# still leave the interpolation model a small job.
+LONG_STRIDE = {"mnist": 4, "sky": 2}
+LONG_CLIP_FRAMES = {"mnist": 64, "sky": 32}  # pixel frames per training clip of the long models
+
+
 def default_long_config(
-    role: str, dataset: str = "mnist", perturb: bool = True, style: str = "lvdm", stride: int = 4
+    role: str, dataset: str = "mnist", perturb: bool = True, style: str = "lvdm", stride: int | None = None
 ):
     """LVDM's choices: predict with P = 4 keyframes S = 4 apart given 1 (drop 0.5); interpolate
-    frames 1..3 between given 0 and 4 (drop 0.1); perturbation S_max = 250, s = 100 of 1000.
-    stride=1 gives the plain autoregressive baseline's predictor (consecutive latent frames)."""
+    frames 1..S-1 between given 0 and S (drop 0.1); perturbation S_max = 250, s = 100 of 1000.
+    Sky uses S = 2 (see LONG_STRIDE). stride=1 gives the plain autoregressive baseline's
+    predictor (consecutive latent frames)."""
     if role not in ("predict", "interp"):
         raise ValueError(f"role must be 'predict' or 'interp', got {role!r}")
+    if dataset not in LONG_STRIDE:
+        raise ValueError(f"dataset must be one of {tuple(LONG_STRIDE)}, got {dataset!r}")
+    stride = LONG_STRIDE[dataset] if stride is None else stride
     if stride < 1 or (role == "interp" and stride < 2):
         raise ValueError(f"stride must be >= 1 (>= 2 to interpolate), got {stride} for {role!r}")
     steps = by_profile(ci=100, quick=1000, full=1000)
@@ -82,19 +95,28 @@ def examples(latents: torch.Tensor, cfg: LongModelConfig, offsets: torch.Tensor)
     return torch.gather(latents, 2, gather)
 
 
-def default_train_config() -> TrainConfig:
+def default_train_config(dataset: str = "mnist") -> TrainConfig:
+    # Smooth, slowly moving skies: fewer steps, and a short EMA window as for the sky LVDM
+    # (lvdm.default_train_config: a long EMA spoils such short, fast-moving runs).
+    quick_steps, quick_ema = (400, 0.995) if dataset == "mnist" else (300, 0.9)
     return by_profile(
         ci=TrainConfig(steps=4, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=400, batch_size=8, lr=1e-3, warmup=50, ema_decay=0.995, ckpt_every=100),
+        quick=TrainConfig(
+            steps=quick_steps, batch_size=8, lr=1e-3, warmup=50, ema_decay=quick_ema, ckpt_every=100
+        ),
         full=TrainConfig(steps=100_000, batch_size=32, lr=2e-4, warmup=1000, ckpt_every=2000),
     )
 
 
-def long_data_config(dataset: str = "mnist", frames: int = 64):
-    from .latents import VideoDataConfig
+def long_data_config(dataset: str = "mnist", frames: int | None = None):
+    from .latents import VideoDataConfig, video_size
 
     return VideoDataConfig(
-        dataset=dataset, split="train", frames=frames, size=64, count=by_profile(ci=4, quick=512, full=10_000)
+        dataset=dataset,
+        split="train",
+        frames=frames or LONG_CLIP_FRAMES[dataset],
+        size=video_size(dataset),
+        count=by_profile(ci=4, quick=512, full=10_000),
     )
 
 
@@ -117,7 +139,7 @@ def train_long_model(
     from .latents import cache_path, load_or_encode_latents
     from .vae import train_vae
 
-    train_cfg = train_cfg or default_train_config()
+    train_cfg = train_cfg or default_train_config(cfg.dataset)
     data_cfg = data_cfg or long_data_config(cfg.dataset)
     vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)
     vae = vae_trainer.ema.module.eval()
@@ -153,15 +175,57 @@ def train_long_model(
     return trainer, (trainer.ema.module if weights == "ema" else trainer.model).eval()
 
 
+def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:
+    """A LongVideoConfig whose keyframe stride matches the data set's long models."""
+    return LongVideoConfig(**{"stride": LONG_STRIDE[dataset], **overrides})
+
+
+def generate_long_videos(
+    predictor, interpolator, vae, cfg: LongVideoConfig, count: int, out_dir, clip: int = 4, size: int = 64
+) -> tuple[torch.Tensor, float, dict]:
+    """`count` long videos with seeds cfg.seed, cfg.seed + 1, ..., each streamed to
+    out_dir/<frames>f-seed<k>-<config hash>/ (a finished one is reused: give each pair of
+    models its own out_dir). Returns (videos (count, C, N, H, W) in [-1, 1], generation
+    seconds per video (as measured when each was made, also for reused ones), the last
+    generate() result, with 'reused': how many of the videos were already on disk)."""
+    import dataclasses
+    import json
+    import time
+    from pathlib import Path
+
+    from .config import config_hash
+    from .long_video import load_long_video
+
+    videos, seconds, reused, result = [], 0.0, 0, {}
+    for k in range(count):
+        run = dataclasses.replace(cfg, seed=cfg.seed + k)
+        generator = build_generator(predictor, interpolator, vae, run, clip=clip, size=size)
+        folder = Path(out_dir) / f"{run.frames}f-seed{run.seed}-{config_hash(run)}"
+        timing = folder / "timing.json"  # written once the video is complete
+        start = time.perf_counter()
+        result = generator.generate(folder, progress=False)
+        if timing.is_file():
+            seconds, reused = seconds + json.loads(timing.read_text())["seconds"], reused + 1
+        else:
+            took = time.perf_counter() - start
+            timing.write_text(json.dumps({"seconds": took}))
+            seconds += took
+        videos.append(load_long_video(result["npy"])[0])
+    return torch.stack(videos), seconds / max(count, 1), {**result, "reused": reused}
+
+
 def _unet(cfg: LongModelConfig):
     from .unet import SpaceTimeUNet
 
     return SpaceTimeUNet(cfg.unet)
 
 
-def build_generator(predictor, interpolator, vae, cfg: LongVideoConfig, clip: int = 4, given: int = 1):
-    """A LongVideoGenerator that decodes with the VAE (chunked, exact) and writes frames as it goes."""
-    c, _, h, w = vae.cfg.latent_shape(vae.cfg.time_factor, 64, 64)
+def build_generator(
+    predictor, interpolator, vae, cfg: LongVideoConfig, clip: int = 4, given: int = 1, size: int = 64
+):
+    """A LongVideoGenerator that decodes with the VAE (chunked, exact) and writes frames as it goes.
+    `cfg.stride` must be the stride the models were trained with (`LongModelConfig.stride`)."""
+    c, _, h, w = vae.cfg.latent_shape(vae.cfg.time_factor, size, size)
     device = next(vae.parameters()).device
     decode = lambda z: vae.decode_latents(z.to(device)).clamp(-1, 1).cpu()
     return LongVideoGenerator(

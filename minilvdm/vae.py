@@ -272,10 +272,13 @@ def default_vae_config(dataset: str = "mnist") -> VAEConfig:
 def train_data_config(dataset: str = "mnist", frames: int | None = None) -> VideoDataConfig:
     """Training clips: short clips are enough (the VAE is convolutional in time) and cheap."""
     from .config import by_profile
+    from .latents import video_size
 
     frames = frames or by_profile(ci=4, quick=8, full=16)
     crop = by_profile(ci=32, quick=0, full=0)  # ci: 32x32 windows, 4x less compute per clip
-    return VideoDataConfig(dataset=dataset, split="train", frames=frames, size=64, count=10**9, crop=crop)
+    return VideoDataConfig(
+        dataset=dataset, split="train", frames=frames, size=video_size(dataset), count=10**9, crop=crop
+    )
 
 
 def random_crop(video: torch.Tensor, crop: int, seed: int) -> torch.Tensor:

@@ -16,7 +16,8 @@ def add_arguments(parser):
 def sky_synthetic_config() -> SyntheticSkyConfig:
     """The synthetic sky set every profile uses (small in ci, larger for quick/full)."""
     return by_profile(
-        ci=SyntheticSkyConfig(videos=3, clips_per_video=1, frames_per_clip=16, size=64),
+        # ci: 32-frame clip folders (like quick) so the long-video models have room: 8 latent frames
+        ci=SyntheticSkyConfig(videos=3, clips_per_video=1, frames_per_clip=32, size=64),
         quick=SyntheticSkyConfig(videos=24, clips_per_video=2, frames_per_clip=32, size=96),
         full=SyntheticSkyConfig(videos=200, clips_per_video=4, frames_per_clip=64, size=160),
     )

@@ -28,15 +28,15 @@ def add_arguments(parser):
 
 
 def run(args):
+    from ..latents import video_size
     from ..long_models import build_generator, default_long_config, train_long_model
     from ..long_video import LongVideoConfig
     from ..vae import train_vae
 
     vae_trainer = train_vae(args.dataset)
     perturb = not args.no_perturb_training
-    _, predictor = train_long_model(
-        default_long_config("predict", args.dataset, perturb), vae_trainer=vae_trainer
-    )
+    pred_cfg = default_long_config("predict", args.dataset, perturb)
+    _, predictor = train_long_model(pred_cfg, vae_trainer=vae_trainer)
     interpolator = None
     if args.mode == "hierarchical":
         cfg = default_long_config("interp", args.dataset, perturb)
@@ -45,6 +45,7 @@ def run(args):
     cfg = LongVideoConfig(
         frames=args.frames,
         mode=args.mode,
+        stride=pred_cfg.stride if args.mode == "hierarchical" else 1,
         steps=args.steps,
         guidance=args.guidance,
         perturb_level=level,
@@ -53,7 +54,16 @@ def run(args):
     name = f"{args.dataset}-{args.mode}-{args.frames}f-w{args.guidance}-s{level}-seed{args.seed}"
     out = output_dir() / "long" / name if args.out is None else args.out
     start = time.perf_counter()
-    result = build_generator(predictor, interpolator, vae_trainer.ema.module.eval(), cfg).generate(out)
+    generator = build_generator(
+        predictor,
+        interpolator,
+        vae_trainer.ema.module.eval(),
+        cfg,
+        clip=pred_cfg.clip,
+        given=pred_cfg.condition.given,
+        size=video_size(args.dataset),
+    )
+    result = generator.generate(out)
     seconds = time.perf_counter() - start
     print(
         f"{result['frames']} frames ({result['keyframes']} keyframes, {result['rounds']} prediction rounds) "

@@ -27,6 +27,8 @@ def add_arguments(parser):
 
 
 def run(args):
+    from ..latents import video_size
+
     trainer, model = model_from_args(args)
     labels = None
     if model.cfg.num_classes:
@@ -38,6 +40,7 @@ def run(args):
     start = time.perf_counter()
     videos = model.sample(
         args.n,
+        size=video_size(args.dataset),
         steps=args.steps or None,
         sampler=args.sampler,
         eta=args.eta,

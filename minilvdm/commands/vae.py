@@ -47,8 +47,14 @@ def vae_config_from_args(args):
 
 def eval_data_config(dataset: str, clips: int | None = None) -> VideoDataConfig:
     """Held-out clips: unseen MNIST digits (split='test') or the sky test split."""
+    from ..latents import video_size
+
     return VideoDataConfig(
-        dataset, split="test", frames=16, size=64, count=clips or by_profile(ci=4, quick=64, full=512)
+        dataset,
+        split="test",
+        frames=16,
+        size=video_size(dataset),
+        count=clips or by_profile(ci=4, quick=64, full=512),
     )
 
 

@@ -44,6 +44,14 @@ def _natural_key(path: Path):
     return [int(s) if s.isdigit() else s for s in re.split(r"(\d+)", path.name)]
 
 
+def center_square(width: int, height: int) -> tuple[int, int, int, int]:
+    """The centre square crop box (left, top, right, bottom) of a width x height frame:
+    the loader keeps the middle min(width, height) pixels of the longer side."""
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return left, top, left + side, top + side
+
+
 def _probe(path: Path) -> tuple[int, int] | str:
     """The frame's (width, height), or the reason it cannot be used."""
     try:
@@ -123,10 +131,7 @@ class SkyTimelapse(Dataset):
         size = self.config.size
         with Image.open(path) as im:
             im = im.convert("RGB")
-            w, h = im.size
-            side = min(w, h)  # centre square crop, then resize
-            left, top = (w - side) // 2, (h - side) // 2
-            im = im.crop((left, top, left + side, top + side)).resize((size, size), Image.BICUBIC)
+            im = im.crop(center_square(*im.size)).resize((size, size), Image.BICUBIC)  # 640x360 -> 360x360
             return np.asarray(im, dtype=np.float32)
 
     def _clip_labels(self, key: str, offset: int) -> torch.Tensor:

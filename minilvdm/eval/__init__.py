@@ -14,6 +14,7 @@ from .frechet import (
     sqrtm_psd,
 )
 from .metrics import (
+    block_windows,
     bootstrap_ci,
     clip_features,
     format_score,
@@ -33,6 +34,7 @@ from .reconstruction import flicker, psnr, ssim
 __all__ = [
     "KINDS",
     "SEVERITIES",
+    "block_windows",
     "bootstrap_ci",
     "clip_features",
     "flicker",

@@ -158,6 +158,19 @@ def segment_distances(
     return out
 
 
+def block_windows(long_video: torch.Tensor, block: int, segment: int = CLIP_FRAMES) -> torch.Tensor:
+    """Regroup long videos (B, C, N, H, W) so that `segment_distances` measures whole blocks:
+    (B * block / segment, C, N / block * segment, H, W), where segment k of the result holds
+    every `segment`-frame window of block k of every video. Few long videos then still give
+    enough clips per point of a drift curve (frames past the last whole block are dropped)."""
+    b, c, n, h, w = long_video.shape
+    if block % segment or n < block:
+        raise ValueError(f"block ({block}) must be a multiple of segment ({segment}) and <= frames ({n})")
+    k, r = n // block, block // segment
+    x = long_video[:, :, : k * block].reshape(b, c, k, r, segment, h, w)  # windows k * r + j
+    return x.permute(0, 3, 1, 2, 4, 5, 6).reshape(b * r, c, k * segment, h, w)
+
+
 def bootstrap_ci(
     statistic: Callable, *samples: torch.Tensor, n_boot: int = 200, level: float = 0.95, seed: int = 0
 ) -> tuple[float, float, float]:
