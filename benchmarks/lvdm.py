@@ -12,6 +12,7 @@ import time
 import torch
 
 from minilvdm.config import by_profile, get_profile
+from minilvdm.cost import loss_step_seconds
 from minilvdm.eval import format_score, frechet_video_distance, real_clips, recognisability, score
 from minilvdm.lvdm import LatentVideoDiffusion, default_lvdm_config, default_train_config, train_lvdm
 from minilvdm.vae import train_vae
@@ -25,21 +26,9 @@ def fmt(ci: tuple) -> str:
     return f"{ci[0]:.1f} [{ci[1]:.1f}, {ci[2]:.1f}]"
 
 
-def step_seconds(model: LatentVideoDiffusion, x0: torch.Tensor, repeats: int = 3) -> dict:
-    """Wall and CPU seconds of one training step (forward, backward, AdamW) on batch x0."""
-    opt = torch.optim.AdamW(model.unet.parameters(), lr=1e-4)
-
-    def step():
-        loss = model(x0)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    step()  # warm-up
-    wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(repeats):
-        step()
-    return {"wall": (time.perf_counter() - wall) / repeats, "cpu": (time.process_time() - cpu) / repeats}
+def step_cost(model: LatentVideoDiffusion, x0: torch.Tensor) -> dict:
+    """{'wall': seconds} of one training step on batch x0 (forward, backward, AdamW)."""
+    return {"wall": loss_step_seconds(lambda: model(x0), model.unet.parameters())}
 
 
 def timed_sample(model, n: int, **kwargs) -> tuple[torch.Tensor, float]:
@@ -113,11 +102,11 @@ def run() -> str:
     pixel_cfg = default_lvdm_config("mnist", space="pixel")
     pixel = LatentVideoDiffusion(pixel_cfg)
     torch.manual_seed(0)
-    latent_cost = step_seconds(
+    latent_cost = step_cost(
         LatentVideoDiffusion(model.cfg, model.vae),
         torch.randn(tc.batch_size, *model.vae.cfg.latent_shape(16, 64, 64)),
     )
-    pixel_cost = step_seconds(pixel, torch.rand(tc.batch_size, 1, 16, 64, 64) * 2 - 1)
+    pixel_cost = step_cost(pixel, torch.rand(tc.batch_size, 1, 16, 64, 64) * 2 - 1)
     # equal compute from step costs measured back to back (not wall totals taken under other loads)
     budget = trainer.step * latent_cost["wall"]
     pixel_steps = max(2, round(budget / pixel_cost["wall"]))

@@ -5,7 +5,6 @@ against plain LVDM at equal training compute. Checkpoints are reused from output
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import torch
 
@@ -20,42 +19,12 @@ from minilvdm.eval import (
 )
 from minilvdm.lvdm import default_lvdm_config, default_train_config, train_lvdm
 from minilvdm.vae import train_vae
-from minilvdm.videofusion import default_videofusion_config, train_videofusion
-
-
-def step_seconds(loss_fn, params, repeats: int = 3) -> float:
-    """Wall seconds of one training step (forward, backward, AdamW), after one warm-up."""
-    opt = torch.optim.AdamW(params, lr=1e-4)
-
-    def step():
-        loss = loss_fn()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    step()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        step()
-    return (time.perf_counter() - start) / repeats
-
-
-def sample_videofusion(model, vae, n: int, steps: int) -> torch.Tensor:
-    shape = (n, *vae.cfg.latent_shape(16, 64, 64))
-    out = []
-    with torch.no_grad():
-        for start in range(0, n, 16):
-            b = min(16, n - start)
-            z = model.diffusion.sample(
-                model,
-                (b, *shape[1:]),
-                sampler="ddim",
-                steps=steps,
-                noise_fn=model.noise_fn(),
-                generator=torch.Generator().manual_seed(start),
-            )
-            out.append(vae.decode_latents(z).clamp(-1, 1))
-    return torch.cat(out)
+from minilvdm.videofusion import (
+    default_videofusion_config,
+    equal_compute_steps,
+    sample_videos,
+    train_videofusion,
+)
 
 
 def describe_clips(videos: torch.Tensor, real: torch.Tensor) -> dict:
@@ -85,15 +54,12 @@ def run() -> str:
 
     # 1. Cost per training step: base (image UNet) + residual (video UNet) vs one video UNet.
     tc = default_train_config()
-    latent = torch.randn(tc.batch_size, *vae.cfg.latent_shape(16, 64, 64))
-    vf = default_videofusion_config(0.5).build()
     plain_cfg = default_lvdm_config("mnist")
-    from minilvdm.lvdm import LatentVideoDiffusion
-
-    plain = LatentVideoDiffusion(plain_cfg, vae)
-    torch.manual_seed(0)
-    vf_s = step_seconds(lambda: vf.loss(latent)["loss"], list(vf.parameters()))
-    plain_s = step_seconds(lambda: plain(latent), list(plain.unet.parameters()))
+    plain_trainer, plain_model = train_lvdm(plain_cfg, vae_trainer=vae_trainer, progress=False)
+    vf_cfg = default_videofusion_config(0.5)
+    cost = equal_compute_steps(plain_trainer.step, vf_cfg, plain_cfg, vae, tc.batch_size)
+    vf_s, plain_s = cost["vf_s"], cost["plain_s"]
+    vf, plain = vf_cfg.build(), plain_model
     count = lambda m: sum(p.numel() for p in m.parameters()) / 1e6  # noqa: E731
     lines += [
         "### Cost per training step",
@@ -118,7 +84,7 @@ def run() -> str:
         trainer, model = train_videofusion(
             default_videofusion_config(lam), ablation_tc, vae_trainer=vae_trainer, progress=False
         )
-        stats = describe_clips(sample_videofusion(model, vae, n, steps), real)
+        stats = describe_clips(sample_videos(model, vae, n, steps), real)
         rows.append(
             f"| {lam:g} | {trainer.step} | {trainer.seconds / 60:.1f} | {ci(stats['fvd'])} "
             f"| {ci(stats['persistence'], 2)} | {stats['motion']:.2f} |"
@@ -140,11 +106,9 @@ def run() -> str:
     ]
 
     # 3. Decomposed (lambda 0.5) against plain LVDM at equal training compute.
-    plain_trainer, plain_model = train_lvdm(plain_cfg, vae_trainer=vae_trainer, progress=False)
     # equal compute: the plain model's steps times the step-cost ratio measured above, back to
     # back on this machine (wall-clock totals of runs made at other times would mix in the load)
-    vf_steps = max(2, round(plain_trainer.step * plain_s / vf_s))
-    budget = plain_trainer.step * plain_s
+    vf_steps, budget = cost["steps"], plain_trainer.step * plain_s
     vf_tc = dataclasses.replace(plain_trainer.config, steps=vf_steps, ckpt_every=max(10, vf_steps // 10))
     vf_trainer, vf_model = train_videofusion(
         default_videofusion_config(0.5), vf_tc, vae_trainer=vae_trainer, progress=False
@@ -152,7 +116,7 @@ def run() -> str:
     plain_stats = describe_clips(
         plain_model.sample(n, steps=steps, generator=torch.Generator().manual_seed(0)), real
     )
-    vf_stats = describe_clips(sample_videofusion(vf_model, vae, n, steps), real)
+    vf_stats = describe_clips(sample_videos(vf_model, vae, n, steps), real)
     lines += [
         f"### Decomposed against plain at equal training compute (~{budget / 60:.1f} min each at the "
         "step costs above)",

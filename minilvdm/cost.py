@@ -60,6 +60,23 @@ def step_cost(model: nn.Module, x: torch.Tensor, repeats: int = 3, warmup: int =
     return {"ms": 1000 * statistics.median(times), "saved_mb": saved / 2**20, "peak_mb": peak}
 
 
+def loss_step_seconds(loss_fn, params, repeats: int = 3, warmup: int = 1) -> float:
+    """Median wall seconds of one training step of any model: loss_fn() -> scalar, backward,
+    AdamW on `params`. Measure two models back to back to compare them under the same load."""
+    params = [p for p in params if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-6)
+    times = []
+    for i in range(warmup + repeats):
+        start = time.perf_counter()
+        loss = loss_fn()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 # ----------------------------------------------------------------------------- factorized vs joint
 ATTENTION_COST_SIZE = 16  # latent side: a 128x128 clip through an x8 autoencoder
 

@@ -228,3 +228,42 @@ def train_videofusion(cfg: VideoFusionConfig, train_cfg=None, vae_trainer=None, 
     trainer = Trainer(cfg.build(), loss_fn, batch_fn, train_cfg, ckpt, model_config=cfg, progress=progress)
     trainer.fit()
     return trainer, trainer.ema.module.eval()
+
+
+# ----------------------------------------------------------------------------- sampling, comparison
+
+
+@torch.no_grad()
+def sample_videos(
+    model: DecomposedDenoiser, vae, n: int, steps: int = 50, seed: int = 0, base=None, batch_size: int = 16
+) -> torch.Tensor:
+    """n decoded 16-frame clips (n, C, 16, 64, 64) in [-1, 1]: DDIM through the one sampler with
+    decomposed noise; `base` (1, c, 1, h, w) fixes b_T for every clip."""
+    shape = vae.cfg.latent_shape(16, 64, 64)
+    out = []
+    for start in range(0, n, batch_size):
+        b = min(batch_size, n - start)
+        z = model.diffusion.sample(
+            model,
+            (b, *shape),
+            sampler="ddim",
+            steps=steps,
+            noise_fn=model.noise_fn(base=None if base is None else base.expand(b, -1, -1, -1, -1)),
+            generator=torch.Generator().manual_seed(seed + start),
+        )
+        out.append(vae.decode_latents(z).clamp(-1, 1))
+    return torch.cat(out)
+
+
+def equal_compute_steps(plain_steps: int, cfg: VideoFusionConfig, lvdm_cfg, vae, batch_size: int) -> dict:
+    """How many VideoFusion steps cost what `plain_steps` steps of the plain LVDM cost: both
+    step costs measured here, back to back (so the machine's load cancels out)."""
+    from .cost import loss_step_seconds
+    from .lvdm import LatentVideoDiffusion
+
+    torch.manual_seed(0)
+    x0 = torch.randn(batch_size, *vae.cfg.latent_shape(16, 64, 64))
+    vf, plain = cfg.build(), LatentVideoDiffusion(lvdm_cfg, vae)
+    vf_s = loss_step_seconds(lambda: vf.loss(x0)["loss"], vf.parameters())
+    plain_s = loss_step_seconds(lambda: plain(x0), plain.unet.parameters())
+    return {"steps": max(2, round(plain_steps * plain_s / vf_s)), "vf_s": vf_s, "plain_s": plain_s}

@@ -151,3 +151,43 @@ def test_train_videofusion_two_ci_steps_then_samples_through_the_shared_sampler(
     assert z.shape == shape and torch.isfinite(z).all()
     with pytest.raises(ValueError, match="image model"):
         VideoFusionConfig(base_unet=cfg.residual_unet).validate()
+
+
+def test_sample_videos_decodes_clips_and_the_seed_moves_the_residuals(monkeypatch):
+    from minilvdm.train import TrainConfig
+    from minilvdm.vae import train_vae
+    from minilvdm.videofusion import default_videofusion_config, sample_videos, train_videofusion
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    vae = train_vae("mnist", progress=False).ema.module.eval()
+    tc = TrainConfig(steps=2, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000)
+    _, model = train_videofusion(default_videofusion_config(0.5), tc, progress=False)
+    c, t, h, w = vae.cfg.latent_shape(16, 64, 64)
+    b_T = torch.randn(1, c, 1, h, w, generator=torch.Generator().manual_seed(3))
+    videos = sample_videos(model, vae, 3, steps=2, base=b_T, batch_size=2)
+    assert videos.shape == (3, 1, 16, 64, 64) and videos.abs().max() <= 1
+    other = sample_videos(model, vae, 3, steps=2, base=b_T, seed=7, batch_size=2)
+    assert not torch.equal(videos, other)  # residuals differ with the seed
+
+
+def test_equal_compute_steps_scales_by_the_measured_step_costs(monkeypatch):
+    from minilvdm import videofusion
+    from minilvdm.lvdm import default_lvdm_config
+    from minilvdm.vae import VAEConfig, VideoVAE
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    costs = iter([3.0, 1.0])  # VideoFusion step first, then the plain LVDM step
+    monkeypatch.setattr("minilvdm.cost.loss_step_seconds", lambda fn, params: next(costs))
+    vae = VideoVAE(VAEConfig(base_channels=8))
+    out = videofusion.equal_compute_steps(
+        300, videofusion.default_videofusion_config(0.5), default_lvdm_config("mnist"), vae, 2
+    )
+    assert out == {"steps": 100, "vf_s": 3.0, "plain_s": 1.0}
+
+
+def test_loss_step_seconds_takes_optimizer_steps():
+    from minilvdm.cost import loss_step_seconds
+
+    w = torch.nn.Parameter(torch.ones(3))
+    seconds = loss_step_seconds(lambda: (w**2).sum(), [w], repeats=2, warmup=1)
+    assert seconds > 0 and (w < 1).all()
