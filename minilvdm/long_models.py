@@ -22,7 +22,7 @@ from .conditioning import ConditionalDenoiser, ConditionConfig
 from .config import by_profile, seed_everything
 from .diffusion import Diffusion, DiffusionConfig
 from .long_video import LongVideoConfig, LongVideoGenerator
-from .train import TrainConfig, Trainer, checkpoint_path
+from .train import TrainConfig, Trainer, checkpoint_path, pick_weights, sampling_weights
 from .unet import UNetConfig
 
 
@@ -120,22 +120,12 @@ def long_data_config(dataset: str = "mnist", frames: int | None = None):
     )
 
 
-def sampling_weights() -> str:
-    """Which weights sample: 'ema' or 'raw'. Short quick runs sample with the raw weights: the
-    EMA (decay 0.995, no warm-up) still holds 0.995^400 = 13% of the random initial weights
-    after 400 steps; measured on the quick predictor, its eps error at t = 950 was 5x the raw
-    weights' (0.053 vs 0.011) and its DDIM samples had std 7 instead of ~1 (pure texture)."""
-    return by_profile(ci="raw", quick="raw", full="ema")
-
-
 def train_long_model(
     cfg: LongModelConfig, train_cfg=None, data_cfg=None, vae_trainer=None, progress=True, weights=None
 ):
     """Train (resume, or reuse) a prediction or interpolation model. Returns (trainer, model in
     eval mode): the EMA or the raw weights, `weights` or `sampling_weights()`."""
     weights = weights or sampling_weights()
-    if weights not in ("ema", "raw"):
-        raise ValueError(f"weights must be 'ema' or 'raw', got {weights!r}")
     from .latents import cache_path, load_or_encode_latents
     from .vae import train_vae
 
@@ -172,7 +162,7 @@ def train_long_model(
         progress=progress,
     )
     trainer.fit()
-    return trainer, (trainer.ema.module if weights == "ema" else trainer.model).eval()
+    return trainer, pick_weights(trainer, weights)
 
 
 def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:

@@ -200,12 +200,19 @@ def default_videofusion_config(lam: float = 0.5) -> VideoFusionConfig:
     )
 
 
-def train_videofusion(cfg: VideoFusionConfig, train_cfg=None, vae_trainer=None, progress: bool = True):
+def train_videofusion(
+    cfg: VideoFusionConfig,
+    train_cfg=None,
+    vae_trainer=None,
+    progress: bool = True,
+    weights: str | None = None,
+):
     """Train (resume, or reuse) a VideoFusion model on cached VAE latents of Moving MNIST, as
-    `train_lvdm` does. Returns (trainer, ema_model); the VAE (for decoding) is `vae_trainer`'s."""
+    `train_lvdm` does. Returns (trainer, model): the EMA or raw weights (`weights`, default
+    `train.sampling_weights()`: raw for the short ci/quick runs); the VAE is `vae_trainer`'s."""
     from .config import seed_everything
     from .lvdm import default_data_config, default_train_config, training_data
-    from .train import Trainer, checkpoint_path, epoch_indices
+    from .train import Trainer, checkpoint_path, epoch_indices, pick_weights, sampling_weights
     from .vae import train_vae
 
     cfg.validate()
@@ -227,10 +234,25 @@ def train_videofusion(cfg: VideoFusionConfig, train_cfg=None, vae_trainer=None, 
     ckpt = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name)
     trainer = Trainer(cfg.build(), loss_fn, batch_fn, train_cfg, ckpt, model_config=cfg, progress=progress)
     trainer.fit()
-    return trainer, trainer.ema.module.eval()
+    return trainer, pick_weights(trainer, weights or sampling_weights())
 
 
 # ----------------------------------------------------------------------------- sampling, comparison
+ABLATION_LAMBDAS = (0.0, 0.25, 0.5, 0.75, 0.9)
+
+
+def ablation_train_config():
+    """Equal steps for every lambda of the ablation (notebook 08 and benchmarks/videofusion
+    share it, so either reuses the other's checkpoints)."""
+    import dataclasses
+
+    from .lvdm import default_train_config
+
+    return dataclasses.replace(
+        default_train_config(),
+        steps=by_profile(ci=2, quick=300, full=20_000),
+        **by_profile(ci={}, quick={"ckpt_every": 50}, full={}),
+    )
 
 
 @torch.no_grad()
