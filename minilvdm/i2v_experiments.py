@@ -42,7 +42,7 @@ def shifted_latents(vae, frames: int, count: int | None = None, thickness: int =
 def video_metrics(videos: torch.Tensor, real: torch.Tensor) -> dict:
     """FVD (clip encoder: motion + content), frame FD (appearance), frame change and
     recognisability of generated clips against real clips of the same length."""
-    from .eval import frame_frechet_distance, frechet_video_distance, recognisability
+    from .eval import frame_change, frame_frechet_distance, frechet_video_distance, recognisability
 
     return {
         "fvd": frechet_video_distance(videos, real),
@@ -50,12 +50,6 @@ def video_metrics(videos: torch.Tensor, real: torch.Tensor) -> dict:
         "frame_change": frame_change(videos),
         "recognisable": recognisability(videos),
     }
-
-
-def frame_change(videos: torch.Tensor) -> float:
-    """Mean |x_{t+1} - x_t| on the [0, 1] scale: small for moving digits, large when every
-    frame is drawn independently."""
-    return float(((videos.float().clamp(-1, 1) + 1) / 2).diff(dim=2).abs().mean())
 
 
 def per_frame_quality(videos: torch.Tensor, real_frame_features: torch.Tensor) -> dict:

@@ -29,20 +29,21 @@ MANIFEST = "MANIFEST.json"
 MAX_TOTAL_MB = 30.0
 
 
-def weights_mode() -> str:
-    """'train' (default: notebooks train, reusing outputs/) or 'shipped' ($MINILVDM_WEIGHTS)."""
-    mode = os.environ.get(WEIGHTS_ENV, "train").strip().lower()
+def _checked(mode: str) -> str:
+    mode = mode.strip().lower()
     if mode not in WEIGHTS_MODES:
         raise ValueError(f"{WEIGHTS_ENV}={mode!r} is not one of {WEIGHTS_MODES}")
     return mode
 
 
+def weights_mode() -> str:
+    """'train' (default: notebooks train, reusing outputs/) or 'shipped' ($MINILVDM_WEIGHTS)."""
+    return _checked(os.environ.get(WEIGHTS_ENV, "train"))
+
+
 def set_weights_mode(mode: str) -> str:
-    mode = mode.strip().lower()
-    if mode not in WEIGHTS_MODES:
-        raise ValueError(f"weights mode {mode!r} is not one of {WEIGHTS_MODES}")
-    os.environ[WEIGHTS_ENV] = mode
-    return mode
+    os.environ[WEIGHTS_ENV] = _checked(mode)
+    return os.environ[WEIGHTS_ENV]
 
 
 def fetch_shipped(path: Path) -> bool:
@@ -102,15 +103,12 @@ def manifest(folder: Path = SHIPPED_DIR) -> dict:
     return json.loads(path.read_text())
 
 
-def load_ema_weights(state: dict) -> dict:
-    """The EMA model's own state dict from a Trainer (or shipped) checkpoint."""
-    return {k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")}
-
-
 def load_into(trainer, state: dict) -> None:
     """Trainer.load for a shipped (slim) checkpoint: weights and step, a fresh optimizer."""
+    from .train import ema_state_dict
+
     trainer.ema.load_state_dict(state["ema"])
-    trainer.model.load_state_dict(load_ema_weights(state))
+    trainer.model.load_state_dict(ema_state_dict(state))
     trainer.step, trainer.history = state["step"], [tuple(h) for h in state["history"]]
     trainer.seconds = state.get("seconds", 0.0)
 
@@ -120,7 +118,7 @@ def load_shipped_pipeline(folder: Path | None = None, device=None):
     weights, in eval mode, without touching outputs/: `lvdm.sample(4)` gives videos."""
     from .config import config_from_dict, get_device
     from .lvdm import LatentVideoDiffusion, LVDMConfig
-    from .train import load_checkpoint
+    from .train import ema_state_dict, load_checkpoint
     from .vae import load_vae
 
     folder = folder or SHIPPED_DIR
@@ -129,5 +127,5 @@ def load_shipped_pipeline(folder: Path | None = None, device=None):
     vae = load_vae(folder / files["vae"]["file"], device)
     state = load_checkpoint(folder / files["lvdm"]["file"])
     lvdm = LatentVideoDiffusion(config_from_dict(LVDMConfig, state["configs"]["model"]), vae)
-    lvdm.load_state_dict(load_ema_weights(state))
+    lvdm.load_state_dict(ema_state_dict(state))
     return vae, lvdm.to(device).eval()

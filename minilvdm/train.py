@@ -126,6 +126,12 @@ def epoch_indices(
     return order[[(start + i) % n for i in range(batch_size)]]
 
 
+def ema_state_dict(state: dict) -> dict:
+    """The EMA model's own state dict from a Trainer (or shipped) checkpoint: AveragedModel's
+    'module.' prefix dropped, its step counter left out."""
+    return {k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")}
+
+
 def sampling_weights() -> str:
     """Which weights short runs sample with: 'raw' in ci/quick, 'ema' in full. The EMA (no
     warm-up) still holds decay^N of the random initial weights after N steps: 0.995^400 = 13%.

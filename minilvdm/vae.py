@@ -352,12 +352,11 @@ def by_profile_scale_clips() -> int:
 def load_vae(path, device=None) -> VideoVAE:
     """The EMA VAE from a checkpoint written by `train_vae` (weights only, no code runs)."""
     from .config import config_from_dict
-    from .train import load_checkpoint
+    from .train import ema_state_dict, load_checkpoint
 
     state = load_checkpoint(path)
     vae = VideoVAE(config_from_dict(VAEConfig, state["configs"]["model"]))
-    ema = {k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")}
-    vae.load_state_dict(ema)
+    vae.load_state_dict(ema_state_dict(state))
     return vae.to(device or get_device()).eval()
 
 

@@ -4,6 +4,7 @@
     frame_frechet_distance(fake, real)   FD of per-frame features (appearance only)
     recognisability(videos)              fraction of frames the digit classifier is sure of
     identity_persistence(long_video)     do segment k's digits match segment 0's?
+    frame_change(videos)                 mean |x_{t+1} - x_t|: how alike consecutive frames are
     motion_amount(videos)                how far the ink moves per frame (pixels)
     segment_distances(long_video, real)  FVD and frame FD of each 16-frame segment
     bootstrap_ci(statistic, *samples)    a percentile interval by resampling
@@ -120,6 +121,12 @@ def identity_persistence(long_video: torch.Tensor, segment: int = CLIP_FRAMES, r
     over videos per segment (segment 0 is 1 by definition), or (B, K) with reduce=False."""
     jaccard = persistence_from_sets(segment_digits(long_video, segment))
     return jaccard.mean(0) if reduce else jaccard
+
+
+def frame_change(videos: torch.Tensor) -> float:
+    """Mean |x_{t+1} - x_t| on the [0, 1] scale: small for moving digits, large when every
+    frame is drawn independently."""
+    return float(((videos.float().clamp(-1, 1) + 1) / 2).diff(dim=2).abs().mean())
 
 
 def motion_amount(videos: torch.Tensor, reduce: bool = True):
