@@ -176,7 +176,10 @@ class Trainer:
         model_config: Any = None,
         device: torch.device | str | None = None,
         progress: bool = True,
+        param_groups: list[dict] | None = None,
     ):
+        """`param_groups`: optional [{'params': ..., 'lr_scale': s}, ...]; a group's learning
+        rate is s times the schedule's (e.g. a pretrained part fine-tuned more gently)."""
         self.config, self.loss_fn, self.batch_fn = config, loss_fn, batch_fn
         self.device = torch.device(device) if device else get_device()
         self.model = model.to(self.device)
@@ -185,10 +188,14 @@ class Trainer:
         self.configs = {"train": config_to_dict(config)}
         if model_config is not None:
             self.configs["model"] = config_to_dict(model_config)
-        self.params = [p for p in model.parameters() if p.requires_grad]
+        groups = param_groups or [{"params": model.parameters()}]
+        groups = [{**g, "params": [p for p in g["params"] if p.requires_grad]} for g in groups]
+        self.params = [p for g in groups for p in g["params"]]
         if not self.params:
             raise ValueError("the model has no trainable parameters (all requires_grad=False)")
-        self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
+        if len({id(p) for p in self.params}) < len(self.params):
+            raise ValueError("a parameter appears in more than one of param_groups")
+        self.optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
         self.ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
         self.step, self.history, self.progress, self.seconds = 0, [], progress, 0.0
         self.net = model
@@ -255,7 +262,7 @@ class Trainer:
         torch.manual_seed((cfg.seed * 1_000_003 + step) * self.world_size + self.rank)
         batch = to_device(self.batch_fn(step, self.rank, self.world_size), self.device)
         for group in self.optimizer.param_groups:
-            group["lr"] = self._lr(step)
+            group["lr"] = self._lr(step) * group.get("lr_scale", 1.0)
         self.net.train()
         with autocast(self.device):
             loss = self.loss_fn(self.net, batch)

@@ -125,6 +125,14 @@ class DecomposedDenoiser(nn.Module):
         eps_hat[:, :, k] = b_used[:, :, 0]  # lambda^k = 1: the base frame is the base noise
         return eps_hat, b_hat, r_hat
 
+    def param_groups(self, base_lr_scale: float = 1.0) -> list[dict]:
+        """Trainer param_groups: the base generator at base_lr_scale times the learning rate
+        (the paper fine-tunes a pretrained image model gently), the residual generator at 1."""
+        return [
+            {"params": list(self.base.parameters()), "lr_scale": base_lr_scale},
+            {"params": list(self.residual.parameters()), "lr_scale": 1.0},
+        ]
+
     def forward(self, z_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """eps_hat: the `model_fn` that `Diffusion.sample` calls."""
         return self.predict(z_t, t)[0]
@@ -165,7 +173,10 @@ class DecomposedDenoiser(nn.Module):
 @dataclass
 class VideoFusionConfig:
     """lam for every non-base frame; an image UNet for the base, a frame-indexed video UNet for
-    the residual; eps-prediction diffusion (the decomposition is defined on eps)."""
+    the residual; eps-prediction diffusion (the decomposition is defined on eps). The base
+    trains at base_lr_scale times the learning rate. space: 'latent' (the 3D VAE's latents,
+    `train_videofusion`) or 'frame-latent' (the per-frame VAE of notebook 07, whose image LDM
+    can be the base: `train_from_image_model`)."""
 
     lam: float = 0.5
     dataset: str = "mnist"
@@ -174,6 +185,7 @@ class VideoFusionConfig:
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     space: str = "latent"  # trained on cached VAE latents, like the LVDM
     num_classes: int = 0  # unconditional
+    base_lr_scale: float = 1.0
 
     def validate(self) -> None:
         lambdas(2, self.lam)  # raises for lambda outside [0, 1]
@@ -181,8 +193,10 @@ class VideoFusionConfig:
             raise ValueError("the base generator is an image model: base_unet.temporal_layers must be False")
         if not self.residual_unet.frame_index_embedding:
             raise ValueError("the residual generator needs residual_unet.frame_index_embedding=True")
-        if self.space != "latent" or self.num_classes:
-            raise ValueError("train_videofusion trains an unconditional model on latents")
+        if self.space not in ("latent", "frame-latent") or self.num_classes:
+            raise ValueError("VideoFusion here is an unconditional model on latents or frame latents")
+        if self.base_lr_scale < 0:
+            raise ValueError(f"base_lr_scale must be >= 0, got {self.base_lr_scale}")
 
     def build(self) -> DecomposedDenoiser:
         self.validate()
@@ -216,6 +230,8 @@ def train_videofusion(
     from .vae import train_vae
 
     cfg.validate()
+    if cfg.space != "latent":
+        raise ValueError("train_videofusion trains on the 3D VAE's latents; see train_from_image_model")
     train_cfg = train_cfg or default_train_config()
     data_cfg = default_data_config(cfg.dataset)
     vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)
@@ -232,7 +248,17 @@ def train_videofusion(
 
     name = f"videofusion-{cfg.dataset}-lam{cfg.lam:g}"
     ckpt = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name)
-    trainer = Trainer(cfg.build(), loss_fn, batch_fn, train_cfg, ckpt, model_config=cfg, progress=progress)
+    model = cfg.build()
+    trainer = Trainer(
+        model,
+        loss_fn,
+        batch_fn,
+        train_cfg,
+        ckpt,
+        model_config=cfg,
+        progress=progress,
+        param_groups=model.param_groups(cfg.base_lr_scale),
+    )
     trainer.fit()
     return trainer, pick_weights(trainer, weights or sampling_weights())
 
@@ -257,11 +283,18 @@ def ablation_train_config():
 
 @torch.no_grad()
 def sample_videos(
-    model: DecomposedDenoiser, vae, n: int, steps: int = 50, seed: int = 0, base=None, batch_size: int = 16
+    model: DecomposedDenoiser,
+    vae,
+    n: int,
+    steps: int = 50,
+    seed: int = 0,
+    base=None,
+    batch_size: int = 16,
+    frames: int = 16,
 ) -> torch.Tensor:
-    """n decoded 16-frame clips (n, C, 16, 64, 64) in [-1, 1]: DDIM through the one sampler with
+    """n decoded clips (n, C, frames, 64, 64) in [-1, 1]: DDIM through the one sampler with
     decomposed noise; `base` (1, c, 1, h, w) fixes b_T for every clip."""
-    shape = vae.cfg.latent_shape(16, 64, 64)
+    shape = vae.cfg.latent_shape(frames, 64, 64)
     out = []
     for start in range(0, n, batch_size):
         b = min(batch_size, n - start)
@@ -289,3 +322,70 @@ def equal_compute_steps(plain_steps: int, cfg: VideoFusionConfig, lvdm_cfg, vae,
     vf_s = loss_step_seconds(lambda: vf.loss(x0)["loss"], vf.parameters())
     plain_s = loss_step_seconds(lambda: plain(x0), plain.unet.parameters())
     return {"steps": max(2, round(plain_steps * plain_s / vf_s)), "vf_s": vf_s, "plain_s": plain_s}
+
+
+# ----------------------------------------------------------------------------- base from an image model
+def image_base_config(image_cfg, lam: float = 0.5, base_lr_scale: float = 0.1) -> VideoFusionConfig:
+    """VideoFusion whose base generator has the architecture of an image LDM (`LVDMConfig` with an
+    image UNet: notebook 07's, on per-frame latents) and whose residual generator is a video UNet
+    of the same width with a frame-index embedding."""
+    import dataclasses
+
+    if image_cfg.unet.temporal_layers:
+        raise ValueError("the base generator must be an image model (unet.temporal_layers=False)")
+    residual = dataclasses.replace(
+        image_cfg.unet, temporal_layers=True, alpha_mixing=False, frame_index_embedding=True
+    )
+    return VideoFusionConfig(
+        lam=lam,
+        base_unet=image_cfg.unet,
+        residual_unet=residual,
+        diffusion=image_cfg.diffusion,
+        space="frame-latent",
+        base_lr_scale=base_lr_scale,
+    )
+
+
+def train_from_image_model(
+    image_trainer,
+    clips: torch.Tensor,
+    lam: float = 0.5,
+    base_lr_scale: float = 0.1,
+    pretrained: bool = True,
+    train_cfg=None,
+    progress: bool = True,
+    weights: str | None = None,
+):
+    """VideoFusion on per-frame latent clips (N, C, T, h, w) of notebook 07's VAE, its base
+    generator starting from `image_trainer`'s image LDM (EMA weights, as notebook 07 samples
+    them) and fine-tuned at base_lr_scale times the learning rate, as the paper does.
+    pretrained=False starts the base from scratch instead: the control. Returns (trainer, model)."""
+    from .config import seed_everything
+    from .image_to_video import default_video_train_config, provenance
+    from .train import Trainer, checkpoint_path, epoch_indices, pick_weights, sampling_weights
+
+    image = image_trainer.ema.module
+    cfg = image_base_config(image.cfg, lam, base_lr_scale)
+    model = cfg.build()
+    if pretrained:
+        model.base.load_state_dict(image.unet.state_dict())
+    train_cfg = train_cfg or default_video_train_config()
+    seed_everything(train_cfg.seed)
+    bsz, n = train_cfg.batch_size, len(clips)
+
+    def batch_fn(step, rank, world):
+        return clips[epoch_indices(step, rank, world, bsz, n, train_cfg.seed)]
+
+    name = f"videofusion-{'image' if pretrained else 'scratch'}base-lam{lam:g}"
+    trainer = Trainer(
+        model,
+        lambda m, batch: m.loss(batch)["loss"],
+        batch_fn,
+        train_cfg,
+        checkpoint_path(name, cfg, train_cfg, provenance(image_trainer.ckpt_path, clips)),
+        model_config=cfg,
+        progress=progress,
+        param_groups=model.param_groups(base_lr_scale),
+    )
+    trainer.fit()
+    return trainer, pick_weights(trainer, weights or sampling_weights())

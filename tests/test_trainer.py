@@ -204,3 +204,24 @@ def test_epoch_indices_cover_each_epoch_once_and_split_processes():
     two = torch.cat([epoch_indices(0, r, 2, bsz, n) for r in range(2)])
     assert torch.equal(two, epoch)  # 2 processes at step 0 share out the same epoch
     assert torch.equal(epoch_indices(3, 0, 1, bsz, n, seed=1), epoch_indices(3, 0, 1, bsz, n, seed=1))
+
+
+def test_param_groups_scale_the_learning_rate_per_group(tmp_path):
+    model = tiny_model()
+    first, second = model[0], model[2]
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    groups = [
+        {"params": first.parameters(), "lr_scale": 0.0},
+        {"params": second.parameters(), "lr_scale": 0.5},
+    ]
+    config = TrainConfig(steps=3, lr=1e-2, warmup=2, ckpt_every=100, ema_decay=0.9, weight_decay=0.1)
+    trainer = Trainer(model, denoise_loss, batch_fn, config, progress=False, param_groups=groups)
+    trainer.fit()
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in ("0.weight", "0.bias"))  # lr 0: untouched
+    assert not torch.equal(before["2.weight"], after["2.weight"])
+    assert [g["lr"] for g in trainer.optimizer.param_groups] == [0.0, 0.5 * 1e-2]  # after warm-up
+    with pytest.raises(ValueError, match="more than one"):
+        Trainer(
+            model, denoise_loss, batch_fn, config, param_groups=[{"params": list(model.parameters())}] * 2
+        )

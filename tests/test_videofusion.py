@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 
@@ -191,3 +193,57 @@ def test_loss_step_seconds_takes_optimizer_steps():
     w = torch.nn.Parameter(torch.ones(3))
     seconds = loss_step_seconds(lambda: (w**2).sum(), [w], repeats=2, warmup=1)
     assert seconds > 0 and (w < 1).all()
+
+
+def test_base_lr_scale_zero_keeps_the_base_generator_fixed():
+    from minilvdm.train import TrainConfig, Trainer
+
+    def batches(step, rank, world):
+        return torch.randn(2, 1, T, 8, 8, generator=torch.Generator().manual_seed(step))
+
+    tc = TrainConfig(steps=2, batch_size=2, lr=1e-2, ema_decay=0.9, ckpt_every=100)
+    for scale, base_moves in ((0.0, False), (1.0, True)):
+        vf = make_vf()
+        base0 = [p.clone() for p in vf.base.parameters()]
+        res0 = [p.clone() for p in vf.residual.parameters()]
+        trainer = Trainer(
+            vf,
+            lambda m, x: m.loss(x)["loss"],
+            batches,
+            tc,
+            progress=False,
+            param_groups=vf.param_groups(scale),
+        )
+        trainer.fit()
+        moved = lambda ps, ps0: any(not torch.equal(p, q) for p, q in zip(ps, ps0))  # noqa: E731
+        assert moved(vf.base.parameters(), base0) == base_moves
+        assert moved(vf.residual.parameters(), res0)
+
+
+def test_base_generator_starts_from_the_image_model_of_notebook_07(monkeypatch):
+    from minilvdm.image_to_video import clip_latents, train_frame_vae, train_image_ldm
+    from minilvdm.train import TrainConfig
+    from minilvdm.videofusion import image_base_config, sample_videos, train_from_image_model
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    vae_run = train_frame_vae(progress=False)
+    vae = vae_run.ema.module.eval()
+    latents = clip_latents(vae, vae_run.ckpt_path, progress=False)  # (N, 4, T, 16, 16)
+    image = train_image_ldm(latents, vae, vae_run.ckpt_path, progress=False)
+    image_state = image.ema.module.unet.state_dict()
+    tc = TrainConfig(steps=1, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000)
+    # lr scale 0: after a step the base is still exactly the image model
+    trainer, model = train_from_image_model(image, latents, base_lr_scale=0.0, train_cfg=tc, progress=False)
+    assert all(torch.equal(v, model.base.state_dict()[k]) for k, v in image_state.items())
+    assert trainer.optimizer.param_groups[0]["lr"] == 0.0
+    scratch, scratch_model = train_from_image_model(
+        image, latents, base_lr_scale=0.0, pretrained=False, train_cfg=tc, progress=False
+    )
+    assert scratch.ckpt_path != trainer.ckpt_path
+    assert not torch.equal(scratch_model.base.conv_in.weight, model.base.conv_in.weight)
+    frames = latents.shape[2]
+    videos = sample_videos(model, vae, 2, steps=2, frames=frames)
+    assert videos.shape == (2, 1, frames, 64, 64) and videos.abs().max() <= 1
+    cfg = image.ema.module.cfg
+    with pytest.raises(ValueError, match="image model"):
+        image_base_config(dataclasses.replace(cfg, unet=dataclasses.replace(cfg.unet, temporal_layers=True)))
