@@ -8,33 +8,12 @@ from __future__ import annotations
 
 import time
 
-import torch
-
 from minilvdm.config import by_profile, get_profile
 from minilvdm.eval import motion_amount, real_clips
 from minilvdm.i2v_experiments import video_metrics
 from minilvdm.image_to_video import clip_latents, i2v_data_config, train_frame_vae, train_image_ldm
 from minilvdm.train import sampling_weights
-from minilvdm.videofusion import sample_videos, train_from_image_model
-
-RUNS = (  # label, base starts from the image model, base lr scale
-    ("image model, fine-tuned at 0.1x lr", True, 0.1),
-    ("image model, frozen (0x lr)", True, 0.0),
-    ("from scratch, 1x lr", False, 1.0),
-)
-
-
-@torch.no_grad()
-def held_out_losses(model, latents: torch.Tensor, draws: int = 4) -> dict:
-    """Mean base and residual loss over `latents`, `draws` seeded noise/timestep draws each."""
-    torch.manual_seed(0)
-    out = {"base": 0.0, "residual": 0.0}
-    for _ in range(draws):
-        for i in range(0, len(latents), 16):
-            loss = model.loss(latents[i : i + 16])
-            for key in out:
-                out[key] += loss[key].item() * len(latents[i : i + 16]) / (draws * len(latents))
-    return out
+from minilvdm.videofusion import BASE_INIT_RUNS, held_out_losses, sample_videos, train_from_image_model
 
 
 def run() -> str:
@@ -47,7 +26,7 @@ def run() -> str:
     real = real_clips("mnist", n, frames=frames)[0]
     probe = latents[: by_profile(ci=4, quick=64, full=256)]
     rows = []
-    for label, pretrained, scale in RUNS:
+    for label, pretrained, scale in BASE_INIT_RUNS:
         trainer, model = train_from_image_model(
             image, latents, lam=0.5, base_lr_scale=scale, pretrained=pretrained, progress=False
         )

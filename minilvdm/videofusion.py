@@ -325,6 +325,13 @@ def equal_compute_steps(plain_steps: int, cfg: VideoFusionConfig, lvdm_cfg, vae,
 
 
 # ----------------------------------------------------------------------------- base from an image model
+BASE_INIT_RUNS = (  # label, base starts from the image model, base lr scale (notebook 08, benchmarks)
+    ("image model, fine-tuned at 0.1x lr", True, 0.1),
+    ("image model, frozen (0x lr)", True, 0.0),
+    ("from scratch, 1x lr", False, 1.0),
+)
+
+
 def image_base_config(image_cfg, lam: float = 0.5, base_lr_scale: float = 0.1) -> VideoFusionConfig:
     """VideoFusion whose base generator has the architecture of an image LDM (`LVDMConfig` with an
     image UNet: notebook 07's, on per-frame latents) and whose residual generator is a video UNet
@@ -389,3 +396,18 @@ def train_from_image_model(
     )
     trainer.fit()
     return trainer, pick_weights(trainer, weights or sampling_weights())
+
+
+@torch.no_grad()
+def held_out_losses(model: DecomposedDenoiser, latents: torch.Tensor, draws: int = 4) -> dict:
+    """{'base', 'residual'}: the two losses averaged over `latents` (N, C, T, h, w) and `draws`
+    seeded noise and timestep draws, so runs are compared on the same noise."""
+    torch.manual_seed(0)
+    out = {"base": 0.0, "residual": 0.0}
+    for _ in range(draws):
+        for i in range(0, len(latents), 16):
+            batch = latents[i : i + 16]
+            loss = model.loss(batch)
+            for key in out:
+                out[key] += loss[key].item() * len(batch) / (draws * len(latents))
+    return out

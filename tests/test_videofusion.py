@@ -247,3 +247,16 @@ def test_base_generator_starts_from_the_image_model_of_notebook_07(monkeypatch):
     cfg = image.ema.module.cfg
     with pytest.raises(ValueError, match="image model"):
         image_base_config(dataclasses.replace(cfg, unet=dataclasses.replace(cfg.unet, temporal_layers=True)))
+
+
+def test_held_out_losses_average_the_seeded_losses():
+    from minilvdm.videofusion import held_out_losses
+
+    vf, x = make_vf(), torch.randn(3, 1, T, 8, 8)
+    first, again = held_out_losses(vf, x, draws=1), held_out_losses(vf, x, draws=1)
+    torch.manual_seed(0)
+    direct = vf.loss(x)
+    assert first == again
+    assert first["base"] == pytest.approx(direct["base"].item()) and first["residual"] == pytest.approx(
+        direct["residual"].item()
+    )
