@@ -6,20 +6,15 @@ Checkpoints are reused from outputs/checkpoints (the same ones `demo` trains).""
 from __future__ import annotations
 
 import dataclasses
-import resource
 import time
 
 import torch
 
 from minilvdm.config import by_profile, get_profile
-from minilvdm.cost import loss_step_seconds
+from minilvdm.cost import loss_step_seconds, peak_rss_mb
 from minilvdm.eval import format_score, frechet_video_distance, real_clips, recognisability, score
 from minilvdm.lvdm import LatentVideoDiffusion, default_lvdm_config, default_train_config, train_lvdm
 from minilvdm.vae import train_vae
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
 
 
 def fmt(ci: tuple) -> str:

@@ -5,13 +5,13 @@ blocks at equal training time. Checkpoints are reused from outputs/checkpoints."
 from __future__ import annotations
 
 import dataclasses
-import resource
 import time
 
 import torch
 
 from minilvdm.commands.vae import eval_data_config
 from minilvdm.config import by_profile, get_profile
+from minilvdm.cost import peak_rss_mb
 from minilvdm.latents import ClipSource
 from minilvdm.vae import (
     VideoVAE,
@@ -24,10 +24,6 @@ from minilvdm.vae import (
     vae_loss,
 )
 from minilvdm.vae_finetune import finetune_decoder
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
 
 
 def step_cost(cfg, train_cfg, data_cfg, steps: int = 3) -> dict:

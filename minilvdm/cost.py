@@ -1,4 +1,4 @@
-"""Measured cost of one training step: wall time and memory.
+"""Measured cost: of one training step (wall time and memory), and peak memory of a process.
 
     row = step_cost(model, x, repeats=3)      # {'ms': ..., 'saved_mb': ..., 'peak_mb': ...}
 
@@ -7,17 +7,60 @@
             by a saved-tensor hook as they are saved; each storage counted once
 - peak_mb   torch.cuda.max_memory_allocated on CUDA; None on CPU, where PyTorch has no
             allocator statistics (saved_mb is the measured figure there)
+
+    peak_rss_mb()                  this process's peak resident memory so far
+    run_measured(cmd, env)         a command in a child process: its seconds and peak memory
 """
 
 from __future__ import annotations
 
+import json
+import resource
 import statistics
+import subprocess
+import sys
 import time
 
 import torch
 from torch import nn
 
 from .config import autocast
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, MB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# A fresh interpreter runs the command and reports the peak RSS of its children: the largest
+# process among the command and everything it waited for (e.g. nbconvert's kernel).
+_WRAPPER = (
+    "import json, resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "
+    "print(json.dumps({'rc': rc, 'kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))"
+)
+
+
+def run_measured(cmd: list[str], env: dict | None = None, cwd=None) -> dict:
+    """Run `cmd`; {'returncode', 'seconds', 'peak_mb', 'output'} (stdout and stderr together)."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *cmd],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = proc.stdout.rstrip().splitlines()
+    result = (
+        json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"rc": proc.returncode, "kb": 0}
+    )
+    return {
+        "returncode": result["rc"],
+        "seconds": time.perf_counter() - start,
+        "peak_mb": result["kb"] / 1024,
+        "output": "\n".join(lines[:-1]),
+    }
 
 
 def saved_tensor_bytes(fn) -> tuple[object, int]:

@@ -13,6 +13,7 @@ import argparse
 import time
 
 from ..config import get_device, get_profile, output_dir
+from ..cost import peak_rss_mb
 from ..data import MovingMNIST, SkyConfig, SkyTimelapse, find_sky_root
 from ..viz import save_gif, save_mp4
 from .data import sky_synthetic_config
@@ -157,8 +158,10 @@ def run(args):
         t0 = time.perf_counter()
         print(f"== stage {name}", flush=True)
         stage(args, report)
-        report.append(f"  ({name}: {time.perf_counter() - t0:.1f} s)")
-    report.append(f"\ntotal time: {time.perf_counter() - start:.1f} s")
+        report.append(
+            f"  ({name}: {time.perf_counter() - t0:.1f} s, peak memory so far {peak_rss_mb():.0f} MB)"
+        )
+    report.append(f"\ntotal time: {time.perf_counter() - start:.1f} s, peak memory {peak_rss_mb():.0f} MB")
     path = output_dir() / "report.md"
     path.write_text("\n".join(report) + "\n")
     print("\n".join(report))

@@ -1,0 +1,57 @@
+"""Peak memory and wall time of each notebook run top to bottom in the profile (issue 5).
+Checkpoints already in outputs/ are reused, as when a student reruns a notebook; the table
+says how many checkpoints each run wrote (0 = it trained nothing). Set
+MINILVDM_BENCH_NOTEBOOKS="05,08" to run only those notebooks."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+from minilvdm.config import ROOT, get_profile, output_dir
+from minilvdm.cost import run_measured
+
+
+def checkpoints() -> dict:
+    folder = output_dir() / "checkpoints"
+    return {p.name: p.stat().st_mtime for p in folder.glob("*.pt")} if folder.exists() else {}
+
+
+def selected(pick: str | None) -> list:
+    paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    return [p for p in paths if not pick or p.name[:2] in pick.split(",")]
+
+
+def run() -> str:
+    pick = os.environ.get("MINILVDM_BENCH_NOTEBOOKS")
+    rows = []
+    for path in selected(pick):
+        before = checkpoints()
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute", f"--output-dir={tmp}"]
+            result = run_measured([*cmd, "--ExecutePreprocessor.timeout=-1", str(path)], env=os.environ)
+        after = checkpoints()
+        written = sum(1 for name, mtime in after.items() if before.get(name) != mtime)
+        status = "ok" if result["returncode"] == 0 else "FAILED"
+        print(f"{path.name}: {status}, {result['seconds']:.0f} s, {result['peak_mb']:.0f} MB", flush=True)
+        rows.append(
+            f"| {path.stem} | {status} | {result['seconds'] / 60:.1f} | {result['peak_mb']:.0f} | {written} |"
+        )
+    scope = f"notebooks {pick}" if pick else "every notebook"
+    return "\n".join(
+        [
+            f"### Peak memory per notebook ({scope}, profile `{get_profile()}`)",
+            "",
+            "| notebook | run | wall min | peak memory MB | checkpoints written |",
+            "| --- | --- | --- | --- | --- |",
+            *rows,
+            "",
+            "Peak memory = the largest resident set of the notebook's kernel (and nbconvert), executed with "
+            "`python -m nbconvert --execute` in a child process. A notebook that finds its checkpoints in "
+            "outputs/ loads instead of training, so its time and memory cover loading, sampling and "
+            "evaluation only; 'checkpoints written' > 0 means a checkpointed model trained during this "
+            "measurement (small models trained inside a notebook write none).",
+            "",
+        ]
+    )
