@@ -121,3 +121,27 @@ def test_motion_amount_measures_centroid_speed():
     assert per_clip[0].item() == pytest.approx(3.0, abs=1e-4)
     assert per_clip[1].item() == pytest.approx(0.0, abs=1e-6)
     assert motion_amount(torch.full((1, 1, 4, 8, 8), -1.0)) == 0.0  # blank clip: no motion, no NaN
+
+
+def test_condition_accuracy_sees_the_requested_digit_and_refuses_bad_labels():
+    from minilvdm.eval import condition_accuracy, real_clips
+
+    videos, info = real_clips("mnist", 16)
+    first = info["digits"][:, 0]
+    right = condition_accuracy(videos, first)
+    absent = torch.tensor([next(d for d in range(10) if d not in row.tolist()) for row in info["digits"]])
+    wrong = condition_accuracy(videos, absent)
+    assert right["accuracy"] >= 0.75 and wrong["accuracy"] <= 0.25 and right["prob"] > wrong["prob"]
+    with pytest.raises(ValueError, match="one label per clip"):
+        condition_accuracy(videos, first[:3])
+
+
+def test_clip_diversity_is_zero_for_copies_and_positive_for_distinct_clips():
+    from minilvdm.eval import clip_diversity, real_clips
+
+    videos = real_clips("mnist", 4)[0]
+    copies = videos[:1].expand(4, -1, -1, -1, -1)
+    assert clip_diversity(copies, groups=2) == pytest.approx(0.0, abs=1e-4)
+    assert clip_diversity(videos, groups=2) > 0.1
+    with pytest.raises(ValueError, match="groups"):
+        clip_diversity(videos, groups=3)

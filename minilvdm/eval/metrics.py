@@ -88,6 +88,25 @@ def confident_frames(videos: torch.Tensor, threshold: float = 0.8) -> torch.Tens
     return confident_from_probs(digit_probs(videos), threshold)
 
 
+def condition_accuracy(videos: torch.Tensor, labels: torch.Tensor, threshold: float = 0.5) -> dict:
+    """Class-conditional Moving MNIST: {'accuracy': share of clips whose frame-averaged
+    P(requested digit) exceeds `threshold`, 'prob': the mean of that probability}."""
+    labels = torch.as_tensor(labels).long()
+    if labels.shape != (videos.shape[0],):
+        raise ValueError(f"need one label per clip: {videos.shape[0]} clips, labels {tuple(labels.shape)}")
+    p = digit_probs(videos).mean(1)[torch.arange(len(labels)), labels]  # (B,)
+    return {"accuracy": (p > threshold).float().mean().item(), "prob": p.mean().item()}
+
+
+def clip_diversity(videos: torch.Tensor, groups: int, dataset: str = "mnist") -> float:
+    """Mean pairwise distance of clip-encoder features within each of `groups` consecutive,
+    equal groups of clips (e.g. one requested digit each), averaged over groups."""
+    if groups < 1 or len(videos) % groups or len(videos) // groups < 2:
+        raise ValueError(f"{len(videos)} clips do not split into {groups} groups of at least 2")
+    feats = clip_features(videos, dataset).reshape(groups, len(videos) // groups, -1)
+    return torch.stack([torch.pdist(f).mean() for f in feats]).mean().item()
+
+
 def recognisability(videos: torch.Tensor, threshold: float = 0.8, reduce: bool = True):
     """Moving MNIST: fraction of frames whose digits the classifier is confident about.
     reduce=False gives one fraction per clip, (B,), for `bootstrap_ci`."""
