@@ -179,7 +179,8 @@ class Trainer:
         param_groups: list[dict] | None = None,
     ):
         """`param_groups`: optional [{'params': ..., 'lr_scale': s}, ...]; a group's learning
-        rate is s times the schedule's (e.g. a pretrained part fine-tuned more gently)."""
+        rate is s times the schedule's (e.g. a pretrained part fine-tuned more gently).
+        Parameters in no group are not trained."""
         self.config, self.loss_fn, self.batch_fn = config, loss_fn, batch_fn
         self.device = torch.device(device) if device else get_device()
         self.model = model.to(self.device)

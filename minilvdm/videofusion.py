@@ -30,6 +30,11 @@ stochastic step). Fix the base noise to keep content and vary motion:
 Training on cached VAE latents of Moving MNIST, through the shared Trainer (as `train_lvdm`):
 
     trainer, vf = train_videofusion(default_videofusion_config(lam=0.5))
+
+The base generator can start from a pretrained image model, fine-tuned at a smaller learning
+rate (the paper's recipe): notebook 07's image LDM on its per-frame latents,
+
+    trainer, vf = train_from_image_model(image_trainer, frame_latents, base_lr_scale=0.1)
 """
 
 from __future__ import annotations
