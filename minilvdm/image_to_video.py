@@ -138,7 +138,8 @@ def clip_latents(vae, vae_checkpoint, data_cfg: VideoDataConfig | None = None, p
     from .latents import cache_path
 
     data_cfg = data_cfg or i2v_data_config()
-    path = cache_path(data_cfg, name=f"i2v-frames{data_cfg.frames}")  # not the 3D VAE's cache
+    # not the 3D VAE's cache
+    path = cache_path(data_cfg, name=f"i2v-frames{data_cfg.frames}", vae_checkpoint=vae_checkpoint)
     return load_or_encode_latents(vae, vae_checkpoint, data_cfg, path=path, progress=progress)["latents"]
 
 

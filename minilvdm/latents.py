@@ -104,13 +104,16 @@ def file_fingerprint(path: str | Path) -> dict:
     return {"path": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def cache_path(data_cfg: VideoDataConfig, name: str | None = None) -> Path:
-    """One cache per data set, split and clip shape: the short-clip model (16 frames) and the
-    long-video models (32 or 64 frames) then keep their own caches instead of evicting each other."""
+def cache_path(data_cfg: VideoDataConfig, name: str | None = None, vae_checkpoint=None) -> Path:
+    """One cache per data set, split, clip shape and VAE checkpoint: the short-clip model (16
+    frames) and the long-video models (32 or 64 frames) keep their own caches, and comparing two
+    VAEs does not make each evict the other's latents."""
     folder = output_dir() / "latents"
     folder.mkdir(parents=True, exist_ok=True)
     cfg = data_cfg
-    return folder / f"{name or f'{cfg.dataset}-{cfg.split}-{cfg.frames}x{cfg.size}'}-{get_profile()}.pt"
+    stem = name or f"{cfg.dataset}-{cfg.split}-{cfg.frames}x{cfg.size}"
+    vae = f"-{Path(vae_checkpoint).stem}" if vae_checkpoint else ""
+    return folder / f"{stem}{vae}-{get_profile()}.pt"
 
 
 def _mismatch(found: dict, expected: dict) -> str:
@@ -150,7 +153,7 @@ def load_or_encode_latents(
 
     Returns {'latents', 'labels', 'meta', 'encoded'} where `encoded` says whether this
     call (re-)encoded. `vae` must be the model loaded from `vae_checkpoint`."""
-    path = Path(path) if path else cache_path(data_cfg)
+    path = Path(path) if path else cache_path(data_cfg, vae_checkpoint=vae_checkpoint)
     meta = {
         "format": CACHE_FORMAT,
         "vae": file_fingerprint(vae_checkpoint),

@@ -134,7 +134,8 @@ def train_long_model(
     vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)
     vae = vae_trainer.ema.module.eval()
     # a cache of its own: the 64-frame clips would otherwise evict the short-clip cache of notebook 05
-    path = cache_path(data_cfg, name=f"long-{data_cfg.dataset}-{data_cfg.split}")
+    name = f"long-{data_cfg.dataset}-{data_cfg.split}"
+    path = cache_path(data_cfg, name=name, vae_checkpoint=vae_trainer.ckpt_path)
     latents = load_or_encode_latents(vae, vae_trainer.ckpt_path, data_cfg, path=path, progress=progress)[
         "latents"
     ].float()

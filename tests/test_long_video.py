@@ -183,6 +183,8 @@ def test_train_long_model_reuses_its_checkpoint_and_picks_the_sampling_weights()
     assert again.step == trainer.step and ema is again.ema.module  # finished checkpoint reused
     # its own latent cache: the short-clip cache of the latent diffusion notebook stays untouched
     data_cfg = long_data_config()
-    assert cache_path(data_cfg, name="long-mnist-train").exists() and not cache_path(data_cfg).exists()
+    ckpt = vae_trainer.ckpt_path
+    assert cache_path(data_cfg, name="long-mnist-train", vae_checkpoint=ckpt).exists()
+    assert not cache_path(data_cfg, vae_checkpoint=ckpt).exists()
     with pytest.raises(ValueError, match="weights"):
         train_long_model(cfg, vae_trainer=vae_trainer, progress=False, weights="best")

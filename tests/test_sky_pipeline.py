@@ -58,9 +58,10 @@ def test_sky_training_clip_folders_hold_a_long_model_window():
     assert len(ds) >= 1 and ds[0]["video"].shape == (3, 32, 64, 64)
 
 
-def test_latent_caches_are_kept_per_clip_shape():
+def test_latent_caches_are_kept_per_clip_shape_and_vae():
     short, long = VideoDataConfig("sky", frames=16), VideoDataConfig("sky", frames=32)
     assert cache_path(short) != cache_path(long)
+    assert cache_path(short, vae_checkpoint="a/vae-1.pt") != cache_path(short, vae_checkpoint="a/vae-2.pt")
 
 
 @pytest.mark.slow  # ~15 CPU-s: trains four tiny models and streams a 128-frame video
