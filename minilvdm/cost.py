@@ -52,14 +52,13 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd=None) -> dict:
         text=True,
     )
     lines = proc.stdout.rstrip().splitlines()
-    result = (
-        json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"rc": proc.returncode, "kb": 0}
-    )
+    measured = bool(lines) and lines[-1].startswith('{"rc"')  # the wrapper's report, last
+    result = json.loads(lines.pop()) if measured else {"rc": proc.returncode, "kb": 0}
     return {
         "returncode": result["rc"],
         "seconds": time.perf_counter() - start,
         "peak_mb": result["kb"] / 1024,
-        "output": "\n".join(lines[:-1]),
+        "output": "\n".join(lines),
     }
 
 
