@@ -21,13 +21,10 @@ from minilvdm.i2v_experiments import (
 )
 from minilvdm.image_to_video import (
     JointConfig,
-    clip_latents,
     i2v_config,
-    i2v_data_config,
+    image_pipeline,
     lift,
     sample_clips,
-    train_frame_vae,
-    train_image_ldm,
     train_video,
 )
 from minilvdm.lvdm import LatentVideoDiffusion
@@ -37,10 +34,8 @@ from minilvdm.unet import count_parameters
 def run() -> str:
     frames, n = by_profile(ci=4, quick=8, full=16), by_profile(ci=4, quick=48, full=256)
     ddim = by_profile(ci=2, quick=20, full=50)
-    vae_trainer = train_frame_vae(progress=False)
-    vae, vae_ckpt = vae_trainer.ema.module.eval(), vae_trainer.ckpt_path
-    latents = clip_latents(vae, vae_ckpt, i2v_data_config(frames), progress=False)
-    image = train_image_ldm(latents, vae, vae_ckpt, progress=False)
+    vae_trainer, latents, image = image_pipeline(frames, progress=False)
+    vae, vae_ckpt = vae_trainer.ema.module, vae_trainer.ckpt_path
     lifted = train_video(
         lift(image.ema.module), latents, JointConfig(), base_checkpoint=image.ckpt_path, name="i2v-lifted"
     )

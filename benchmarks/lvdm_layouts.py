@@ -10,27 +10,23 @@ import time
 
 import torch
 
+from benchmarks.vae_layouts import layout_config
 from minilvdm.config import by_profile, get_profile
 from minilvdm.eval import frechet_video_distance, real_clips, recognisability
 from minilvdm.lvdm import default_lvdm_config, train_lvdm
 from minilvdm.train import pick_weights
-from minilvdm.vae import default_vae_config, train_vae
+from minilvdm.vae import train_vae
 
 LAYOUTS = ((4, 4, None), (2, 2, None), (2, 2, 24))  # (time factor, channels, width or default)
 
 
 def run() -> str:
     n, steps = by_profile(ci=4, quick=64, full=256), by_profile(ci=2, quick=50, full=50)
-    real, default = real_clips("mnist", n)[0], default_vae_config("mnist")
+    real = real_clips("mnist", n)[0]
     floor = frechet_video_distance(real_clips("mnist", n, part=1)[0], real)
     rows = []
     for time_factor, channels, width in LAYOUTS:
-        vae_cfg = dataclasses.replace(
-            default,
-            time_factor=time_factor,
-            latent_channels=channels,
-            base_channels=width or default.base_channels,
-        )
+        vae_cfg = layout_config(time_factor, channels, width)
         vae_trainer = train_vae("mnist", vae_cfg, progress=False)
         cfg = default_lvdm_config("mnist")
         cfg = dataclasses.replace(cfg, unet=dataclasses.replace(cfg.unet, in_channels=channels))

@@ -16,15 +16,19 @@ from minilvdm.vae import default_train_config, default_vae_config, evaluate_vae,
 LAYOUTS = ((4, 4, None), (2, 2, None), (2, 2, 24), (1, 1, None))
 
 
+def layout_config(time_factor: int, channels: int, width: int | None):
+    """The default Moving MNIST VAE config with another layout (and width, if given)."""
+    default = default_vae_config("mnist")
+    width = width or default.base_channels
+    return dataclasses.replace(
+        default, time_factor=time_factor, latent_channels=channels, base_channels=width
+    )
+
+
 def run() -> str:
     rows, data, default = [], eval_data_config("mnist"), default_vae_config("mnist")
     for time_factor, channels, width in LAYOUTS:
-        cfg = dataclasses.replace(
-            default,
-            time_factor=time_factor,
-            latent_channels=channels,
-            base_channels=width or default.base_channels,
-        )
+        cfg = layout_config(time_factor, channels, width)
         trainer = train_vae("mnist", cfg, progress=False)
         result = evaluate_vae(trainer.ema.module.eval(), data)
         c, t, h, w = cfg.latent_shape(data.frames, data.size, data.size)

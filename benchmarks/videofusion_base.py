@@ -11,7 +11,7 @@ import time
 from minilvdm.config import by_profile, get_profile
 from minilvdm.eval import motion_amount, real_clips
 from minilvdm.i2v_experiments import video_metrics
-from minilvdm.image_to_video import clip_latents, i2v_data_config, train_frame_vae, train_image_ldm
+from minilvdm.image_to_video import image_pipeline
 from minilvdm.train import sampling_weights
 from minilvdm.videofusion import BASE_INIT_RUNS, held_out_losses, sample_videos, train_from_image_model
 
@@ -19,10 +19,8 @@ from minilvdm.videofusion import BASE_INIT_RUNS, held_out_losses, sample_videos,
 def run() -> str:
     frames, n = by_profile(ci=4, quick=8, full=16), by_profile(ci=4, quick=48, full=256)
     ddim = by_profile(ci=2, quick=20, full=50)
-    vae_trainer = train_frame_vae(progress=False)
-    vae, vae_ckpt = vae_trainer.ema.module.eval(), vae_trainer.ckpt_path
-    latents = clip_latents(vae, vae_ckpt, i2v_data_config(frames), progress=False)
-    image = train_image_ldm(latents, vae, vae_ckpt, progress=False)
+    vae_trainer, latents, image = image_pipeline(frames, progress=False)
+    vae = vae_trainer.ema.module
     real = real_clips("mnist", n, frames=frames)[0]
     probe = latents[: by_profile(ci=4, quick=64, full=256)]
     rows = []

@@ -4,6 +4,7 @@
     vae, vae_ckpt = vae_run.ema.module, vae_run.ckpt_path
     latents = clip_latents(vae, vae_ckpt)                        # (N, 4, T, 16, 16) latent clips
     image = train_image_ldm(latents, vae, vae_ckpt)              # the UNet without temporal layers
+    # (or all three at once: vae_run, latents, image = image_pipeline())
     video = lift(image.ema.module)                               # + temporal layers, alpha = 1
     run = train_video(video, latents, JointConfig(), base_checkpoint=image.ckpt_path)
     clips = sample_clips(run.ema.module, 8, frames=8)            # (8, 1, 8, 64, 64) in [-1, 1]
@@ -248,6 +249,15 @@ def train_image_ldm(
     trainer.fit()
     trainer.ema.module.eval()
     return trainer
+
+
+def image_pipeline(frames: int | None = None, progress: bool = True):
+    """This track's first half, trained or reused: (frame VAE trainer, latent clips (N, 4, T, h, w)
+    of `frames` frames, image LDM trainer); the VAE to use is `vae_trainer.ema.module`."""
+    vae_trainer = train_frame_vae(progress=progress)
+    vae, ckpt = vae_trainer.ema.module.eval(), vae_trainer.ckpt_path
+    latents = clip_latents(vae, ckpt, i2v_data_config(frames), progress=progress)
+    return vae_trainer, latents, train_image_ldm(latents, vae, ckpt, progress=progress)
 
 
 def train_video(
