@@ -221,15 +221,14 @@ def test_base_lr_scale_zero_keeps_the_base_generator_fixed():
 
 
 def test_base_generator_starts_from_the_image_model_of_notebook_07(monkeypatch):
-    from minilvdm.image_to_video import clip_latents, train_frame_vae, train_image_ldm
+    from minilvdm.image_to_video import image_pipeline
     from minilvdm.train import TrainConfig
     from minilvdm.videofusion import image_base_config, sample_videos, train_from_image_model
 
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
-    vae_run = train_frame_vae(progress=False)
-    vae = vae_run.ema.module.eval()
-    latents = clip_latents(vae, vae_run.ckpt_path, progress=False)  # (N, 4, T, 16, 16)
-    image = train_image_ldm(latents, vae, vae_run.ckpt_path, progress=False)
+    vae_run, latents, image = image_pipeline(progress=False)  # latents (N, 4, T, 16, 16)
+    vae = vae_run.ema.module
+    assert image.step == image.config.steps and latents.shape[1] == vae.cfg.latent_channels
     image_state = image.ema.module.unet.state_dict()
     tc = TrainConfig(steps=1, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000)
     # lr scale 0: after a step the base is still exactly the image model
