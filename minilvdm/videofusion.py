@@ -39,6 +39,7 @@ rate (the paper's recipe): notebook 07's image LDM on its per-frame latents,
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -275,8 +276,6 @@ ABLATION_LAMBDAS = (0.0, 0.25, 0.5, 0.75, 0.9)
 def ablation_train_config():
     """Equal steps for every lambda of the ablation (notebook 08 and benchmarks/videofusion
     share it, so either reuses the other's checkpoints)."""
-    import dataclasses
-
     from .lvdm import default_train_config
 
     return dataclasses.replace(
@@ -341,8 +340,6 @@ def image_base_config(image_cfg, lam: float = 0.5, base_lr_scale: float = 0.1) -
     """VideoFusion whose base generator has the architecture of an image LDM (`LVDMConfig` with an
     image UNet: notebook 07's, on per-frame latents) and whose residual generator is a video UNet
     of the same width with a frame-index embedding."""
-    import dataclasses
-
     if image_cfg.unet.temporal_layers:
         raise ValueError("the base generator must be an image model (unet.temporal_layers=False)")
     residual = dataclasses.replace(
@@ -397,7 +394,7 @@ def train_from_image_model(
         checkpoint_path(name, cfg, train_cfg, provenance(image_trainer.ckpt_path, clips)),
         model_config=cfg,
         progress=progress,
-        param_groups=model.param_groups(base_lr_scale),
+        param_groups=model.param_groups(cfg.base_lr_scale),
     )
     trainer.fit()
     return trainer, pick_weights(trainer, weights or sampling_weights())
