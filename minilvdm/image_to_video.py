@@ -50,10 +50,12 @@ from .unet import SpaceTimeUNet, UNetConfig, count_parameters, freeze_spatial, l
 
 # ----------------------------------------------------------------------------- configs
 def frame_vae_config():
-    """The project's VAE with time factor x1: every frame is encoded and decoded on its own."""
+    """The project's VAE with time factor x1 and 4 latent channels (pinned: this track's
+    models and figures must not move when the video VAE's layout does): every frame is
+    encoded and decoded on its own."""
     from .vae import default_vae_config
 
-    return dataclasses.replace(default_vae_config("mnist"), time_factor=1)
+    return dataclasses.replace(default_vae_config("mnist"), time_factor=1, latent_channels=4)
 
 
 def i2v_unet_config(video: bool = True, **overrides) -> UNetConfig:
@@ -63,7 +65,10 @@ def i2v_unet_config(video: bool = True, **overrides) -> UNetConfig:
         quick=dict(model_channels=32, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=32),
         full=dict(model_channels=128, channel_mult=(1, 2, 4), num_res_blocks=2, head_channels=64),
     )
-    return UNetConfig(in_channels=4, temporal_layers=video, alpha_mixing=video, **{**sizes, **overrides})
+    channels = frame_vae_config().latent_channels
+    return UNetConfig(
+        in_channels=channels, temporal_layers=video, alpha_mixing=video, **{**sizes, **overrides}
+    )
 
 
 def i2v_config(video: bool = True) -> LVDMConfig:

@@ -79,8 +79,11 @@ def default_long_config(
         perturb_sample=steps // 10,
         style=style,
     )
+    from .vae import default_vae_config
+
+    latent = default_vae_config(dataset).latent_channels
     unet = UNetConfig.for_profile(
-        in_channels=4, context_channels=cond.context_channels(4), scalar_embeddings=("s",)
+        in_channels=latent, context_channels=cond.context_channels(latent), scalar_embeddings=("s",)
     )
     return LongModelConfig(
         dataset, role, stride=stride, condition=cond, unet=unet, diffusion=DiffusionConfig(num_steps=steps)

@@ -171,7 +171,10 @@ def default_lvdm_config(
         raise ValueError(
             f"class conditioning needs digit classes: only dataset='mnist' has them, got {dataset!r}"
         )
-    channels = 4 if space == "latent" else (1 if dataset == "mnist" else 3)
+    from .vae import default_vae_config
+
+    vae = default_vae_config(dataset)  # latent: the default VAE's channels; pixel: the video's
+    channels = vae.latent_channels if space == "latent" else vae.in_channels
     classes = 10 if conditional else 0
     steps = by_profile(ci=100, quick=1000, full=1000)
     return LVDMConfig(

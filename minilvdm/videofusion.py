@@ -211,11 +211,14 @@ class VideoFusionConfig:
 
 
 def default_videofusion_config(lam: float = 0.5) -> VideoFusionConfig:
-    """The profile's UNet sizes on the VAE's 4 latent channels, as for the LVDM."""
+    """The profile's UNet sizes on the default Moving MNIST VAE's latent channels, as for the LVDM."""
+    from .vae import default_vae_config
+
+    latent = default_vae_config("mnist").latent_channels
     return VideoFusionConfig(
         lam=lam,
-        base_unet=UNetConfig.for_profile(in_channels=4, temporal_layers=False),
-        residual_unet=UNetConfig.for_profile(in_channels=4, frame_index_embedding=True),
+        base_unet=UNetConfig.for_profile(in_channels=latent, temporal_layers=False),
+        residual_unet=UNetConfig.for_profile(in_channels=latent, frame_index_embedding=True),
         diffusion=DiffusionConfig(num_steps=by_profile(ci=100, quick=1000, full=1000)),
     )
 

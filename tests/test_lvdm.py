@@ -99,3 +99,26 @@ def test_another_vae_training_means_another_diffusion_checkpoint(monkeypatch):
     a, _ = train_lvdm(default_lvdm_config("mnist"), vae_trainer=short, progress=False)
     b, _ = train_lvdm(default_lvdm_config("mnist"), vae_trainer=longer, progress=False)
     assert short.ckpt_path != longer.ckpt_path and a.ckpt_path != b.ckpt_path
+
+
+def test_diffusion_configs_follow_the_vae_latent_channels(monkeypatch):
+    """Every diffusion model on the video VAE's latents reads the channel count from the VAE's
+    config; the image-to-video track keeps its own pinned per-frame VAE."""
+    import dataclasses
+
+    from minilvdm import image_to_video, long_models, lvdm, vae, videofusion
+
+    real = vae.default_vae_config
+    monkeypatch.setattr(
+        vae, "default_vae_config", lambda d="mnist": dataclasses.replace(real(d), latent_channels=2)
+    )
+    assert lvdm.default_lvdm_config("mnist").unet.in_channels == 2
+    assert lvdm.default_lvdm_config("sky").unet.in_channels == 2
+    assert lvdm.default_lvdm_config("sky", space="pixel").unet.in_channels == 3
+    long_cfg = long_models.default_long_config("interp", "mnist", style="lvdm")
+    assert long_cfg.unet.in_channels == 2 and long_cfg.unet.context_channels == 1
+    assert long_models.default_long_config("predict", "mnist", style="videoldm").unet.context_channels == 3
+    vf = videofusion.default_videofusion_config()
+    assert vf.base_unet.in_channels == vf.residual_unet.in_channels == 2
+    assert image_to_video.frame_vae_config().latent_channels == 4
+    assert image_to_video.i2v_unet_config().in_channels == 4
