@@ -10,8 +10,8 @@ import time
 
 import torch
 
-from minilvdm.config import by_profile, get_profile
-from minilvdm.cost import loss_step_seconds, peak_rss_mb
+from minilvdm.config import by_profile, config_hash, get_profile
+from minilvdm.cost import loss_step_seconds, measured_once, peak_rss_mb
 from minilvdm.eval import format_score, frechet_video_distance, real_clips, recognisability, score
 from minilvdm.lvdm import LatentVideoDiffusion, default_lvdm_config, default_train_config, train_lvdm
 from minilvdm.vae import train_vae
@@ -98,12 +98,21 @@ def run() -> str:
     # 3. Latent against pixel space: same UNet recipe (one more level for 64x64), same diffusion.
     pixel_cfg = default_lvdm_config("mnist", space="pixel")
     pixel = LatentVideoDiffusion(pixel_cfg)
-    torch.manual_seed(0)
-    latent_cost = step_cost(
-        LatentVideoDiffusion(model.cfg, model.vae),
-        torch.randn(tc.batch_size, *model.vae.cfg.latent_shape(16, 64, 64)),
+
+    def measure():
+        torch.manual_seed(0)
+        latent = LatentVideoDiffusion(model.cfg, model.vae)
+        x0 = torch.randn(tc.batch_size, *model.vae.cfg.latent_shape(16, 64, 64))
+        return {
+            "latent": step_cost(latent, x0)["wall"],
+            "pixel": step_cost(pixel, torch.rand(tc.batch_size, 1, 16, 64, 64) * 2 - 1)["wall"],
+        }
+
+    # measured once per machine: a rerun trains the same pixel steps and reuses that checkpoint
+    costs = measured_once(
+        f"lvdm-latent-vs-pixel-{config_hash(model.cfg, pixel_cfg)}-b{tc.batch_size}", measure
     )
-    pixel_cost = step_cost(pixel, torch.rand(tc.batch_size, 1, 16, 64, 64) * 2 - 1)
+    latent_cost, pixel_cost = {"wall": costs["latent"]}, {"wall": costs["pixel"]}
     # equal compute from step costs measured back to back (not wall totals taken under other loads)
     budget = trainer.step * latent_cost["wall"]
     pixel_steps = max(2, round(budget / pixel_cost["wall"]))
@@ -133,7 +142,8 @@ def run() -> str:
         f"Training clips/s ratio latent : pixel = {pixel_cost['wall'] / latent_cost['wall']:.1f}x "
         "(target: >= 20x). "
         "Latent steps read cached latents; encoding them is a one-time cost. Equal CPU time: the pixel "
-        "model gets the latent model's steps x its step cost, at the step costs measured here. "
+        "model gets the latent model's steps x its step cost, at step costs timed back to back (once per "
+        "machine, kept in outputs/measured_costs.json). "
         "FVD at this sample count is dominated by estimator bias; compare the two rows with each other only.",
         "",
         f"Peak memory (RSS) of the quick pipeline (VAE, latent model, sampling; measured before the "

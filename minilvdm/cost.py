@@ -9,6 +9,7 @@
             allocator statistics (saved_mb is the measured figure there)
 
     peak_rss_mb()                  this process's peak resident memory so far
+    measured_once(key, measure)    a timing taken once per machine and kept in outputs/
     run_measured(cmd, env)         a command in a child process: its seconds and peak memory
 """
 
@@ -24,7 +25,7 @@ import time
 import torch
 from torch import nn
 
-from .config import autocast
+from .config import autocast, get_device, get_profile, output_dir
 
 
 def peak_rss_mb() -> float:
@@ -60,6 +61,22 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd=None) -> dict:
         "peak_mb": result["kb"] / 1024,
         "output": "\n".join(lines),
     }
+
+
+def measured_once(key: str, measure) -> dict:
+    """measure() -> {name: seconds}, run once per key, profile, device and thread count, then
+    read back from outputs/measured_costs.json. An equal-compute comparison derives a step
+    count from timings; a fresh timing differs a little each run, so a rerun would train (and
+    name) a new checkpoint. Delete the file to measure again."""
+    path = output_dir() / "measured_costs.json"
+    full_key = f"{key}|{get_profile()}|{get_device()}|threads={torch.get_num_threads()}"
+    table = json.loads(path.read_text()) if path.exists() else {}
+    if full_key not in table:
+        table[full_key] = {name: float(value) for name, value in measure().items()}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
+        tmp.replace(path)  # atomic: an interrupted write leaves the old table
+    return table[full_key]
 
 
 def saved_tensor_bytes(fn) -> tuple[object, int]:

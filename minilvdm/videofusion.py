@@ -319,16 +319,21 @@ def sample_videos(
 
 def equal_compute_steps(plain_steps: int, cfg: VideoFusionConfig, lvdm_cfg, vae, batch_size: int) -> dict:
     """How many VideoFusion steps cost what `plain_steps` steps of the plain LVDM cost: both
-    step costs measured here, back to back (so the machine's load cancels out)."""
-    from .cost import loss_step_seconds
+    step costs measured back to back (so the machine's load cancels out), once per machine
+    (`cost.measured_once`), so a rerun trains the same steps and reuses that checkpoint."""
+    from .config import config_hash
+    from .cost import loss_step_seconds, measured_once
     from .lvdm import LatentVideoDiffusion
 
-    torch.manual_seed(0)
-    x0 = torch.randn(batch_size, *vae.cfg.latent_shape(16, 64, 64))
-    vf, plain = cfg.build(), LatentVideoDiffusion(lvdm_cfg, vae)
-    vf_s = loss_step_seconds(lambda: vf.loss(x0)["loss"], vf.parameters())
-    plain_s = loss_step_seconds(lambda: plain(x0), plain.unet.parameters())
-    return {"steps": max(2, round(plain_steps * plain_s / vf_s)), "vf_s": vf_s, "plain_s": plain_s}
+    def measure():
+        torch.manual_seed(0)
+        x0 = torch.randn(batch_size, *vae.cfg.latent_shape(16, 64, 64))
+        vf, plain = cfg.build(), LatentVideoDiffusion(lvdm_cfg, vae)
+        vf_s = loss_step_seconds(lambda: vf.loss(x0)["loss"], vf.parameters())
+        return {"vf_s": vf_s, "plain_s": loss_step_seconds(lambda: plain(x0), plain.unet.parameters())}
+
+    cost = measured_once(f"videofusion-vs-lvdm-{config_hash(cfg, lvdm_cfg, vae.cfg)}-b{batch_size}", measure)
+    return {"steps": max(2, round(plain_steps * cost["plain_s"] / cost["vf_s"])), **cost}
 
 
 # ----------------------------------------------------------------------------- base from an image model

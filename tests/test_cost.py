@@ -12,3 +12,39 @@ def test_run_measured_reports_the_childs_peak_memory_exit_code_and_output():
     assert 300 < result["peak_mb"] < 2000  # the 300 MB buffer, plus an interpreter
     small = run_measured([sys.executable, "-c", "pass"])
     assert small["returncode"] == 0 and small["peak_mb"] < result["peak_mb"] - 250
+
+
+def test_measured_once_times_once_per_key_and_survives_a_new_process():
+    import json
+
+    from minilvdm.config import output_dir
+    from minilvdm.cost import measured_once
+
+    calls = []
+
+    def measure():
+        calls.append(1)
+        return {"a_s": 0.5 + len(calls), "b_s": 2}
+
+    key = f"test-{id(calls)}"
+    first = measured_once(key, measure)
+    assert first == {"a_s": 1.5, "b_s": 2.0} and len(calls) == 1
+    assert measured_once(key, measure) == first and len(calls) == 1  # read back, not re-timed
+    assert measured_once(key + "-other", measure)["a_s"] == 2.5 and len(calls) == 2
+    stored = json.loads((output_dir() / "measured_costs.json").read_text())
+    assert [v for k, v in stored.items() if k.startswith(key + "|")] == [first]  # on disk, per key
+
+
+def test_equal_compute_steps_are_stable_across_calls():
+    """The VideoFusion step count for equal compute is timed once: a rerun gets the same count
+    (and so reuses the same checkpoint) even though a new timing would differ."""
+    from minilvdm.lvdm import default_lvdm_config
+    from minilvdm.vae import VAEConfig, VideoVAE
+    from minilvdm.videofusion import default_videofusion_config, equal_compute_steps
+
+    vae = VideoVAE(VAEConfig(in_channels=1, base_channels=8, time_factor=4, space_factor=4))
+    cfg, plain_cfg = default_videofusion_config(0.5), default_lvdm_config("mnist")
+    first = equal_compute_steps(10, cfg, plain_cfg, vae, batch_size=1)
+    assert first["steps"] == max(2, round(10 * first["plain_s"] / first["vf_s"]))
+    assert equal_compute_steps(10, cfg, plain_cfg, vae, batch_size=1) == first
+    assert equal_compute_steps(20, cfg, plain_cfg, vae, batch_size=1)["vf_s"] == first["vf_s"]
