@@ -1,11 +1,14 @@
 """Latent video diffusion by VAE layout (issues 3 and 6): the quick LVDM recipe trained on the
-latents of the time x4 / 4-channel VAE (the default), of the time x2 / 2-channel VAE, and of
-that VAE at width 24 (`benchmarks vae_layouts`), all 16x compressions; samples scored against
-the same real clips. Checkpoints are reused from outputs/checkpoints."""
+latents of the time x4 / 4-channel VAE (the default) and of the time x2 / 2-channel VAE
+(`benchmarks vae_layouts`), both 16x compressions, over several training seeds, and the
+x2 VAE again at half the steps: its UNet sees twice the latent frames, so a step costs about
+twice as much, and half the steps is about equal compute. Samples are scored against the
+same real clips. Checkpoints are reused from outputs/checkpoints."""
 
 from __future__ import annotations
 
 import dataclasses
+import statistics
 import time
 
 import torch
@@ -13,49 +16,72 @@ import torch
 from benchmarks.vae_layouts import layout_config
 from minilvdm.config import by_profile, get_profile
 from minilvdm.eval import frechet_video_distance, real_clips, recognisability
-from minilvdm.lvdm import default_lvdm_config, train_lvdm
+from minilvdm.lvdm import default_lvdm_config, default_train_config, train_lvdm
 from minilvdm.train import pick_weights
 from minilvdm.vae import train_vae
 
-LAYOUTS = ((4, 4, None), (2, 2, None), (2, 2, 24))  # (time factor, channels, width or default)
+# (time factor, channels, width or None = default, share of the default LVDM steps, seeds)
+RUNS = ((4, 4, None, 1.0, (0, 1, 2)), (2, 2, None, 1.0, (0, 1)), (2, 2, None, 0.5, (0, 1)))
+
+
+def score(trainer, n: int, steps: int, real: torch.Tensor) -> dict:
+    out = {}
+    for weights in ("raw", "ema"):
+        t0 = time.perf_counter()
+        videos = pick_weights(trainer, weights).sample(
+            n, steps=steps, generator=torch.Generator().manual_seed(0)
+        )
+        out[weights] = (frechet_video_distance(videos, real), recognisability(videos))
+        out[f"{weights}_s"] = (time.perf_counter() - t0) / n
+    return out
 
 
 def run() -> str:
     n, steps = by_profile(ci=4, quick=64, full=256), by_profile(ci=2, quick=50, full=50)
     real = real_clips("mnist", n)[0]
     floor = frechet_video_distance(real_clips("mnist", n, part=1)[0], real)
-    rows = []
-    for time_factor, channels, width in LAYOUTS:
+    rows, summary = [], []
+    for time_factor, channels, width, share, seeds in RUNS:
         vae_cfg = layout_config(time_factor, channels, width)
         vae_trainer = train_vae("mnist", vae_cfg, progress=False)
         cfg = default_lvdm_config("mnist")
         cfg = dataclasses.replace(cfg, unet=dataclasses.replace(cfg.unet, in_channels=channels))
-        trainer, _ = train_lvdm(cfg, vae_trainer=vae_trainer, progress=False)
-        cells = []
-        for weights in ("raw", "ema"):
-            t0 = time.perf_counter()
-            videos = pick_weights(trainer, weights).sample(
-                n, steps=steps, generator=torch.Generator().manual_seed(0)
-            )
-            seconds = (time.perf_counter() - t0) / n
-            cells.append(
-                f"{frechet_video_distance(videos, real):.1f} | {recognisability(videos):.3f} | {seconds:.2f}"
-            )
         label = f"time x{time_factor}, {channels} ch, width {vae_cfg.base_channels}"
-        rows.append(f"| {label} | {trainer.step} | {trainer.seconds / 60:.1f} | {' | '.join(cells)} |")
+        fvds = {"raw": [], "ema": []}
+        for seed in seeds:
+            base = default_train_config("latent", "mnist")
+            train_cfg = dataclasses.replace(base, steps=max(1, round(base.steps * share)), seed=seed)
+            trainer, _ = train_lvdm(cfg, train_cfg, vae_trainer=vae_trainer, progress=False)
+            s = score(trainer, n, steps, real)
+            for weights in fvds:
+                fvds[weights].append(s[weights][0])
+            rows.append(
+                f"| {label} | {trainer.step} | {seed} | {trainer.seconds / 60:.1f} "
+                f"| {s['raw'][0]:.1f} | {s['raw'][1]:.3f} | {s['ema'][0]:.1f} | {s['ema'][1]:.3f} "
+                f"| {s['ema_s']:.2f} |"
+            )
+        cells = [f"{statistics.mean(v):.1f} ({min(v):.0f}-{max(v):.0f})" for v in fvds.values()]
+        summary.append(f"| {label} | {train_cfg.steps} | {len(seeds)} | {' | '.join(cells)} |")
     return "\n".join(
         [
-            f"### Samples by VAE layout ({n} clips, DDIM {steps}, seed 0; FVD floor {floor:.1f})",
+            f"### Samples by VAE layout ({n} clips, DDIM {steps}, sampling seed 0; FVD floor {floor:.1f})",
             "",
-            "| VAE layout | LVDM steps | train min | FVD raw | recognisable raw | s/clip raw "
+            "| VAE layout | LVDM steps | train seed | train min | FVD raw | recognisable raw "
             "| FVD EMA | recognisable EMA | s/clip EMA |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
             *rows,
             "",
+            "Mean FVD over training seeds (min-max):",
+            "",
+            "| VAE layout | LVDM steps | seeds | FVD raw | FVD EMA |",
+            "| --- | --- | --- | --- | --- |",
+            *summary,
+            "",
             "The same UNet recipe (`default_lvdm_config`, its input channels set to the VAE's) and training "
-            "(`lvdm.default_train_config`) on each VAE's latents of the same clips. Recognisability as in "
-            "the `lvdm` section (real clips: about 0.46). Train minutes: wall-clock on a 2-core CPU shared "
-            f"with other jobs. Profile `{get_profile()}`.",
+            "(`lvdm.default_train_config`, its seed and, for the half-steps rows, its step count changed) on "
+            "each VAE's latents of the same clips; one VAE per layout (its training seed is not varied). "
+            "Recognisability as in the `lvdm` section (real clips: about 0.46). Train minutes: wall-clock "
+            f"on a 2-core CPU shared with one other job. Profile `{get_profile()}`.",
             "",
         ]
     )

@@ -15,6 +15,8 @@ import tempfile
 from minilvdm.config import ROOT, get_profile, output_dir
 from minilvdm.cost import run_measured
 
+CELL_TIMEOUT_S = 3600  # the longest quick cell (notebook 05's 64 pixel-space samples) takes ~30 min
+
 
 def checkpoints() -> dict:
     folder = output_dir() / "checkpoints"
@@ -43,7 +45,9 @@ def run() -> str:
         before = checkpoints()
         with tempfile.TemporaryDirectory() as tmp:
             cmd = [sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute", f"--output-dir={tmp}"]
-            result = run_measured([*cmd, "--ExecutePreprocessor.timeout=-1", str(path)], env=os.environ)
+            # a per-cell limit: a kernel reply lost by ipykernel 7 otherwise hangs the run forever
+            timeout = f"--ExecutePreprocessor.timeout={CELL_TIMEOUT_S}"
+            result = run_measured([*cmd, timeout, str(path)], env=os.environ)
         after = checkpoints()
         written = sum(1 for name, mtime in after.items() if before.get(name) != mtime)
         status = "ok" if result["returncode"] == 0 else "FAILED"
