@@ -13,7 +13,8 @@ from minilvdm.eval import motion_amount, real_clips
 from minilvdm.i2v_experiments import video_metrics
 from minilvdm.image_to_video import image_pipeline
 from minilvdm.train import sampling_weights
-from minilvdm.videofusion import BASE_INIT_RUNS, held_out_losses, sample_videos, train_from_image_model
+from minilvdm.videofusion import held_out_losses, sample_videos
+from minilvdm.videofusion_image_base import BASE_INIT_RUNS, train_from_image_model
 
 
 def run() -> str:

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from minilvdm.data import MovingMNIST
+from minilvdm.i2v_context import ContextPredictor, predictor_unet
 from minilvdm.image_to_video import (
-    ContextPredictor,
     JointConfig,
     alphas,
     frames_of,
@@ -14,7 +14,6 @@ from minilvdm.image_to_video import (
     joint_batch,
     joint_loss,
     lift,
-    predictor_unet,
     train_video,
 )
 from minilvdm.lvdm import LatentVideoDiffusion

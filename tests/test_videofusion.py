@@ -223,7 +223,8 @@ def test_base_lr_scale_zero_keeps_the_base_generator_fixed():
 def test_base_generator_starts_from_the_image_model_of_notebook_07(monkeypatch):
     from minilvdm.image_to_video import image_pipeline
     from minilvdm.train import TrainConfig
-    from minilvdm.videofusion import image_base_config, sample_videos, train_from_image_model
+    from minilvdm.videofusion import sample_videos
+    from minilvdm.videofusion_image_base import image_base_config, train_from_image_model
 
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
     vae_run, latents, image = image_pipeline(progress=False)  # latents (N, 4, T, 16, 16)
