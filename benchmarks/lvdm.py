@@ -5,25 +5,19 @@ Checkpoints are reused from outputs/checkpoints (the same ones `demo` trains).""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import torch
 
-from minilvdm.config import by_profile, config_hash, get_profile
-from minilvdm.cost import loss_step_seconds, measured_once, peak_rss_mb
+from minilvdm.config import by_profile, get_profile
+from minilvdm.cost import peak_rss_mb
 from minilvdm.eval import format_score, frechet_video_distance, real_clips, recognisability, score
-from minilvdm.lvdm import LatentVideoDiffusion, default_lvdm_config, default_train_config, train_lvdm
+from minilvdm.lvdm import default_lvdm_config, train_lvdm, train_pixel_baseline
 from minilvdm.vae import train_vae
 
 
 def fmt(ci: tuple) -> str:
     return f"{ci[0]:.1f} [{ci[1]:.1f}, {ci[2]:.1f}]"
-
-
-def step_cost(model: LatentVideoDiffusion, x0: torch.Tensor) -> dict:
-    """{'wall': seconds} of one training step on batch x0 (forward, backward, AdamW)."""
-    return {"wall": loss_step_seconds(lambda: model(x0), model.unet.parameters())}
 
 
 def timed_sample(model, n: int, **kwargs) -> tuple[torch.Tensor, float]:
@@ -95,31 +89,11 @@ def run() -> str:
 
     pipeline_peak = peak_rss_mb()  # VAE, latent model, sampling: before the pixel baseline runs
 
-    # 3. Latent against pixel space: same UNet recipe (one more level for 64x64), same diffusion.
-    pixel_cfg = default_lvdm_config("mnist", space="pixel")
-    pixel = LatentVideoDiffusion(pixel_cfg)
-
-    def measure():
-        torch.manual_seed(0)
-        latent = LatentVideoDiffusion(model.cfg, model.vae)
-        x0 = torch.randn(tc.batch_size, *model.vae.cfg.latent_shape(16, 64, 64))
-        return {
-            "latent": step_cost(latent, x0)["wall"],
-            "pixel": step_cost(pixel, torch.rand(tc.batch_size, 1, 16, 64, 64) * 2 - 1)["wall"],
-        }
-
-    # measured once per machine: a rerun trains the same pixel steps and reuses that checkpoint
-    costs = measured_once(
-        f"lvdm-latent-vs-pixel-{config_hash(model.cfg, pixel_cfg)}-b{tc.batch_size}", measure
-    )
+    # 3. Latent against pixel space: same UNet recipe (one more level for 64x64), same diffusion,
+    # the pixel model trained for the latent model's CPU time (step costs timed back to back)
+    pixel_trainer, pixel_model, costs = train_pixel_baseline(trainer)
     latent_cost, pixel_cost = {"wall": costs["latent"]}, {"wall": costs["pixel"]}
-    # equal compute from step costs measured back to back (not wall totals taken under other loads)
     budget = trainer.step * latent_cost["wall"]
-    pixel_steps = max(2, round(budget / pixel_cost["wall"]))
-    pixel_tc = dataclasses.replace(
-        default_train_config("pixel"), steps=pixel_steps, ckpt_every=max(10, pixel_steps // 10)
-    )
-    pixel_trainer, pixel_model = train_lvdm(pixel_cfg, train_cfg=pixel_tc, name="lvdm-pixel-equal-time")
     m = by_profile(ci=2, quick=16, full=64)  # pixel sampling is slow: fewer clips, both models alike
     pv, ps = timed_sample(pixel_model, m, steps=50)
     lv, ls = timed_sample(model, m, steps=50)

@@ -271,3 +271,41 @@ def train_lvdm(cfg: LVDMConfig, train_cfg=None, data_cfg=None, vae_trainer=None,
     )
     trainer.fit()
     return trainer, trainer.ema.module.eval()
+
+
+def train_pixel_baseline(latent_trainer, progress: bool = True):
+    """LVDM's baseline at equal compute: the same UNet recipe and diffusion on pixels, trained
+    for the CPU time the latent model's steps cost,
+
+        pixel steps = latent steps x (latent step cost / pixel step cost),
+
+    both step costs timed back to back once per machine (`cost.measured_once`), so a rerun
+    reuses the checkpoint. Returns (trainer, EMA model, {'latent': s/step, 'pixel': s/step})."""
+    import dataclasses
+
+    from .config import config_hash
+    from .cost import loss_step_seconds, measured_once
+    from .latents import video_size
+
+    latent = latent_trainer.ema.module
+    cfg, batch = latent.cfg, latent_trainer.config.batch_size
+    pixel_cfg = default_lvdm_config(cfg.dataset, space="pixel", conditional=bool(cfg.num_classes))
+    size = video_size(cfg.dataset)
+
+    def measure():
+        torch.manual_seed(0)
+        lat, pix = LatentVideoDiffusion(cfg, latent.vae), LatentVideoDiffusion(pixel_cfg)
+        z = torch.randn(batch, *latent.vae.cfg.latent_shape(16, size, size))  # (B, c, t, h, w)
+        x = torch.rand(batch, pixel_cfg.unet.in_channels, 16, size, size) * 2 - 1  # (B, C, T, H, W)
+        return {
+            "latent": loss_step_seconds(lambda: lat(z), lat.unet.parameters()),
+            "pixel": loss_step_seconds(lambda: pix(x), pix.unet.parameters()),
+        }
+
+    costs = measured_once(f"lvdm-latent-vs-pixel-{config_hash(cfg, pixel_cfg)}-b{batch}", measure)
+    steps = max(2, round(latent_trainer.step * costs["latent"] / costs["pixel"]))
+    train_cfg = dataclasses.replace(
+        default_train_config("pixel", cfg.dataset), steps=steps, ckpt_every=max(10, steps // 10)
+    )
+    trainer, model = train_lvdm(pixel_cfg, train_cfg, name="lvdm-pixel-equal-time", progress=progress)
+    return trainer, model, costs

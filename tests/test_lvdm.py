@@ -122,3 +122,19 @@ def test_diffusion_configs_follow_the_vae_latent_channels(monkeypatch):
     assert vf.base_unet.in_channels == vf.residual_unet.in_channels == 2
     assert image_to_video.frame_vae_config().latent_channels == 4
     assert image_to_video.i2v_unet_config().in_channels == 4
+
+
+def test_pixel_baseline_gets_the_latent_models_cpu_time(monkeypatch):
+    """Pixel steps = latent steps x latent step cost / pixel step cost, from costs timed once:
+    a second call reuses the same step count and checkpoint instead of training again."""
+    from minilvdm.lvdm import default_lvdm_config, train_lvdm, train_pixel_baseline
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    latent_trainer, _ = train_lvdm(default_lvdm_config("mnist"), progress=False)
+    trainer, model, costs = train_pixel_baseline(latent_trainer, progress=False)
+    assert costs["pixel"] > costs["latent"] > 0  # 64x64 pixels cost more than 16x16 latents
+    assert trainer.step == max(2, round(latent_trainer.step * costs["latent"] / costs["pixel"]))
+    assert model.cfg.space == "pixel" and model.vae is None
+    assert trainer.ckpt_path.name.startswith("lvdm-pixel-equal-time-ci-")
+    again, _, costs_again = train_pixel_baseline(latent_trainer, progress=False)
+    assert costs_again == costs and again.ckpt_path == trainer.ckpt_path and again.step == trainer.step
