@@ -47,13 +47,24 @@ class LongModelConfig:
         return (self.clip - 1) * self.stride + 1 if self.role == "predict" else self.stride + 1
 
 
-# Keyframe stride S per data set, in latent frames. Moving MNIST trains on 64-frame clips (16
-# latent frames: room for P = 4 keyframes S = 4 apart). SkyTimelapse clip folders hold 32
-# frames (synthetic; real ones at least that), 8 latent frames: S = 2 keeps a prediction
-# example (span 7) inside one folder. Skies move slowly, so 8 pixel frames between keyframes
-# still leave the interpolation model a small job.
-LONG_STRIDE = {"mnist": 4, "sky": 2}
+# Keyframe spacing per data set, in pixel frames; the stride S the models use is in latent
+# frames (`long_stride`). Moving MNIST trains on 64-frame clips: P = 4 keyframes 16 pixel
+# frames apart fit (time x4: S = 4 of 16 latent frames). SkyTimelapse clip folders hold 32
+# frames (synthetic; real ones at least that): 8 pixel frames (time x4: S = 2, span 7 of 8
+# latent frames) keep a prediction example inside one folder. Skies move slowly, so 8 pixel
+# frames between keyframes still leave the interpolation model a small job.
+LONG_KEYFRAME_SPACING = {"mnist": 16, "sky": 8}
 LONG_CLIP_FRAMES = {"mnist": 64, "sky": 32}  # pixel frames per training clip of the long models
+
+
+def long_stride(dataset: str = "mnist") -> int:
+    """Keyframe stride S in latent frames: the data set's spacing over the default VAE's time
+    factor, so the spacing in pixel frames stays put when the VAE layout changes."""
+    from .vae import default_vae_config
+
+    if dataset not in LONG_KEYFRAME_SPACING:
+        raise ValueError(f"dataset must be one of {tuple(LONG_KEYFRAME_SPACING)}, got {dataset!r}")
+    return max(1, LONG_KEYFRAME_SPACING[dataset] // default_vae_config(dataset).time_factor)
 
 
 def default_long_config(
@@ -61,13 +72,11 @@ def default_long_config(
 ):
     """LVDM's choices: predict with P = 4 keyframes S = 4 apart given 1 (drop 0.5); interpolate
     frames 1..S-1 between given 0 and S (drop 0.1); perturbation S_max = 250, s = 100 of 1000.
-    Sky uses S = 2 (see LONG_STRIDE). stride=1 gives the plain autoregressive baseline's
+    Sky uses S = 2 (see `long_stride`). stride=1 gives the plain autoregressive baseline's
     predictor (consecutive latent frames)."""
     if role not in ("predict", "interp"):
         raise ValueError(f"role must be 'predict' or 'interp', got {role!r}")
-    if dataset not in LONG_STRIDE:
-        raise ValueError(f"dataset must be one of {tuple(LONG_STRIDE)}, got {dataset!r}")
-    stride = LONG_STRIDE[dataset] if stride is None else stride
+    stride = long_stride(dataset) if stride is None else stride
     if stride < 1 or (role == "interp" and stride < 2):
         raise ValueError(f"stride must be >= 1 (>= 2 to interpolate), got {stride} for {role!r}")
     steps = by_profile(ci=100, quick=1000, full=1000)
@@ -171,7 +180,7 @@ def train_long_model(
 
 def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:
     """A LongVideoConfig whose keyframe stride matches the data set's long models."""
-    return LongVideoConfig(**{"stride": LONG_STRIDE[dataset], **overrides})
+    return LongVideoConfig(**{"stride": long_stride(dataset), **overrides})
 
 
 def generate_long_videos(

@@ -8,7 +8,7 @@ import torch
 from minilvdm.commands import demo
 from minilvdm.data import SkyConfig, SkyTimelapse
 from minilvdm.latents import VideoDataConfig, cache_path, video_size
-from minilvdm.long_models import LONG_STRIDE, default_long_config, long_data_config, long_video_config
+from minilvdm.long_models import default_long_config, long_data_config, long_stride, long_video_config
 from minilvdm.lvdm import default_data_config, default_lvdm_config, train_lvdm
 from minilvdm.vae import default_vae_config
 
@@ -44,9 +44,10 @@ def test_long_models_fit_their_training_clips(dataset):
     latent_frames = long_data_config(dataset).frames // vae.time_factor
     for role in ("predict", "interp"):
         cfg = default_long_config(role, dataset)
-        assert cfg.stride == LONG_STRIDE[dataset]
+        assert cfg.stride == long_stride(dataset)
         assert cfg.span <= latent_frames, f"{role} needs {cfg.span} latent frames, clips give {latent_frames}"
-    assert long_video_config(dataset, frames=64).stride == LONG_STRIDE[dataset]
+    assert long_video_config(dataset, frames=64).stride == long_stride(dataset)
+    assert long_stride(dataset) * vae.time_factor == {"mnist": 16, "sky": 8}[dataset]  # pixel frames
 
 
 def test_sky_training_clip_folders_hold_a_long_model_window():
