@@ -102,15 +102,18 @@ def test_another_vae_training_means_another_diffusion_checkpoint(monkeypatch):
 
 
 def test_diffusion_configs_follow_the_vae_latent_channels(monkeypatch):
-    """Every diffusion model on the video VAE's latents reads the channel count from the VAE's
-    config; the image-to-video track keeps its own pinned per-frame VAE."""
+    """Every diffusion model on the video VAE's latents reads the channel count (and the long
+    models their keyframe stride) from the VAE's config; the image-to-video track keeps its own
+    pinned per-frame VAE."""
     import dataclasses
 
     from minilvdm import image_to_video, long_models, lvdm, vae, videofusion
 
     real = vae.default_vae_config
     monkeypatch.setattr(
-        vae, "default_vae_config", lambda d="mnist": dataclasses.replace(real(d), latent_channels=2)
+        vae,
+        "default_vae_config",
+        lambda d="mnist": dataclasses.replace(real(d), latent_channels=2, time_factor=2),
     )
     assert lvdm.default_lvdm_config("mnist").unet.in_channels == 2
     assert lvdm.default_lvdm_config("sky").unet.in_channels == 2
@@ -118,6 +121,9 @@ def test_diffusion_configs_follow_the_vae_latent_channels(monkeypatch):
     long_cfg = long_models.default_long_config("interp", "mnist", style="lvdm")
     assert long_cfg.unet.in_channels == 2 and long_cfg.unet.context_channels == 1
     assert long_models.default_long_config("predict", "mnist", style="videoldm").unet.context_channels == 3
+    # keyframes stay 16 pixel frames apart: 8 latent frames of a time-x2 VAE
+    assert long_models.default_long_config("predict", "mnist").stride == 8
+    assert long_models.long_video_config("mnist").stride == 8
     vf = videofusion.default_videofusion_config()
     assert vf.base_unet.in_channels == vf.residual_unet.in_channels == 2
     assert image_to_video.frame_vae_config().latent_channels == 4
