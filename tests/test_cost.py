@@ -39,10 +39,10 @@ def test_equal_compute_steps_are_stable_across_calls():
     """The VideoFusion step count for equal compute is timed once: a rerun gets the same count
     (and so reuses the same checkpoint) even though a new timing would differ."""
     from minilvdm.lvdm import default_lvdm_config
-    from minilvdm.vae import VAEConfig, VideoVAE
+    from minilvdm.vae import VideoVAE, default_vae_config
     from minilvdm.videofusion import default_videofusion_config, equal_compute_steps
 
-    vae = VideoVAE(VAEConfig(in_channels=1, base_channels=8, time_factor=4, space_factor=4))
+    vae = VideoVAE(default_vae_config("mnist"))  # the latents the default configs are built for
     cfg, plain_cfg = default_videofusion_config(0.5), default_lvdm_config("mnist")
     first = equal_compute_steps(10, cfg, plain_cfg, vae, batch_size=1)
     assert first["steps"] == max(2, round(10 * first["plain_s"] / first["vf_s"]))
