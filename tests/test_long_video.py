@@ -157,14 +157,15 @@ def test_bad_configs_are_refused():
 
 
 def test_long_model_configs_and_stride_one_predictor():
-    from minilvdm.long_models import default_long_config
+    from minilvdm.long_models import default_long_config, long_stride
 
+    s = long_stride("mnist")  # 4 latent frames for the time-x4 VAE
     pred = default_long_config("predict")
-    assert (pred.frames, pred.span, pred.stride) == (4, 13, 4)
+    assert (pred.frames, pred.span, pred.stride) == (4, 3 * s + 1, s)  # P keyframes S apart
     ar = default_long_config("predict", stride=1)  # the plain autoregressive baseline
     assert (ar.frames, ar.span) == (4, 4)
     interp = default_long_config("interp")
-    assert (interp.frames, interp.span) == (5, 5)
+    assert (interp.frames, interp.span) == (s + 1, s + 1)
     assert default_long_config("predict", perturb=False).condition.perturb_max == 0
     with pytest.raises(ValueError, match="stride"):
         default_long_config("interp", stride=1)

@@ -141,6 +141,7 @@ def test_bad_input_is_refused():
 
 def test_train_videofusion_two_ci_steps_then_samples_through_the_shared_sampler(monkeypatch):
     from minilvdm.train import TrainConfig
+    from minilvdm.vae import default_vae_config
     from minilvdm.videofusion import VideoFusionConfig, default_videofusion_config, train_videofusion
 
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
@@ -148,7 +149,7 @@ def test_train_videofusion_two_ci_steps_then_samples_through_the_shared_sampler(
     tc = TrainConfig(steps=2, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000)
     trainer, model = train_videofusion(cfg, tc, progress=False)
     assert trainer.step == 2 and len(trainer.history) == 2 and isinstance(model, DecomposedDenoiser)
-    shape = (2, 4, 4, 16, 16)
+    shape = (2, *default_vae_config("mnist").latent_shape(16, 64, 64))  # (B, c, t, h, w)
     z = model.diffusion.sample(model, shape, sampler="ddim", steps=2, noise_fn=model.noise_fn())
     assert z.shape == shape and torch.isfinite(z).all()
     with pytest.raises(ValueError, match="image model"):
