@@ -92,8 +92,8 @@ def run() -> str:
     # 3. Latent against pixel space: same UNet recipe (one more level for 64x64), same diffusion,
     # the pixel model trained for the latent model's CPU time (step costs timed back to back)
     pixel_trainer, pixel_model, costs = train_pixel_baseline(trainer)
-    latent_cost, pixel_cost = {"wall": costs["latent"]}, {"wall": costs["pixel"]}
-    budget = trainer.step * latent_cost["wall"]
+    latent_s, pixel_s = costs["latent"], costs["pixel"]  # seconds per training step
+    budget = trainer.step * latent_s
     m = by_profile(ci=2, quick=16, full=64)  # pixel sampling is slow: fewer clips, both models alike
     pv, ps = timed_sample(pixel_model, m, steps=50)
     lv, ls = timed_sample(model, m, steps=50)
@@ -106,14 +106,14 @@ def run() -> str:
         f"{tc.batch_size}) | train clips/s | steps in {budget / 60:.1f} min | sample s/clip (DDIM 50) "
         f"| FVD ({m} vs {m}) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
-        f"| latent | {params(model):.2f} M | {latent_size} | {latent_cost['wall']:.3f} | "
-        f"{tc.batch_size / latent_cost['wall']:.1f} | {trainer.step} | {ls / m:.2f} | "
+        f"| latent | {params(model):.2f} M | {latent_size} | {latent_s:.3f} | "
+        f"{tc.batch_size / latent_s:.1f} | {trainer.step} | {ls / m:.2f} | "
         f"{frechet_video_distance(lv, real[:m], dataset='mnist'):.1f} |",
-        f"| pixel | {params(pixel_model):.2f} M | 1x16x64x64 | {pixel_cost['wall']:.3f} | "
-        f"{tc.batch_size / pixel_cost['wall']:.1f} | {pixel_trainer.step} | {ps / m:.2f} | "
+        f"| pixel | {params(pixel_model):.2f} M | 1x16x64x64 | {pixel_s:.3f} | "
+        f"{tc.batch_size / pixel_s:.1f} | {pixel_trainer.step} | {ps / m:.2f} | "
         f"{frechet_video_distance(pv, real[:m], dataset='mnist'):.1f} |",
         "",
-        f"Training clips/s ratio latent : pixel = {pixel_cost['wall'] / latent_cost['wall']:.1f}x "
+        f"Training clips/s ratio latent : pixel = {pixel_s / latent_s:.1f}x "
         "(target: >= 20x). "
         "Latent steps read cached latents; encoding them is a one-time cost. Equal CPU time: the pixel "
         "model gets the latent model's steps x its step cost, at step costs timed back to back (once per "

@@ -80,7 +80,7 @@ def run() -> str:
             "(`lvdm.default_train_config`, its seed and, for the half-steps rows, its step count changed) on "
             "each VAE's latents of the same clips; one VAE per layout (its training seed is not varied). "
             "Recognisability as in the `lvdm` section (real clips: about 0.46). Train minutes: wall-clock "
-            f"on a 2-core CPU shared with one other job. Profile `{get_profile()}`.",
+            f"on a 2-core CPU shared with other jobs. Profile `{get_profile()}`.",
             "",
         ]
     )

@@ -15,7 +15,7 @@ import tempfile
 from minilvdm.config import ROOT, get_profile, output_dir
 from minilvdm.cost import run_measured
 
-CELL_TIMEOUT_S = 3600  # the longest quick cell (notebook 05's 64 pixel-space samples) takes ~30 min
+CELL_TIMEOUT_S = 3600  # per cell: far above any quick cell (training cells take up to ~15 min)
 
 
 def checkpoints() -> dict:
