@@ -13,12 +13,11 @@ import time
 
 import torch
 
-from benchmarks.vae_layouts import layout_config
+from benchmarks.vae_layouts import layout_config, layout_vae
 from minilvdm.config import by_profile, get_profile
 from minilvdm.eval import frechet_video_distance, real_clips, recognisability
 from minilvdm.lvdm import default_lvdm_config, default_train_config, train_lvdm
 from minilvdm.train import pick_weights
-from minilvdm.vae import train_vae
 
 # (time factor, channels, width or None = default, share of the default LVDM steps, seeds)
 RUNS = ((4, 4, None, 1.0, (0, 1, 2)), (2, 2, None, 1.0, (0, 1)), (2, 2, None, 0.5, (0, 1)))
@@ -43,7 +42,7 @@ def run() -> str:
     rows, summary = [], []
     for time_factor, channels, width, share, seeds in RUNS:
         vae_cfg = layout_config(time_factor, channels, width)
-        vae_trainer = train_vae("mnist", vae_cfg, progress=False)
+        vae_trainer = layout_vae(time_factor, channels, width)  # 3000 steps in quick
         cfg = default_lvdm_config("mnist")
         cfg = dataclasses.replace(cfg, unet=dataclasses.replace(cfg.unet, in_channels=channels))
         label = f"time x{time_factor}, {channels} ch, width {vae_cfg.base_channels}"
