@@ -60,7 +60,7 @@ LONG_CLIP_FRAMES = {"mnist": 64, "sky": 32}  # pixel frames per training clip of
 def long_stride(dataset: str = "mnist") -> int:
     """Keyframe stride S in latent frames: the data set's spacing over the default VAE's time
     factor, so the spacing in pixel frames stays put when the VAE layout changes."""
-    from .vae import default_vae_config
+    from .vae import default_vae_config  # looked up at call time: tests swap the default
 
     if dataset not in LONG_KEYFRAME_SPACING:
         raise ValueError(f"dataset must be one of {tuple(LONG_KEYFRAME_SPACING)}, got {dataset!r}")
@@ -70,10 +70,12 @@ def long_stride(dataset: str = "mnist") -> int:
 def default_long_config(
     role: str, dataset: str = "mnist", perturb: bool = True, style: str = "lvdm", stride: int | None = None
 ):
-    """LVDM's choices: predict with P = 4 keyframes S = 4 apart given 1 (drop 0.5); interpolate
+    """LVDM's choices: predict with P = 4 keyframes S apart given 1 (drop 0.5); interpolate
     frames 1..S-1 between given 0 and S (drop 0.1); perturbation S_max = 250, s = 100 of 1000.
-    Sky uses S = 2 (see `long_stride`). stride=1 gives the plain autoregressive baseline's
-    predictor (consecutive latent frames)."""
+    S = `long_stride(dataset)`: 16 pixel frames for Moving MNIST, 8 for sky. stride=1 gives the
+    plain autoregressive baseline's predictor (consecutive latent frames)."""
+    from .vae import default_vae_config
+
     if role not in ("predict", "interp"):
         raise ValueError(f"role must be 'predict' or 'interp', got {role!r}")
     stride = long_stride(dataset) if stride is None else stride
@@ -88,8 +90,6 @@ def default_long_config(
         perturb_sample=steps // 10,
         style=style,
     )
-    from .vae import default_vae_config
-
     latent = default_vae_config(dataset).latent_channels
     unet = UNetConfig.for_profile(
         in_channels=latent, context_channels=cond.context_channels(latent), scalar_embeddings=("s",)
