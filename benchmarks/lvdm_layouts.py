@@ -1,5 +1,5 @@
 """Latent video diffusion by VAE layout (issues 3 and 6): the quick LVDM recipe trained on the
-latents of the time x4 / 4-channel VAE (the default) and of the time x2 / 2-channel VAE
+latents of the time x4 / 4-channel VAE (LVDM's layout) and of the time x2 / 2-channel VAE
 (`benchmarks vae_layouts`), both 16x compressions, over several training seeds, and the
 x2 VAE again at half the steps: its UNet sees twice the latent frames, so a step costs about
 twice as much, and half the steps is about equal compute. Samples are scored against the
