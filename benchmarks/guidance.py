@@ -32,7 +32,9 @@ def run() -> str:
     cfg = default_lvdm_config("mnist", space="latent", conditional=True)
     trainer, _ = train_lvdm(cfg, vae_trainer=vae_trainer, progress=False)
     model = pick_weights(trainer, sampling_weights())  # raw in ci/quick: short runs' EMA lags
-    scales = by_profile(ci=[0.0, 3.0], quick=[0.0, 1.0, 2.0, 4.0, 7.0], full=[0.0, 1.0, 2.0, 4.0, 7.0])
+    scales = by_profile(
+        ci=[0.0, 3.0], quick=[0.0, 1.0, 2.0, 4.0, 7.0, 10.0, 14.0], full=[0.0, 1.0, 2.0, 4.0, 7.0, 10.0, 14.0]
+    )
     digits = by_profile(ci=[3, 7], quick=list(range(10)), full=list(range(10)))
     per_digit, steps = by_profile(ci=2, quick=8, full=32), by_profile(ci=2, quick=25, full=50)
     labels = torch.tensor(digits).repeat_interleave(per_digit)
