@@ -44,6 +44,7 @@ def layout_vae(time_factor: int, channels: int, width: int | None = None, quick_
 
 def run() -> str:
     rows, data, default = [], eval_data_config("mnist"), default_vae_config("mnist")
+    default_steps = default_train_config("mnist").steps
     for time_factor, channels, width, steps in LAYOUTS:
         cfg = layout_config(time_factor, channels, width)
         trainer = layout_vae(time_factor, channels, width, steps)
@@ -52,9 +53,7 @@ def run() -> str:
         ratio = data.frames * data.size**2 / (c * t * h * w)
         params = sum(p.numel() for p in trainer.model.parameters()) / 1e6
         label = f"time x{time_factor}, {channels} ch, width {cfg.base_channels}"
-        label += (
-            " (default)" if cfg == default and trainer.step == default_train_config("mnist").steps else ""
-        )
+        label += " (default)" if cfg == default and trainer.step == default_steps else ""
         rows.append(
             f"| {label} | {c}x{t}x{h}x{w} | {ratio:.0f}x | {params:.2f} M | {trainer.step} "
             f"| {trainer.seconds / 60:.1f} | {result['psnr']:.2f} | {result['ssim']:.3f} "

@@ -49,7 +49,7 @@ class LongModelConfig:
 
 # Keyframe spacing per data set, in pixel frames; the stride S the models use is in latent
 # frames (`long_stride`). Moving MNIST trains on 64-frame clips: P = 4 keyframes 16 pixel
-# frames apart fit (time x4: S = 4 of 16 latent frames). SkyTimelapse clip folders hold 32
+# frames apart fit (time x2: S = 8, span 25 of 32 latent frames). SkyTimelapse clip folders hold 32
 # frames (synthetic; real ones at least that): 8 pixel frames (time x4: S = 2, span 7 of 8
 # latent frames) keep a prediction example inside one folder. Skies move slowly, so 8 pixel
 # frames between keyframes still leave the interpolation model a small job.

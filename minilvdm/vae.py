@@ -262,8 +262,8 @@ def default_vae_config(dataset: str = "mnist") -> VAEConfig:
     from .config import by_profile
 
     width = by_profile(ci=8, quick=16, full=64)
-    # Full 3x3x3 blocks: on a 2-core CPU they cost about the same time per step as (2+1)D ones
-    # (the 3x1x1 conv is memory-bound); see benchmarks/vae.py for the equal-time comparison.
+    # Full 3x3x3 blocks: on a 2-core CPU they cost no more per step than (2+1)D ones (the 3x1x1
+    # conv is memory-bound) and reach higher PSNR at equal time (benchmarks/vae.py).
     # quick: 2x2 space-to-depth first (no conv at 64x64) and an L2 loss, which (unlike L1)
     # does not sit at the all-black median of sparse Moving MNIST frames for hundreds of steps.
     mnist = dataset == "mnist"

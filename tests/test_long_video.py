@@ -159,7 +159,7 @@ def test_bad_configs_are_refused():
 def test_long_model_configs_and_stride_one_predictor():
     from minilvdm.long_models import default_long_config, long_stride
 
-    s = long_stride("mnist")  # 4 latent frames for the time-x4 VAE
+    s = long_stride("mnist")  # 16 pixel frames: 8 latent frames of the time-x2 VAE
     pred = default_long_config("predict")
     assert (pred.frames, pred.span, pred.stride) == (4, 3 * s + 1, s)  # P keyframes S apart
     ar = default_long_config("predict", stride=1)  # the plain autoregressive baseline
