@@ -22,6 +22,7 @@ from minilvdm.eval.metrics import (
     confident_from_probs,
     frame_features,
     persistence_from_sets,
+    reader_probs,
 )
 from minilvdm.eval.train_evaluators import held_out_metrics
 
@@ -45,7 +46,10 @@ def accuracy_section() -> str:
         "predicted classes (n = distinct digits); motion: the clip encoder's histogram of motion "
         "directions (8 bins of 45 degrees, all digits, all frames): how often its top bin is the "
         "most frequent true direction, and the total variation distance of the histograms. "
-        "Sky: mean absolute error on fresh generator draws (wind speed in pixels/frame at 64x64)."
+        "Sky: mean absolute error on fresh generator draws (wind speed in pixels/frame at 64x64). "
+        "rejects_<family>: share of 256 fresh non-digit frames of that family (`eval/negatives.py`, "
+        "built from TEST-split digits) in which no class reaches p = 0.8; the frame classifier never "
+        "saw such frames, the digit reader was trained to turn them off."
     )
     return "### Evaluator accuracy on held-out data\n\n" + note + "\n\n" + "\n".join(rows)
 
@@ -68,7 +72,7 @@ def corruption_section(dataset: str, n: int, n_boot: int) -> tuple[str, dict]:
         rec = per = None
         if dataset == "mnist":  # the frame classifier's probabilities, from the features above
             probs = torch.sigmoid(load_evaluator("mnist_frame").head(flat)).reshape(n, -1, 10)
-            confident = confident_from_probs(probs).float().mean(1)
+            confident = confident_from_probs(reader_probs(videos)).float().mean(1)
             rec = bootstrap_ci(lambda x: float(x.mean()), confident, n_boot=n_boot)
             # two 8-frame segments: does the second half show the digits of the first?
             sets = probs[:, :16].reshape(n, 2, 8, 10).mean(2) > 0.5

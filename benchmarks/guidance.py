@@ -10,7 +10,13 @@ import time
 import torch
 
 from minilvdm.config import by_profile, get_profile
-from minilvdm.eval import clip_diversity, condition_accuracy, frechet_video_distance, real_clips
+from minilvdm.eval import (
+    clip_diversity,
+    condition_accuracy,
+    frechet_video_distance,
+    real_clips,
+    recognisability,
+)
 from minilvdm.lvdm import default_lvdm_config, train_lvdm
 from minilvdm.train import pick_weights, sampling_weights
 from minilvdm.vae import train_vae
@@ -50,7 +56,7 @@ def run() -> str:
         acc = condition_accuracy(videos, labels)
         fvd = frechet_video_distance(videos, real)
         div = clip_diversity(videos, groups=len(digits))
-        rows.append((s, acc, fvd, div, seconds))
+        rows.append((s, acc, recognisability(videos), fvd, div, seconds))
     best = max(rows, key=lambda r: (r[1]["accuracy"], -r[0]))[0]  # highest accuracy, then the lower scale
     check_s = scales[-1]
     gen = torch.Generator().manual_seed(0)
@@ -66,24 +72,27 @@ def run() -> str:
     real_acc = condition_accuracy(real, real_labels)
     mark = lambda s: "**" if s == best else ""  # noqa: E731
     table = [
-        f"| {s:g} | {mark(s)}{a['accuracy']:.2f}{mark(s)} | {a['prob']:.3f} | {f:.1f} | {d:.3f} | {sec:.2f} |"
-        for s, a, f, d, sec in rows
+        f"| {s:g} | {mark(s)}{a['accuracy']:.2f}{mark(s)} | {a['prob']:.3f} | {r:.3f} | {f:.1f} "
+        f"| {d:.3f} | {sec:.2f} |"
+        for s, a, r, f, d, sec in rows
     ]
     return "\n".join(
         [
             f"### Guidance scale sweep ({len(digits)} digits x {per_digit} clips, DDIM {steps}, seed 0)",
             "",
-            "| cfg scale s (LVDM w = s - 1) | condition accuracy | P(requested digit) | FVD | "
-            "within-digit diversity | s / clip |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "| cfg scale s (LVDM w = s - 1) | condition accuracy | P(requested digit) | recognisability "
+            "| FVD | within-digit diversity | s / clip |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
             *table,
             f"| real clips (first digit as the label) | {real_acc['accuracy']:.2f} | {real_acc['prob']:.3f} "
-            f"| {frechet_video_distance(other, real):.1f} (floor) | "
+            f"| {recognisability(real):.3f} | {frechet_video_distance(other, real):.1f} (floor) | "
             f"{clip_diversity(real, groups=len(digits)):.3f} | - |",
             "",
             f"Chosen scale (highest condition accuracy): s = {best:g}. Condition accuracy = share of clips "
             "whose frame-averaged P(requested digit) from the frame classifier exceeds 0.5; the label is the "
-            "clip's first digit (a clip holds two). FVD against the real clips of the same digits "
+            "clip's first digit (a clip holds two). Recognisability = share of frames in which the digit "
+            "reader confidently recognises a digit (top class p > 0.8, as in the `lvdm` section). "
+            "FVD against the real clips of the same digits "
             f"({len(real)} vs {len(real)}: dominated by estimator bias, compare rows only). Diversity = mean "
             "pairwise clip-encoder distance among the clips of one digit. The model: "
             f"{trainer.step} steps, p_uncond = {cfg.p_uncond}, its "

@@ -77,3 +77,10 @@ def test_features_for_other_lengths_and_sizes():
         assert feats.shape == (2, 64) and torch.isfinite(feats).all()
     with pytest.raises(ValueError, match="channel"):
         model.clip_features(torch.zeros(1, 3, 16, 64, 64))
+
+
+def test_digit_reader_accuracy_on_unseen_digits():
+    # The reader also learnt to reject non-digits (tests/test_eval_negatives.py); on digits
+    # it must read as well as the frame classifier (0.926 on the 8192 frames of BENCHMARKS.md).
+    result = mnist_accuracy(load_evaluator("mnist_reader"), clips=32, seed=778)
+    assert result["digit_accuracy"] >= 0.85, result

@@ -27,8 +27,10 @@ def test_frechet_diagonal_rejects(wrong):
 @pytest.mark.parametrize(
     "wrong",
     [
-        lambda p, t: (p > t).any(-1),  # ignores undecided classes
-        lambda p, t: ((p > t) | (p < 1 - t)).all(-1),  # accepts empty frames
+        lambda p, t: ((p > t) | (p < 1 - t)).all(-1) & (p > t).any(-1),  # no undecided class allowed
+        lambda p, t: (p > t).sum(-1) == 1,  # refuses two digits
+        lambda p, t: p.mean(-1) > 1 - t,  # an average, not the top class
+        lambda p, t: (p > 1 - t).any(-1),  # the wrong side of the threshold
     ],
 )
 def test_confident_frames_rejects(wrong):

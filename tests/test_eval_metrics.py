@@ -60,9 +60,12 @@ def test_frame_fd_sees_noise_and_blur(mnist_sets):
 def test_recognisability_drops_with_noise(mnist_sets):
     a = mnist_sets[0][:16]
     clean = recognisability(a)
-    assert clean > 0.3  # overlapping digits leave real frames ambiguous too
-    assert recognisability(corrupt(a, "noise", 3)) < clean
+    assert clean > 0.8  # a few frames hold two digits overlapping beyond reading
+    noisy = [recognisability(corrupt(a, "noise", s, seed=s)) for s in (1, 2, 3)]
+    assert clean > noisy[0] > noisy[1] > noisy[2], (clean, noisy)
     assert recognisability(torch.full_like(a, -1.0)) == 0.0  # empty frames: no digit is on
+    per_clip = recognisability(a, reduce=False)
+    assert per_clip.shape == (16,) and abs(float(per_clip.mean()) - clean) < 1e-6
 
 
 def test_identity_persistence_and_segments(mnist_sets):

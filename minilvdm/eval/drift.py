@@ -4,7 +4,7 @@ Long Moving MNIST videos (B, 1, N, H, W) are cut into windows of `window` frames
 
     frame_fd          Fréchet distance of the window's per-frame features to held-out real
                       frames (rises as frames stop looking like Moving MNIST)
-    recognisability   fraction of frames whose digits the classifier is sure of (falls)
+    recognisability   fraction of frames with a digit the reader is sure of (falls)
     persistence       Jaccard index of each 16-frame segment's digit set with segment 0's,
                       averaged over the window (falls when digits change identity)
 
@@ -22,7 +22,14 @@ import torch
 
 from .evaluators import CLIP_FRAMES
 from .frechet import frechet_distance
-from .metrics import bootstrap_ci, confident_from_probs, digit_probs, frame_features, persistence_from_sets
+from .metrics import (
+    bootstrap_ci,
+    confident_from_probs,
+    digit_probs,
+    frame_features,
+    persistence_from_sets,
+    reader_probs,
+)
 
 METRICS = ("frame_fd", "recognisability", "persistence")
 
@@ -38,7 +45,7 @@ def _per_window(videos: torch.Tensor, window: int) -> dict:
         )
     videos = videos[:, :, : k * window]
     probs = digit_probs(videos)  # (B, K * window, 10)
-    confident = confident_from_probs(probs).float().reshape(b, k, window).mean(-1)  # (B, K)
+    confident = confident_from_probs(reader_probs(videos)).float().reshape(b, k, window).mean(-1)  # (B, K)
     segments = probs.reshape(b, -1, CLIP_FRAMES, 10).mean(2) > 0.5  # (B, K * window / 16, 10)
     jaccard = persistence_from_sets(segments).reshape(b, k, window // CLIP_FRAMES).mean(-1)  # (B, K)
     feats = frame_features(videos).reshape(b, k, window, -1)  # (B, K, window, D)

@@ -6,6 +6,9 @@ per-frame quality more than motion, so we train our own feature extractors on ta
 that force them to see what we care about:
 
     mnist_frame  FrameClassifier  one frame  -> which digits are present (10 sigmoids)
+    mnist_reader FrameClassifier  one frame  -> the same, also trained on frames that hold
+                                                no digit (scribbles, blobs, noise: all off);
+                                                it decides recognisability
     mnist_clip   ClipEncoder      16 frames  -> digit identities (10 sigmoids) AND the
                                                 directions of motion of the digits over the
                                                 clip (a histogram over 8 bins of 45 degrees)
@@ -32,7 +35,8 @@ from torch import nn
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 WEIGHTS_ENV = "MINILVDM_EVAL_WEIGHTS"  # point at another folder, e.g. freshly retrained weights
-KINDS = ("mnist_frame", "mnist_clip", "sky_clip")
+KINDS = ("mnist_frame", "mnist_reader", "mnist_clip", "sky_clip")
+FRAME_KINDS = ("mnist_frame", "mnist_reader")  # one frame in, digit presence out
 CLIP_FRAMES, SIZE = 16, 64  # what the clip encoders were trained on
 DIRECTIONS = 8  # motion direction bins of 45 degrees
 
@@ -50,7 +54,7 @@ class EvaluatorConfig:
 
 
 def default_config(kind: str) -> EvaluatorConfig:
-    if kind == "mnist_frame":
+    if kind in FRAME_KINDS:
         return EvaluatorConfig(kind, 1, (32, 64, 96, 128), 64, 10, resolution=SIZE)
     if kind == "mnist_clip":  # digit shapes from the frame classifier, motion learnt on top
         return EvaluatorConfig(kind, 1, (128, 128), resolution=SIZE, stem="mnist_frame")
@@ -228,7 +232,7 @@ class ClipEncoder(nn.Module):
 
 
 def build(cfg: EvaluatorConfig) -> nn.Module:
-    return FrameClassifier(cfg) if cfg.kind == "mnist_frame" else ClipEncoder(cfg)
+    return FrameClassifier(cfg) if cfg.kind in FRAME_KINDS else ClipEncoder(cfg)
 
 
 def weights_dir(folder: str | Path | None = None) -> Path:
@@ -288,7 +292,7 @@ def load_evaluator_from(path: str | Path, verify: str | None = None) -> nn.Modul
 
 
 def load_evaluator(kind: str, folder: str | None = None) -> nn.Module:
-    """The committed evaluator `kind` in {'mnist_frame', 'mnist_clip', 'sky_clip'}, in eval
+    """The committed evaluator `kind` (one of KINDS), in eval
     mode, on the CPU, checksum verified. Cached: every call returns the same module."""
     if kind not in KINDS:
         raise ValueError(f"unknown evaluator kind {kind!r}; choose one of {KINDS}")

@@ -2,7 +2,7 @@
 
     frechet_video_distance(fake, real)   FD of clip-encoder features (motion + content)
     frame_frechet_distance(fake, real)   FD of per-frame features (appearance only)
-    recognisability(videos)              fraction of frames the digit classifier is sure of
+    recognisability(videos)              fraction of frames where the digit reader is sure of a digit
     identity_persistence(long_video)     do segment k's digits match segment 0's?
     frame_change(videos)                 mean |x_{t+1} - x_t|: how alike consecutive frames are
     motion_amount(videos)                how far the ink moves per frame (pixels)
@@ -72,20 +72,26 @@ def frame_frechet_distance(fake: torch.Tensor, real: torch.Tensor, dataset: str 
 
 
 def digit_probs(videos: torch.Tensor) -> torch.Tensor:
-    """(B, 1, T, H, W) -> (B, T, 10) per-frame digit presence probabilities."""
+    """(B, 1, T, H, W) -> (B, T, 10) per-frame digit presence probabilities of the frame
+    classifier (trained on digit frames only: it finds some digit in anything, even noise)."""
     return load_evaluator("mnist_frame").frame_probs(videos)
 
 
+def reader_probs(videos: torch.Tensor) -> torch.Tensor:
+    """(B, 1, T, H, W) -> (B, T, 10) the digit reader's presence probabilities: the same
+    network, also trained on frames holding no digit (`negatives.py`), which it turns off."""
+    return load_evaluator("mnist_reader").frame_probs(videos)
+
+
 def confident_from_probs(probs: torch.Tensor, threshold: float = 0.8) -> torch.Tensor:
-    """(..., 10) digit probabilities -> (...) bool: every class is clearly on (p > threshold)
-    or clearly off (p < 1 - threshold), and at least one digit is on."""
-    decisive = ((probs > threshold) | (probs < 1 - threshold)).all(-1)
-    return decisive & (probs > threshold).any(-1)
+    """(..., 10) digit probabilities -> (...) bool: at least one digit is clearly on,
+    max_c p_c > threshold (a second, overlapping digit may stay undecided)."""
+    return probs.amax(-1) > threshold
 
 
 def confident_frames(videos: torch.Tensor, threshold: float = 0.8) -> torch.Tensor:
-    """(B, T) bool: the frames whose digits the classifier is confident about."""
-    return confident_from_probs(digit_probs(videos), threshold)
+    """(B, T) bool: the frames in which the digit reader confidently recognises a digit."""
+    return confident_from_probs(reader_probs(videos), threshold)
 
 
 def condition_accuracy(videos: torch.Tensor, labels: torch.Tensor, threshold: float = 0.5) -> dict:
@@ -108,7 +114,8 @@ def clip_diversity(videos: torch.Tensor, groups: int, dataset: str = "mnist") ->
 
 
 def recognisability(videos: torch.Tensor, threshold: float = 0.8, reduce: bool = True):
-    """Moving MNIST: fraction of frames whose digits the classifier is confident about.
+    """Moving MNIST: fraction of frames with a confidently recognised digit (the digit reader's
+    top class p > threshold). Real clips score ~0.95, noise and scribbles ~0.
     reduce=False gives one fraction per clip, (B,), for `bootstrap_ci`."""
     per_clip = confident_frames(videos, threshold).float().mean(1)
     return float(per_clip.mean()) if reduce else per_clip

@@ -3,7 +3,9 @@
     python -m minilvdm train-evaluators      # retrains all three, rewrites minilvdm/weights/
 
 Moving MNIST evaluators see clips with 1 to 3 digits drawn from the TRAIN split of the
-digit images and are scored on the TEST split (digits they never saw). The sky encoder
+digit images and are scored on the TEST split (digits they never saw). The digit reader
+also sees frames without a digit (`negatives.py`), and is scored on how many fresh ones
+it rejects. The sky encoder
 sees skies made on the fly by the same procedure as `data/sky.py` (its `sky_frame`),
 with the generator's own parameters as regression targets.
 """
@@ -19,7 +21,9 @@ import torch.nn.functional as F
 from ..data import MovingMNIST
 from ..data.sky import SyntheticSkyConfig, _noise_spectrum, sky_frame
 from ..train import TrainConfig, Trainer, checkpoint_path
-from .evaluators import CLIP_FRAMES, DIRECTIONS, SIZE, build, default_config
+from .corruptions import gaussian_blur
+from .evaluators import CLIP_FRAMES, DIRECTIONS, FRAME_KINDS, SIZE, build, default_config
+from .negatives import FAMILIES, make_family, negatives
 
 SKY_SOURCE = SyntheticSkyConfig()  # the generator settings the sky encoder imitates
 SKY_POOL = 384  # distinct training skies
@@ -30,7 +34,13 @@ SKY_TARGET_SCALE = torch.tensor([0.2, 1.0, 1.0, 0.17, 0.2])
 
 def training_plan(kind: str, steps: int | None = None) -> TrainConfig:
     """Fixed (not per profile): the committed weights are the product of exactly this."""
-    plan = {"mnist_frame": (800, 32), "mnist_clip": (300, 32), "sky_clip": (300, 32)}[kind]
+    plan = {
+        "mnist_frame": (800, 32),
+        "mnist_reader": (1600, 32),
+        "mnist_clip": (300, 32),
+        "sky_clip": (300, 32),
+    }
+    plan = plan[kind]
     return TrainConfig(
         steps=steps or plan[0], batch_size=plan[1], lr=2e-3, warmup=30, ema_decay=0.99, ckpt_every=100
     )
@@ -95,6 +105,24 @@ def mnist_frame_batch(ds: MovingMNIST, step: int, size: int, per_clip: int = 4) 
     frames = raw["video"][torch.arange(size)[:, None], :, pick]  # (size, per_clip, 1, H, W)
     presence = digit_targets(raw["digits"]).repeat_interleave(per_clip, 0)
     return {"frames": frames.reshape(-1, 1, SIZE, SIZE), "presence": presence}
+
+
+def mnist_reader_batch(ds: MovingMNIST, step: int, size: int, negative_share: float = 0.3) -> dict:
+    """`mnist_frame_batch` plus non-digit frames (labels all off), `negative_share` of the
+    batch. A quarter of the digit frames are softened (blur std 0.3-1.3 px): a VAE's slight
+    blur must still read as a digit, the heavy blur of the negatives must not."""
+    batch = mnist_frame_batch(ds, step, size)
+    gen = torch.Generator().manual_seed(1_000_003 * (step + 1))
+    frames = batch["frames"].clone()  # (N, 1, 64, 64)
+    soft = len(frames) // 4
+    sigma = 0.3 + float(torch.rand(1, generator=gen))
+    frames[:soft] = gaussian_blur(frames[:soft, :, None], sigma)[:, :, 0]
+    n_neg = round(len(frames) * negative_share / (1 - negative_share))
+    neg = negatives(batch["frames"], n_neg, gen)
+    return {
+        "frames": torch.cat([frames, neg]),
+        "presence": torch.cat([batch["presence"], torch.zeros(n_neg, 10)]),
+    }
 
 
 # ----------------------------------------------------------------------------- synthetic sky
@@ -163,7 +191,7 @@ def mnist_accuracy(model, clips: int = 512, seed: int = 1234) -> dict:
     for start in range(0, clips, 64):
         raw = ds.batch(start, min(64, clips - start))
         truth = digit_targets(raw["digits"])
-        if model.config.kind == "mnist_frame":
+        if model.config.kind in FRAME_KINDS:
             probs = model.frame_probs(raw["video"]).reshape(-1, 10)  # every frame
             truth = truth.repeat_interleave(raw["video"].shape[2], 0)
         else:
@@ -209,8 +237,25 @@ def sky_accuracy(model, clips: int = 256, seed: int = 4321) -> dict:
     }
 
 
+@torch.no_grad()
+def reader_rejection(model, per_family: int = 256, seed: int = 4242, threshold: float = 0.8) -> dict:
+    """Per negative family, built from TEST-split frames with a seed training never used:
+    the share of frames in which no class reaches `threshold` (1 = all rejected)."""
+    clips = mnist_data("test", seed, 2, 2).batch(0, per_family)["video"]  # (N, 1, T, 64, 64)
+    frames = clips[:, :, 0]  # (N, 1, 64, 64)
+    out = {}
+    for name in FAMILIES:
+        fakes = make_family(name, frames, torch.Generator().manual_seed(seed + len(out)))
+        probs = model.frame_probs(fakes[:, :, None])  # (N, 1, 10)
+        out[f"rejects_{name}"] = (probs < threshold).all(-1).float().mean().item()
+    return out
+
+
 def held_out_metrics(model) -> dict:
-    return sky_accuracy(model) if model.config.kind == "sky_clip" else mnist_accuracy(model)
+    if model.config.kind == "sky_clip":
+        return sky_accuracy(model)
+    metrics = mnist_accuracy(model)
+    return metrics | reader_rejection(model) if model.config.kind in FRAME_KINDS else metrics
 
 
 # ----------------------------------------------------------------------------- training
@@ -250,7 +295,8 @@ def train_evaluator(kind: str, steps: int | None = None, progress: bool = True):
                 mnist_clip_loss,
             )
         else:
-            batch_fn = lambda step, rank, world: mnist_frame_batch(ds, step * world + rank, size)
+            make = mnist_reader_batch if kind == "mnist_reader" else mnist_frame_batch
+            batch_fn = lambda step, rank, world: make(ds, step * world + rank, size)
             loss_fn = mnist_frame_loss
     ckpt = checkpoint_path(f"evaluator_{kind}", cfg, plan)
     trainer = Trainer(

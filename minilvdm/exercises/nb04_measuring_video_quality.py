@@ -31,18 +31,20 @@ def check_frechet_diagonal(answer):
 def check_confident_frames(answer):
     probs = torch.tensor(
         [
-            [0.95, 0.02] + [0.0] * 8,  # one digit clearly on, the rest clearly off -> True
-            [0.95, 0.50] + [0.0] * 8,  # one undecided class -> False
+            [0.95, 0.02] + [0.0] * 8,  # one digit clearly on -> True
+            [0.95, 0.50] + [0.0] * 8,  # one digit on, an overlapping one undecided -> True
             [0.05] * 10,  # nothing on -> False
             [0.99, 0.97] + [0.01] * 8,  # two digits on -> True
+            [0.6] * 10,  # everything half-likely: no digit recognised -> False
+            [0.91] + [0.0] * 9,  # just over the threshold -> True
         ]
     )
     want = confident_from_probs(probs, 0.9)
     got = torch.as_tensor(answer(probs.clone(), 0.9)).bool()
     if got.shape != want.shape or not torch.equal(got, want):
         raise ExerciseFailed(
-            f"for the 4 test frames you returned {got.tolist()}, expected {want.tolist()}. "
-            "Hint: every p must be > threshold or < 1 - threshold, and at least one > threshold."
+            f"for the 6 test frames you returned {got.tolist()}, expected {want.tolist()}. "
+            "Hint: a frame counts when its most likely digit has p > threshold."
         )
     rand = torch.rand(50, 16, 10, generator=torch.Generator().manual_seed(1)) ** 4
     if not torch.equal(torch.as_tensor(answer(rand, 0.8)).bool(), confident_from_probs(rand, 0.8)):
