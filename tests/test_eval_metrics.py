@@ -135,6 +135,8 @@ def test_condition_accuracy_sees_the_requested_digit_and_refuses_bad_labels():
     absent = torch.tensor([next(d for d in range(10) if d not in row.tolist()) for row in info["digits"]])
     wrong = condition_accuracy(videos, absent)
     assert right["accuracy"] >= 0.75 and wrong["accuracy"] <= 0.25 and right["prob"] > wrong["prob"]
+    noise = (torch.randn(videos.shape, generator=torch.Generator().manual_seed(0)) * 0.5 - 0.5).clamp(-1, 1)
+    assert condition_accuracy(noise, first)["accuracy"] == 0.0  # ink without a digit is no digit
     with pytest.raises(ValueError, match="one label per clip"):
         condition_accuracy(videos, first[:3])
 

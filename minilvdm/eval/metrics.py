@@ -96,11 +96,12 @@ def confident_frames(videos: torch.Tensor, threshold: float = 0.8) -> torch.Tens
 
 def condition_accuracy(videos: torch.Tensor, labels: torch.Tensor, threshold: float = 0.5) -> dict:
     """Class-conditional Moving MNIST: {'accuracy': share of clips whose frame-averaged
-    P(requested digit) exceeds `threshold`, 'prob': the mean of that probability}."""
+    P(requested digit) exceeds `threshold`, 'prob': the mean of that probability}. The digit
+    reader judges: ink that forms no digit does not count as the requested one."""
     labels = torch.as_tensor(labels).long()
     if labels.shape != (videos.shape[0],):
         raise ValueError(f"need one label per clip: {videos.shape[0]} clips, labels {tuple(labels.shape)}")
-    p = digit_probs(videos).mean(1)[torch.arange(len(labels)), labels]  # (B,)
+    p = reader_probs(videos).mean(1)[torch.arange(len(labels)), labels]  # (B,)
     return {"accuracy": (p > threshold).float().mean().item(), "prob": p.mean().item()}
 
 
