@@ -89,7 +89,7 @@ def run() -> str:
             f"{clip_diversity(real, groups=len(digits)):.3f} | - |",
             "",
             f"Chosen scale (highest condition accuracy): s = {best:g}. Condition accuracy = share of clips "
-            "whose frame-averaged P(requested digit) from the frame classifier exceeds 0.5; the label is the "
+            "whose frame-averaged P(requested digit) from the digit reader exceeds 0.5; the label is the "
             "clip's first digit (a clip holds two). Recognisability = share of frames in which the digit "
             "reader confidently recognises a digit (top class p > 0.8, as in the `lvdm` section). "
             "FVD against the real clips of the same digits "
