@@ -1,6 +1,6 @@
 """Training data, labels, losses and held-out accuracy of the evaluator networks.
 
-    python -m minilvdm train-evaluators      # retrains all three, rewrites minilvdm/weights/
+    python -m minilvdm train-evaluators      # retrains all four, rewrites minilvdm/weights/
 
 Moving MNIST evaluators see clips with 1 to 3 digits drawn from the TRAIN split of the
 digit images and are scored on the TEST split (digits they never saw). The digit reader
