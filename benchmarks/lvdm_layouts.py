@@ -79,7 +79,8 @@ def run() -> str:
             "The same UNet recipe (`default_lvdm_config`, its input channels set to the VAE's) and training "
             "(`lvdm.default_train_config`, its seed and, for the half-steps rows, its step count changed) on "
             "each VAE's latents of the same clips; one VAE per layout (its training seed is not varied). "
-            "Recognisability as in the `lvdm` section (real clips: about 0.46). Train minutes: wall-clock "
+            "Recognisability as in the `lvdm` section (which also measures real clips). Train minutes: "
+            "wall-clock "
             f"on a 2-core CPU shared with other jobs. Profile `{get_profile()}`.",
             "",
         ]
