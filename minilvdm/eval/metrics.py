@@ -116,7 +116,7 @@ def clip_diversity(videos: torch.Tensor, groups: int, dataset: str = "mnist") ->
 
 def recognisability(videos: torch.Tensor, threshold: float = 0.8, reduce: bool = True):
     """Moving MNIST: fraction of frames with a confidently recognised digit (the digit reader's
-    top class p > threshold). Real clips score ~0.95, noise and scribbles ~0.
+    top class p > threshold). Real clips score about 0.98, noise and scribbles about 0.
     reduce=False gives one fraction per clip, (B,), for `bootstrap_ci`."""
     per_clip = confident_frames(videos, threshold).float().mean(1)
     return float(per_clip.mean()) if reduce else per_clip

@@ -4,10 +4,9 @@
 
 Moving MNIST evaluators see clips with 1 to 3 digits drawn from the TRAIN split of the
 digit images and are scored on the TEST split (digits they never saw). The digit reader
-also sees frames without a digit (`negatives.py`), and is scored on how many fresh ones
-it rejects. The sky encoder
-sees skies made on the fly by the same procedure as `data/sky.py` (its `sky_frame`),
-with the generator's own parameters as regression targets.
+also sees frames without a digit (`negatives.py`) and is scored on how many fresh ones it
+rejects. The sky encoder sees skies made on the fly by the same procedure as `data/sky.py`
+(its `sky_frame`), with the generator's own parameters as regression targets.
 """
 
 from __future__ import annotations
@@ -34,13 +33,13 @@ SKY_TARGET_SCALE = torch.tensor([0.2, 1.0, 1.0, 0.17, 0.2])
 
 def training_plan(kind: str, steps: int | None = None) -> TrainConfig:
     """Fixed (not per profile): the committed weights are the product of exactly this."""
-    plan = {
+    plans = {
         "mnist_frame": (800, 32),
         "mnist_reader": (1600, 32),
         "mnist_clip": (300, 32),
         "sky_clip": (300, 32),
     }
-    plan = plan[kind]
+    plan = plans[kind]
     return TrainConfig(
         steps=steps or plan[0], batch_size=plan[1], lr=2e-3, warmup=30, ema_decay=0.99, ckpt_every=100
     )
