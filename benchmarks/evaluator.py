@@ -19,10 +19,9 @@ from minilvdm.eval.frechet import frechet_distance
 from minilvdm.eval.metrics import (
     bootstrap_ci,
     clip_features,
-    confident_from_probs,
+    confident_frames,
     frame_features,
     persistence_from_sets,
-    reader_probs,
 )
 from minilvdm.eval.train_evaluators import held_out_metrics
 
@@ -70,9 +69,9 @@ def corruption_section(dataset: str, n: int, n_boot: int) -> tuple[str, dict]:
             lambda x, y: frechet_distance(x.flatten(0, 1), y.flatten(0, 1)), ff, rf, n_boot=n_boot
         )
         rec = per = None
-        if dataset == "mnist":  # the frame classifier's probabilities, from the features above
+        if dataset == "mnist":  # digit sets: the frame classifier's head on the features above
             probs = torch.sigmoid(load_evaluator("mnist_frame").head(flat)).reshape(n, -1, 10)
-            confident = confident_from_probs(reader_probs(videos)).float().mean(1)
+            confident = confident_frames(videos).float().mean(1)  # the digit reader
             rec = bootstrap_ci(lambda x: float(x.mean()), confident, n_boot=n_boot)
             # two 8-frame segments: does the second half show the digits of the first?
             sets = probs[:, :16].reshape(n, 2, 8, 10).mean(2) > 0.5

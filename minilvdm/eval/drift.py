@@ -24,11 +24,10 @@ from .evaluators import CLIP_FRAMES
 from .frechet import frechet_distance
 from .metrics import (
     bootstrap_ci,
-    confident_from_probs,
+    confident_frames,
     digit_probs,
     frame_features,
     persistence_from_sets,
-    reader_probs,
 )
 
 METRICS = ("frame_fd", "recognisability", "persistence")
@@ -45,7 +44,7 @@ def _per_window(videos: torch.Tensor, window: int) -> dict:
         )
     videos = videos[:, :, : k * window]
     probs = digit_probs(videos)  # (B, K * window, 10)
-    confident = confident_from_probs(reader_probs(videos)).float().reshape(b, k, window).mean(-1)  # (B, K)
+    confident = confident_frames(videos).float().reshape(b, k, window).mean(-1)  # (B, K)
     segments = probs.reshape(b, -1, CLIP_FRAMES, 10).mean(2) > 0.5  # (B, K * window / 16, 10)
     jaccard = persistence_from_sets(segments).reshape(b, k, window // CLIP_FRAMES).mean(-1)  # (B, K)
     feats = frame_features(videos).reshape(b, k, window, -1)  # (B, K, window, D)

@@ -34,7 +34,8 @@ def _uniform(gen: torch.Generator, low: float, high: float, *shape: int) -> torc
     return low + (high - low) * torch.rand(shape or (1,), generator=gen)
 
 
-def _blur_frames(frames: torch.Tensor, sigma: float) -> torch.Tensor:
+def blur_frames(frames: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian blur of frames (N, C, H, W), std `sigma` pixels."""
     return gaussian_blur(frames[:, :, None], sigma)[:, :, 0]  # (N, 1, H, W) via the video blur
 
 
@@ -47,7 +48,7 @@ def scribble(n: int, gen: torch.Generator) -> torch.Tensor:
         curve = F.avg_pool1d(F.pad(curve, (15, 15), mode="replicate"), 31, 1)
     xy = curve.round().long().clamp(0, SIZE - 1)
     canvas = torch.zeros(n, SIZE * SIZE).scatter_(1, xy[:, 1] * SIZE + xy[:, 0], 1.0)
-    ink = _blur_frames(canvas.view(n, 1, SIZE, SIZE), float(_uniform(gen, 0.8, 1.4)))
+    ink = blur_frames(canvas.view(n, 1, SIZE, SIZE), float(_uniform(gen, 0.8, 1.4)))
     ink = ink / ink.amax((1, 2, 3), keepdim=True).clamp_min(1e-6)
     return (1.6 * ink).clamp(0, 1) * 2 - 1
 
@@ -69,7 +70,7 @@ def shuffled(frames: torch.Tensor, gen: torch.Generator, tile: int = 16) -> torc
 
 
 def heavy_blur(frames: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    soft = _blur_frames(frames, float(_uniform(gen, 3.0, 5.5)))
+    soft = blur_frames(frames, float(_uniform(gen, 3.0, 5.5)))
     low, high = soft.amin((1, 2, 3), keepdim=True), soft.amax((1, 2, 3), keepdim=True)
     return (soft - low) / (high - low).clamp_min(1e-3) * 2 - 1
 

@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from ..data import MovingMNIST
 from ..data.sky import SyntheticSkyConfig, _noise_spectrum, sky_frame
 from ..train import TrainConfig, Trainer, checkpoint_path
-from .corruptions import gaussian_blur
 from .evaluators import CLIP_FRAMES, DIRECTIONS, FRAME_KINDS, SIZE, build, default_config
-from .negatives import FAMILIES, make_family, negatives
+from .metrics import confident_from_probs
+from .negatives import FAMILIES, blur_frames, make_family, negatives
 
 SKY_SOURCE = SyntheticSkyConfig()  # the generator settings the sky encoder imitates
 SKY_POOL = 384  # distinct training skies
@@ -115,7 +115,7 @@ def mnist_reader_batch(ds: MovingMNIST, step: int, size: int, negative_share: fl
     frames = batch["frames"].clone()  # (N, 1, 64, 64)
     soft = len(frames) // 4
     sigma = 0.3 + float(torch.rand(1, generator=gen))
-    frames[:soft] = gaussian_blur(frames[:soft, :, None], sigma)[:, :, 0]
+    frames[:soft] = blur_frames(frames[:soft], sigma)
     n_neg = round(len(frames) * negative_share / (1 - negative_share))
     neg = negatives(batch["frames"], n_neg, gen)
     return {
@@ -246,7 +246,7 @@ def reader_rejection(model, per_family: int = 256, seed: int = 4242, threshold: 
     for name in FAMILIES:
         fakes = make_family(name, frames, torch.Generator().manual_seed(seed + len(out)))
         probs = model.frame_probs(fakes[:, :, None])  # (N, 1, 10)
-        out[f"rejects_{name}"] = (probs < threshold).all(-1).float().mean().item()
+        out[f"rejects_{name}"] = (~confident_from_probs(probs, threshold)).float().mean().item()
     return out
 
 
