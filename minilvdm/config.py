@@ -112,11 +112,28 @@ def seed_everything(seed: int) -> torch.Generator:
 # ----------------------------------------------------------------------------- configs
 
 
+# Field metadata for options added after checkpoints were named: at their default value they
+# are left out of `config_to_dict` (and so of every config hash), so older checkpoint file names,
+# shipped weights among them, stay valid. `field(default=..., metadata=OMIT_AT_DEFAULT)`.
+OMIT_AT_DEFAULT = {"omit_at_default": True}
+
+
+def _omit(cfg: Any, values: dict) -> dict:
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(value) and isinstance(values.get(f.name), dict):
+            values[f.name] = _omit(value, values[f.name])
+        elif f.metadata.get("omit_at_default") and value == f.default:
+            values.pop(f.name, None)
+    return values
+
+
 def config_to_dict(cfg: Any) -> dict:
-    """A dataclass as plain JSON-able values (nested dataclasses become dicts, tuples lists)."""
+    """A dataclass as plain JSON-able values (nested dataclasses become dicts, tuples lists);
+    fields marked OMIT_AT_DEFAULT are left out while they hold their default."""
     if not dataclasses.is_dataclass(cfg):
         raise TypeError(f"expected a dataclass config, got {type(cfg).__name__}")
-    return json.loads(json.dumps(dataclasses.asdict(cfg), default=str))
+    return _omit(cfg, json.loads(json.dumps(dataclasses.asdict(cfg), default=str)))
 
 
 def config_from_dict(cls: type[T], values: dict) -> T:

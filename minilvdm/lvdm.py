@@ -228,9 +228,12 @@ def training_data(cfg: LVDMConfig, data_cfg, vae=None, vae_checkpoint=None, prog
     return x0.float(), class_label
 
 
-def train_lvdm(cfg: LVDMConfig, train_cfg=None, data_cfg=None, vae_trainer=None, name=None, progress=True):
+def train_lvdm(
+    cfg: LVDMConfig, train_cfg=None, data_cfg=None, vae_trainer=None, name=None, progress=True, until=None
+):
     """Train (resume, or reuse) an LVDM or pixel-space model. Returns (trainer, ema_model);
-    sample from `ema_model`. The VAE is trained (or reused) first when none is given."""
+    sample from `ema_model`. The VAE is trained (or reused) first when none is given.
+    `until`: stop (saved) at that step, to evaluate part way; a later call goes on."""
     from .config import seed_everything
     from .train import Trainer, checkpoint_path, epoch_indices
     from .vae import train_vae
@@ -269,7 +272,7 @@ def train_lvdm(cfg: LVDMConfig, train_cfg=None, data_cfg=None, vae_trainer=None,
         model_config=cfg,
         progress=progress,
     )
-    trainer.fit()
+    trainer.fit(until=until)
     return trainer, trainer.ema.module.eval()
 
 

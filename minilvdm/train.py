@@ -21,7 +21,7 @@ import os
 import pickle
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,18 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
-from .config import autocast, config_hash, config_to_dict, get_device, get_profile, output_dir
+from .config import (
+    OMIT_AT_DEFAULT,
+    autocast,
+    config_hash,
+    config_to_dict,
+    get_device,
+    get_profile,
+    output_dir,
+)
 
 CHECKPOINT_FORMAT = 1
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass
@@ -47,6 +56,54 @@ class TrainConfig:
     grad_clip: float = 1.0  # max global grad norm; 0 disables
     ckpt_every: int = 200  # also saved at the end and on Ctrl-C
     seed: int = 0
+    # 'constant' after the warm-up, or 'cosine': decay from lr to min_lr_ratio * lr at `steps`
+    lr_schedule: str = field(default="constant", metadata=OMIT_AT_DEFAULT)
+    min_lr_ratio: float = field(default=0.0, metadata=OMIT_AT_DEFAULT)
+    # EMA warm-up: decay_t = min(ema_decay, (1 + t) / (10 + t)), so the average forgets the
+    # random initial weights within tens of steps instead of ~1 / (1 - decay)
+    ema_warmup: bool = field(default=False, metadata=OMIT_AT_DEFAULT)
+
+    def validate(self) -> None:
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+        if not 0 <= self.min_lr_ratio <= 1:
+            raise ValueError(f"min_lr_ratio must lie in [0, 1], got {self.min_lr_ratio}")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError(f"ema_decay must lie in [0, 1), got {self.ema_decay}")
+        if self.steps < 0 or self.batch_size < 1 or self.lr <= 0:
+            raise ValueError(
+                f"need steps >= 0, batch_size >= 1 and lr > 0; got {self.steps}, {self.batch_size}, {self.lr}"
+            )
+
+
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    """Learning rate of `step` (0-based): linear warm-up over `warmup` steps, then constant or
+    cosine, lr_t = lr (r + (1 - r) (1 + cos(pi p)) / 2), p = (t - warmup) / (steps - warmup)."""
+    warm = min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else 1.0
+    if cfg.lr_schedule == "constant":
+        return cfg.lr * warm
+    progress = min(1.0, max(0.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)))
+    r = cfg.min_lr_ratio
+    return cfg.lr * warm * (r + (1 - r) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def ema_decay_at(cfg: TrainConfig, num_averaged: int) -> float:
+    """The EMA's decay for its update number `num_averaged` (0 on the first update)."""
+    if not cfg.ema_warmup:
+        return cfg.ema_decay
+    return min(cfg.ema_decay, (1 + num_averaged) / (10 + num_averaged))
+
+
+def _ema_avg_fn(cfg: TrainConfig):
+    if not cfg.ema_warmup:  # the library's own EMA: bit for bit what older checkpoints used
+        return get_ema_multi_avg_fn(cfg.ema_decay)
+
+    @torch.no_grad()
+    def update(ema_params, current_params, num_averaged):
+        decay = ema_decay_at(cfg, int(num_averaged))
+        torch._foreach_lerp_(ema_params, current_params, 1 - decay)
+
+    return update
 
 
 class CheckpointError(RuntimeError):
@@ -181,6 +238,7 @@ class Trainer:
         """`param_groups`: optional [{'params': ..., 'lr_scale': s}, ...]; a group's learning
         rate is s times the schedule's (e.g. a pretrained part fine-tuned more gently).
         Parameters in no group are not trained."""
+        config.validate()
         self.config, self.loss_fn, self.batch_fn = config, loss_fn, batch_fn
         self.device = torch.device(device) if device else get_device()
         self.model = model.to(self.device)
@@ -197,7 +255,7 @@ class Trainer:
         if len({id(p) for p in self.params}) < len(self.params):
             raise ValueError("a parameter appears in more than one of param_groups")
         self.optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
-        self.ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+        self.ema = AveragedModel(model, multi_avg_fn=_ema_avg_fn(config), use_buffers=True)
         self.step, self.history, self.progress, self.seconds = 0, [], progress, 0.0
         self.net = model
         if self.world_size > 1:  # data-parallel: gradients are averaged across processes
@@ -253,17 +311,13 @@ class Trainer:
         return self
 
     # ------------------------------------------------------------------ training
-    def _lr(self, step: int) -> float:
-        warm = self.config.warmup
-        return self.config.lr * (min(1.0, (step + 1) / warm) if warm else 1.0)
-
     def train_step(self, step: int) -> float:
         cfg = self.config
         # Reseeding from the step makes the noise of step k the same in every run.
         torch.manual_seed((cfg.seed * 1_000_003 + step) * self.world_size + self.rank)
         batch = to_device(self.batch_fn(step, self.rank, self.world_size), self.device)
         for group in self.optimizer.param_groups:
-            group["lr"] = self._lr(step) * group.get("lr_scale", 1.0)
+            group["lr"] = lr_at(cfg, step) * group.get("lr_scale", 1.0)
         self.net.train()
         with autocast(self.device):
             loss = self.loss_fn(self.net, batch)
@@ -283,9 +337,12 @@ class Trainer:
         self.ema.update_parameters(self.model)
         return value
 
-    def fit(self, resume: bool = True) -> Trainer:
-        """Train to `config.steps`. Resumes from (or reuses) a checkpoint at ckpt_path."""
+    def fit(self, resume: bool = True, until: int | None = None) -> Trainer:
+        """Train to `config.steps` (or stop early at step `until`, saved, e.g. to evaluate part
+        way: the learning-rate schedule still spans `config.steps`). Resumes from (or reuses)
+        a checkpoint at ckpt_path."""
         cfg = self.config
+        stop = cfg.steps if until is None else min(until, cfg.steps)
         if resume and self.ckpt_path is not None and self.ckpt_path.exists():
             self.load()
             if self.rank == 0 and self.progress:
@@ -293,7 +350,7 @@ class Trainer:
                 print(f"{what} checkpoint {self.ckpt_path.name} at step {self.step}")
         bar = tqdm(total=cfg.steps, initial=self.step, desc="train", disable=not self.progress or self.rank)
         try:
-            while self.step < cfg.steps:
+            while self.step < stop:
                 start = time.perf_counter()
                 loss = self.train_step(self.step)
                 self.seconds += time.perf_counter() - start
@@ -301,7 +358,7 @@ class Trainer:
                 self.history.append((self.step, loss))
                 bar.update()
                 bar.set_postfix(loss=f"{loss:.4f}")
-                if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
+                if self.step % cfg.ckpt_every == 0 or self.step == stop:
                     self.save()
         except KeyboardInterrupt:
             self.save()  # nothing lost: the run resumes from here

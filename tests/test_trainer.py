@@ -225,3 +225,72 @@ def test_param_groups_scale_the_learning_rate_per_group(tmp_path):
         Trainer(
             model, denoise_loss, batch_fn, config, param_groups=[{"params": list(model.parameters())}] * 2
         )
+
+
+# ----------------------------------------------------------------------------- recipe options
+def test_cosine_schedule_warms_up_then_decays_to_the_floor():
+    from minilvdm.train import lr_at
+
+    cfg = TrainConfig(steps=110, lr=1.0, warmup=10, lr_schedule="cosine", min_lr_ratio=0.1)
+    assert lr_at(cfg, 0) == pytest.approx(0.1)  # (0 + 1) / 10 of the way up
+    assert lr_at(cfg, 9) == pytest.approx(1.0)  # warm-up done, cosine at progress 0
+    assert lr_at(cfg, 60) == pytest.approx(0.1 + 0.9 * 0.5)  # half way: the midpoint
+    assert lr_at(cfg, 110) == pytest.approx(0.1)  # the end: r * lr
+    values = [lr_at(cfg, s) for s in range(10, 111)]
+    assert all(a >= b for a, b in zip(values, values[1:]))  # monotone after the warm-up
+    constant = TrainConfig(steps=110, lr=1.0, warmup=10)
+    assert lr_at(constant, 100) == 1.0
+
+
+def test_ema_warmup_follows_its_formula_and_off_keeps_the_fixed_decay():
+    from minilvdm.train import ema_decay_at
+
+    cfg = TrainConfig(ema_decay=0.999, ema_warmup=True)
+    assert ema_decay_at(cfg, 0) == pytest.approx(1 / 10)
+    assert ema_decay_at(cfg, 90) == pytest.approx(91 / 100)
+    assert ema_decay_at(cfg, 10**6) == 0.999
+    assert ema_decay_at(TrainConfig(ema_decay=0.999), 0) == 0.999
+
+
+def test_ema_warmup_forgets_the_initial_weights(tmp_path):
+    """After 12 steps a plain 0.99 EMA still holds 0.99^12 = 89% of the random init; with the
+    warm-up the average stays close to the trained weights."""
+    plain_cfg = TrainConfig(steps=12, lr=1e-2, ema_decay=0.99)
+    warm_cfg = TrainConfig(steps=12, lr=1e-2, ema_decay=0.99, ema_warmup=True)
+    plain = Trainer(tiny_model(), denoise_loss, batch_fn, plain_cfg, None, progress=False)
+    warm = Trainer(tiny_model(), denoise_loss, batch_fn, warm_cfg, None, progress=False)
+    init = [p.detach().clone() for p in tiny_model().parameters()]
+    plain.fit(), warm.fit()
+
+    def distance(trainer, ref):
+        return sum((e - r).abs().sum().item() for e, r in zip(trainer.ema.module.parameters(), ref))
+
+    trained = [p.detach() for p in warm.model.parameters()]
+    assert distance(warm, trained) < 0.5 * distance(warm, init)
+    assert distance(plain, init) < distance(plain, [p.detach() for p in plain.model.parameters()])
+
+
+def test_new_options_at_default_leave_checkpoint_names_unchanged():
+    """Options added after weights were shipped do not enter the hash at their defaults."""
+    from minilvdm.config import config_hash, config_to_dict
+
+    cfg = TrainConfig(steps=1500, batch_size=8, lr=1e-3, warmup=50, ema_decay=0.995, ckpt_every=100)
+    assert set(config_to_dict(cfg)) == {
+        "steps", "batch_size", "lr", "weight_decay", "warmup", "ema_decay", "grad_clip", "ckpt_every", "seed"
+    }  # fmt: skip
+    assert config_hash(cfg) != config_hash(TrainConfig(**{**vars(cfg), "lr_schedule": "cosine"}))
+    assert config_hash(cfg) != config_hash(TrainConfig(**{**vars(cfg), "ema_warmup": True}))
+
+
+def test_fit_until_stops_early_and_resumes_to_the_same_weights(tmp_path):
+    straight = make(tmp_path / "a.pt", lr_schedule="cosine").fit()
+    staged = make(tmp_path / "b.pt", lr_schedule="cosine").fit(until=5)
+    assert staged.step == 5 and (tmp_path / "b.pt").exists()
+    resumed = make(tmp_path / "b.pt", lr_schedule="cosine").fit()
+    assert resumed.step == 12 and same_state(straight.model, resumed.model)
+
+
+def test_bad_train_options_are_refused():
+    for bad in (dict(lr_schedule="linear"), dict(min_lr_ratio=2.0), dict(ema_decay=1.0), dict(batch_size=0)):
+        with pytest.raises(ValueError):
+            TrainConfig(**bad).validate()
