@@ -105,13 +105,13 @@ def file_fingerprint(path: str | Path) -> dict:
 
 
 def cache_path(data_cfg: VideoDataConfig, name: str | None = None, vae_checkpoint=None) -> Path:
-    """One cache per data set, split, clip shape and VAE checkpoint: the short-clip model (16
-    frames) and the long-video models (32 or 64 frames) keep their own caches, and comparing two
-    VAEs does not make each evict the other's latents."""
+    """One cache per data set, split, clip shape, clip count and VAE checkpoint: the short-clip
+    model (16 frames) and the long-video models (32 or 64 frames) keep their own caches, and
+    comparing two VAEs (or two training-set sizes) does not make each evict the other's latents."""
     folder = output_dir() / "latents"
     folder.mkdir(parents=True, exist_ok=True)
     cfg = data_cfg
-    stem = name or f"{cfg.dataset}-{cfg.split}-{cfg.frames}x{cfg.size}"
+    stem = name or f"{cfg.dataset}-{cfg.split}-{cfg.frames}x{cfg.size}-n{cfg.count}"
     vae = f"-{Path(vae_checkpoint).stem}" if vae_checkpoint else ""
     return folder / f"{stem}{vae}-{get_profile()}.pt"
 

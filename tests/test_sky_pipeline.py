@@ -1,6 +1,7 @@
 """The whole pipeline on sky clips (RGB, no classes), ci-sized."""
 
 import argparse
+import dataclasses
 
 import pytest
 import torch
@@ -63,6 +64,8 @@ def test_latent_caches_are_kept_per_clip_shape_and_vae():
     short, long = VideoDataConfig("sky", frames=16), VideoDataConfig("sky", frames=32)
     assert cache_path(short) != cache_path(long)
     assert cache_path(short, vae_checkpoint="a/vae-1.pt") != cache_path(short, vae_checkpoint="a/vae-2.pt")
+    more = dataclasses.replace(short, count=short.count * 8)  # a larger training set keeps its own
+    assert cache_path(short) != cache_path(more)
 
 
 @pytest.mark.slow  # ~15 CPU-s: trains four tiny models and streams a 128-frame video
