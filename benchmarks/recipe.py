@@ -20,6 +20,7 @@ import dataclasses
 import json
 import os
 import sys
+from pathlib import Path
 
 import torch
 
@@ -57,6 +58,8 @@ VARIANTS: dict[str, dict] = {
     ),
 }
 CURVE = (1 / 3, 2 / 3, 1.0)  # fractions of the budget at which the model is scored
+PLOT = Path(__file__).resolve().parent / "recipe_curve.png"
+SAMPLER_SETTINGS = ((50, 0.0), (50, 1.0), (100, 0.0), (100, 1.0))  # (DDIM steps, eta)
 
 
 def budget_seconds() -> float:
@@ -97,21 +100,31 @@ def threads(n: int):
 
 
 def step_seconds(name: str, vae) -> float:
-    """Seconds of one training step of the variant with 2 threads (measured once per machine)."""
+    """Seconds of one training step of the variant with 2 threads, measured once per machine
+    per UNet and batch size (the objective and schedules cost the same), after warm-up steps:
+    the first steps of a process run slower, which would shrink one variant's budget."""
     cfg, train_cfg, _ = build(name)
 
     def measure():
         torch.manual_seed(0)
         model = LatentVideoDiffusion(cfg, vae)
         z = torch.randn(train_cfg.batch_size, *vae.cfg.latent_shape(16, 64, 64))  # (B, c, t, h, w)
-        return {"step": loss_step_seconds(lambda: model(z), model.unet.parameters(), repeats=5)}
+        step = lambda: model(z)  # noqa: E731
+        return {"step": loss_step_seconds(step, model.unet.parameters(), repeats=7, warmup=3)}
 
     with threads(2):
-        return measured_once(f"recipe-{config_hash(cfg)}-b{train_cfg.batch_size}", measure)["step"]
+        return measured_once(f"recipe-{config_hash(cfg.unet)}-b{train_cfg.batch_size}", measure)["step"]
 
 
 def budget_steps(name: str, vae) -> int:
     return max(3, round(budget_seconds() / step_seconds(name, vae)))
+
+
+def budgeted(name: str, vae):
+    """build(name) with the step count of the budget (this names the variant's checkpoint)."""
+    cfg, train_cfg, data_cfg = build(name)
+    total = budget_steps(name, vae)
+    return cfg, dataclasses.replace(train_cfg, steps=total, ckpt_every=max(10, total // 20)), data_cfg
 
 
 def _results_path():
@@ -147,9 +160,8 @@ def evaluate(model, real, n: int, steps: int = 50, eta: float = 0.0) -> dict:
 
 def train_and_score(name: str, vae_trainer, real, progress: bool = True) -> None:
     """Train the variant in stages (CURVE) and store the EMA and raw scores at each stage."""
-    cfg, train_cfg, data_cfg = build(name)
-    total = budget_steps(name, vae_trainer.ema.module)
-    train_cfg = dataclasses.replace(train_cfg, steps=total, ckpt_every=max(10, total // 20))
+    cfg, train_cfg, data_cfg = budgeted(name, vae_trainer.ema.module)
+    total = train_cfg.steps
     n, done = eval_clips(), _load_results()
     for fraction in CURVE:
         until = max(1, round(total * fraction))
@@ -206,6 +218,11 @@ def run() -> str:
                 f"| {row['budget_min']:.1f} | {row['wall_min']:.1f} | {_fmt(row['ema']['recognisability'])} "
                 f"| {row['ema']['fvd'][0] / floor:.2f} | {raw_cols} |"
             )
+    finished = {k: r[-1] for k in VARIANTS if (r := _rows_of(k, results)) and r[-1]["step"] == r[-1]["steps"]}
+    if finished:
+        lines += ["", *winner_lines(finished, results, floor, vae_trainer, real)]
+        plot_curves(results, real_rec)
+        lines += ["", f"![recognisability against training minutes]({PLOT.name})"]
     lines += [
         "",
         "Wall minutes differ from budget minutes: variants trained two at a time on one thread each, "
@@ -213,6 +230,80 @@ def run() -> str:
         "scored at the end of the budget only.",
     ]
     return "\n".join(lines)
+
+
+def best_weights(row: dict) -> str:
+    return max(("ema", "raw"), key=lambda w: row[w]["recognisability"][0])
+
+
+def minutes_to_reach(rows: list[dict], target: float) -> tuple[float, bool]:
+    """Budget minutes at which a curve first reaches `target` (linear between scored points,
+    from 0 at minute 0); (minutes, True) or, when it never does, (its last minute, False)."""
+    points = [(0.0, 0.0)] + [(r["budget_min"], r["ema"]["recognisability"][0]) for r in rows]
+    for (m0, v0), (m1, v1) in zip(points, points[1:]):
+        if v1 >= target:
+            return m0 + (m1 - m0) * (target - v0) / max(v1 - v0, 1e-9), True
+    return points[-1][0], False
+
+
+def winner_lines(finished: dict, results: dict, floor: float, vae_trainer, real) -> list[str]:
+    """The winner (best EMA recognisability at the end of the budget), its minutes to the
+    baseline's final level, and its sampler settings."""
+    winner = max(finished, key=lambda k: finished[k]["ema"]["recognisability"][0])
+    lines = [f"**Winner:** `{winner}` (EMA recognisability at the end of the budget)."]
+    if "baseline" in finished and winner != "baseline":
+        target = finished["baseline"]["ema"]["recognisability"][0]
+        minutes, reached = minutes_to_reach(_rows_of(winner, results), target)
+        base_minutes = finished["baseline"]["budget_min"]
+        lines.append(
+            f"Quality per CPU-minute: the winner reaches the baseline's final EMA recognisability "
+            f"({target:.3f}) after {minutes:.1f} budget minutes against the baseline's {base_minutes:.1f}: "
+            f"{base_minutes / minutes:.1f}x fewer minutes (linear between the scored points)."
+            if reached
+            else f"The winner does not reach the baseline's final level ({target:.3f})."
+        )
+    row, n = finished[winner], eval_clips()
+    weights = best_weights(row)
+    cfg, train_cfg, data_cfg = budgeted(winner, vae_trainer.ema.module)
+    trainer, _ = train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=f"recipe-{winner}", progress=False)
+    model = pick_weights(trainer, weights)
+    lines += [
+        "",
+        f"Sampler settings for the winner ({weights} weights, {n} clips, seed 0):",
+        "",
+        "| DDIM steps | eta | recognisability [95% CI] | FVD / floor |",
+        "| --- | --- | --- | --- |",
+    ]
+    for steps, eta in SAMPLER_SETTINGS:
+        key = f"sampler|{winner}|{row['steps']}|{weights}|{steps}|{eta}"
+        if key not in results:
+            _store(key, evaluate(model, real, n, steps=steps, eta=eta))
+            results = _load_results()
+        r = results[key]
+        lines.append(f"| {steps} | {eta:g} | {_fmt(r['recognisability'])} | {r['fvd'][0] / floor:.2f} |")
+    return lines
+
+
+def plot_curves(results: dict, real_rec: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name in VARIANTS:
+        rows = _rows_of(name, results)
+        if rows:
+            ax.plot([0] + [r["budget_min"] for r in rows],
+                    [0] + [r["ema"]["recognisability"][0] for r in rows], marker="o", label=name)  # fmt: skip
+    ax.axhline(real_rec, color="k", ls="--", lw=1, label="real clips")
+    ax.axhline(0.8, color="grey", ls=":", lw=1, label="target 0.80")
+    ax.set(xlabel="training budget, CPU-minutes (2 threads)", ylabel="EMA recognisability (DDIM 50)",
+           title="Short-clip LVDM on Moving MNIST: recipe variants", ylim=(0, 1))  # fmt: skip
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(PLOT, dpi=110)
+    plt.close(fig)
 
 
 def main(argv=None) -> int:

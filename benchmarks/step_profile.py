@@ -1,0 +1,79 @@
+"""What one training step of the quick short-clip LVDM costs, and how far it is from the CPU's
+limit (issue 19): the step's FLOPs (counted by torch's FlopCounterMode, forward + backward),
+its wall time, the achieved GFLOP/s against a large fp32 matmul on this machine, and the
+operators that take the time (torch.profiler), so a speed-up is looked for where it can pay."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from minilvdm.config import by_profile
+from minilvdm.cost import loss_step_seconds
+from minilvdm.lvdm import LatentVideoDiffusion, default_lvdm_config, default_train_config
+from minilvdm.vae import default_vae_config
+
+
+def matmul_peak_gflops(size: int, repeats: int = 5) -> float:
+    """Best fp32 GFLOP/s of a (size x size) @ (size x size) matmul: 2 size^3 FLOPs."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def run() -> str:
+    cfg = default_lvdm_config("mnist")
+    batch = default_train_config("latent", "mnist").batch_size
+    vae_cfg = default_vae_config("mnist")
+    torch.manual_seed(0)
+    model = LatentVideoDiffusion(cfg, vae=torch.nn.Identity())  # the UNet and loss; no decoding here
+    z = torch.randn(batch, *vae_cfg.latent_shape(16, 64, 64))  # (B, c, t, h, w)
+
+    with FlopCounterMode(display=False) as counter:
+        model(z).backward()
+    flops = counter.get_total_flops()
+    seconds = loss_step_seconds(lambda: model(z), model.unet.parameters(), repeats=by_profile(2, 10, 10))
+    peak = matmul_peak_gflops(by_profile(256, 2048, 4096))
+
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        for _ in range(by_profile(1, 3, 3)):
+            model.unet.zero_grad(set_to_none=True)
+            model(z).backward()
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events) or 1
+    lines = [
+        f"UNet {sum(p.numel() for p in model.unet.parameters()) / 1e6:.2f} M parameters, batch {batch} "
+        f"of {'x'.join(map(str, z.shape[1:]))} latents, {torch.get_num_threads()} threads.",
+        "",
+        "| FLOPs / step (fwd + bwd) | s / step (incl. AdamW) | achieved GFLOP/s | fp32 matmul peak GFLOP/s "
+        "| share of peak |",
+        "| --- | --- | --- | --- | --- |",
+        f"| {flops / 1e9:.2f} G | {seconds:.3f} | {flops / seconds / 1e9:.1f} | {peak:.1f} "
+        f"| {flops / seconds / 1e9 / peak:.0%} |",
+        "",
+        "Where the time goes (self CPU time of forward + backward, top operators):",
+        "",
+        "| operator | calls | self CPU ms | share |",
+        "| --- | --- | --- | --- |",
+    ]
+    for event in events[:10]:
+        lines.append(
+            f"| `{event.key}` | {event.count} | {event.self_cpu_time_total / 1e3:.1f} "
+            f"| {event.self_cpu_time_total / total:.0%} |"
+        )
+    slow = [e for e in events if "slow_conv3d" in e.key]
+    slow_ms = sum(e.self_cpu_time_total for e in slow) / 1e3
+    lines += [
+        "",
+        "`slow_conv3d` (the unfused 3D convolution the (3, 1, 1) temporal convs can fall back to): "
+        + (f"{slow_ms:.1f} ms, {slow_ms * 1e3 / total:.0%} of the time." if slow else "not called here.")
+        + " CPU timings taken while other jobs share the 2 cores are rough.",
+    ]
+    return "\n".join(lines)
