@@ -27,10 +27,21 @@ HEADER = (
 )
 
 
+CUDA_ONLY = {"gpu"}  # topics that measure a GPU: `all` runs them only where CUDA is
+
+
 def topics() -> list[str]:
     return sorted(
         m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_")
     )
+
+
+def selected(topic: str) -> list[str]:
+    """`all` leaves out the CUDA-only topics on a machine without CUDA: their sections keep the
+    GPU's figures instead of failing the run (or being overwritten by CPU ones)."""
+    if topic != "all":
+        return [topic]
+    return [t for t in topics() if torch.cuda.is_available() or t not in CUDA_ONLY]
 
 
 def machine() -> str:
@@ -41,12 +52,21 @@ def machine() -> str:
     return f"{device}, torch {torch.__version__}, threads {torch.get_num_threads()}"
 
 
-def write_section(topic: str, body: str, profile: str) -> None:
-    stamp = datetime.date.today().isoformat()
-    command = f"python -m benchmarks {topic} --profile {profile}"
+def write_section(
+    topic: str,
+    body: str,
+    profile: str,
+    machine_text: str | None = None,
+    command: str | None = None,
+    date: str | None = None,
+) -> None:
+    """machine_text, command, date: for figures measured elsewhere (benchmarks.gpu --from-json)."""
+    stamp = date or datetime.date.today().isoformat()
+    command = command or f"python -m benchmarks {topic} --profile {profile}"
     section = (
         f"<!-- BEGIN {topic} -->\n## {topic}\n\n"
-        f"- machine: {machine()}\n- profile: `{profile}`\n- command: `{command}`\n- date: {stamp}\n\n"
+        f"- machine: {machine_text or machine()}\n- profile: `{profile}`\n"
+        f"- command: `{command}`\n- date: {stamp}\n\n"
         f"{body.strip()}\n<!-- END {topic} -->"
     )
     text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else HEADER
@@ -66,11 +86,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     os.environ["MINILVDM_PROFILE"] = args.profile
     sys.path.insert(0, str(ROOT))
-    for topic in topics() if args.topic == "all" else [args.topic]:
-        print(f"== benchmark {topic} ({args.profile})", flush=True)
-        body = importlib.import_module(f"benchmarks.{topic}").run()
+    for topic in selected(args.topic):
+        module = importlib.import_module(f"benchmarks.{topic}")
+        profile = getattr(module, "PROFILE", args.profile)  # a topic may run at a fixed profile
+        print(f"== benchmark {topic} ({profile})", flush=True)
+        body = module.run()
         print(body)
-        write_section(topic, body, args.profile)
+        write_section(topic, body, profile)
     print(f"wrote {BENCHMARKS_MD}")
     return 0
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 import os
 import pickle
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ from .config import (
     config_to_dict,
     get_device,
     get_profile,
+    maybe_compile,
     output_dir,
 )
 
@@ -112,6 +115,11 @@ class CheckpointError(RuntimeError):
 
 class NonFiniteLossError(FloatingPointError):
     """Training produced a NaN or inf loss; the last good checkpoint was kept."""
+
+
+class Preempted(SystemExit):
+    """SIGTERM during `fit` (a scheduler preempting the job): the checkpoint was saved at the
+    step reached and the process exits with the conventional status 128 + 15 = 143."""
 
 
 def checkpoint_path(name: str, *configs: Any) -> Path:
@@ -234,10 +242,14 @@ class Trainer:
         device: torch.device | str | None = None,
         progress: bool = True,
         param_groups: list[dict] | None = None,
+        compile: bool = True,
     ):
         """`param_groups`: optional [{'params': ..., 'lr_scale': s}, ...]; a group's learning
         rate is s times the schedule's (e.g. a pretrained part fine-tuned more gently).
-        Parameters in no group are not trained."""
+        Parameters in no group are not trained. `compile`: on CUDA, train through
+        torch.compile(model) (eager again if it fails); self.model stays the plain module, so
+        state dicts carry no `_orig_mod.` prefix. Compiled steps draw other random numbers
+        than eager ones: bit-for-bit resume holds for eager runs."""
         config.validate()
         self.config, self.loss_fn, self.batch_fn = config, loss_fn, batch_fn
         self.device = torch.device(device) if device else get_device()
@@ -261,6 +273,9 @@ class Trainer:
         if self.world_size > 1:  # data-parallel: gradients are averaged across processes
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        self.eager_net = self.net
+        if compile and self.device.type == "cuda":
+            self.net = maybe_compile(self.net)
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict:
@@ -319,6 +334,22 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(cfg, step) * group.get("lr_scale", 1.0)
         self.net.train()
+        try:
+            value = self._loss_backward(batch, step)
+        except Exception as err:
+            if isinstance(err, NonFiniteLossError) or self.net is self.eager_net:
+                raise
+            # torch.compile fails lazily (first forward or backward): an optimisation must not end the run
+            print(f"torch.compile failed ({type(err).__name__}: {str(err)[:200]}); training eagerly")
+            self.net = self.eager_net
+            return self.train_step(step)
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
+        self.optimizer.step()
+        self.ema.update_parameters(self.model)
+        return value
+
+    def _loss_backward(self, batch: Any, step: int) -> float:
         with autocast(self.device):
             loss = self.loss_fn(self.net, batch)
         value = loss.detach().float().item()
@@ -331,16 +362,13 @@ class Trainer:
             raise NonFiniteLossError(f"loss is {value} at step {step}; stopped and {kept}")
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
-        self.optimizer.step()
-        self.ema.update_parameters(self.model)
         return value
 
     def fit(self, resume: bool = True, until: int | None = None) -> Trainer:
         """Train to `config.steps` (or stop early at step `until`, saved, e.g. to evaluate part
         way: the learning-rate schedule still spans `config.steps`). Resumes from (or reuses)
-        a checkpoint at ckpt_path."""
+        a checkpoint at ckpt_path. Ctrl-C saves and re-raises; SIGTERM saves at the end of the
+        running step and raises Preempted (exit status 143)."""
         cfg = self.config
         stop = cfg.steps if until is None else min(until, cfg.steps)
         if resume and self.ckpt_path is not None and self.ckpt_path.exists():
@@ -349,8 +377,14 @@ class Trainer:
                 what = "reusing finished" if self.step >= cfg.steps else "resuming from"
                 print(f"{what} checkpoint {self.ckpt_path.name} at step {self.step}")
         bar = tqdm(total=cfg.steps, initial=self.step, desc="train", disable=not self.progress or self.rank)
+        # SIGTERM only sets a flag, read between steps: the checkpoint is then taken at a step
+        # boundary (never mid-update), so the resumed run is the uninterrupted one
+        term: list[int] = []
+        main = threading.current_thread() is threading.main_thread()  # signal.signal fails elsewhere
+        if main:
+            previous = signal.signal(signal.SIGTERM, lambda signum, frame: term.append(signum))
         try:
-            while self.step < stop:
+            while self.step < stop and not term:
                 start = time.perf_counter()
                 loss = self.train_step(self.step)
                 self.seconds += time.perf_counter() - start
@@ -360,12 +394,18 @@ class Trainer:
                 bar.set_postfix(loss=f"{loss:.4f}")
                 if self.step % cfg.ckpt_every == 0 or self.step == stop:
                     self.save()
+            if term:
+                self.save()
+                print(f"\nSIGTERM at step {self.step}; checkpoint saved to {self.ckpt_path}")
+                raise Preempted(128 + term[0])
         except KeyboardInterrupt:
             self.save()  # nothing lost: the run resumes from here
             print(f"\ninterrupted at step {self.step}; checkpoint saved to {self.ckpt_path}")
             raise
         finally:
             bar.close()
+            if main:  # None: a handler not set from Python; the default is the best guess
+                signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
         return self
 
     def plot_losses(self, ax=None, smooth: int = 20):

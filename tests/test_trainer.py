@@ -294,3 +294,79 @@ def test_bad_train_options_are_refused():
     for bad in (dict(lr_schedule="linear"), dict(min_lr_ratio=2.0), dict(ema_decay=1.0), dict(batch_size=0)):
         with pytest.raises(ValueError):
             TrainConfig(**bad).validate()
+
+
+# ----------------------------------------------------------------------------- preemption, compile
+def test_sigterm_saves_the_step_reached_exits_143_and_resumes_exactly(tmp_path):
+    """A scheduler's SIGTERM lands mid-step 6 (after the periodic save at 4): the child ends that
+    step, saves step 7 and exits 143; resuming gives the weights of a run never stopped."""
+    marker, path = tmp_path / "at-step-6", tmp_path / "b.pt"
+    child = textwrap.dedent(
+        f"""
+        import time
+        from pathlib import Path
+        from tests.test_trainer import batch_fn, make
+
+        def slow(step, rank=0, world=1):
+            if step == 6:
+                Path({str(marker)!r}).touch()
+                time.sleep(1.0)  # SIGTERM arrives here
+            return batch_fn(step)
+
+        make({str(path)!r}, batches=slow).fit()
+        """
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", child], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not marker.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    assert marker.exists(), f"the child never reached step 6: {proc.stderr.read().decode()[-2000:]}"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143, proc.stderr.read().decode()[-2000:]
+    assert load_checkpoint(path)["step"] == 7  # beyond the periodic save at step 4
+    resumed = make(path).fit()
+    straight = make(tmp_path / "a.pt").fit()
+    assert resumed.step == 12 and same_state(straight.model, resumed.model)
+    assert same_state(straight.ema, resumed.ema)
+
+
+def test_fit_restores_the_previous_sigterm_handler(tmp_path):
+    def mine(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        make(tmp_path / "a.pt", steps=2).fit()
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_compile_is_a_no_op_on_cpu_and_state_dicts_keep_their_names(tmp_path):
+    from minilvdm.config import maybe_compile
+
+    config = TrainConfig(steps=2)
+    trainer = Trainer(tiny_model(), denoise_loss, batch_fn, config, device="cpu", progress=False)
+    assert trainer.net is trainer.model and trainer.eager_net is trainer.model
+    assert set(trainer.state_dict()["model"]) == set(tiny_model().state_dict())  # no `_orig_mod.`
+    if not torch.cuda.is_available():
+        model = tiny_model()
+        assert maybe_compile(model) is model
+
+
+def test_a_failing_compiled_network_falls_back_to_eager(tmp_path, capsys):
+    """torch.compile fails at the first call, not at torch.compile(): the trainer retries the
+    step eagerly (same seed, same batch) and goes on with the same weights as an eager run."""
+    straight = make(tmp_path / "a.pt").fit()
+
+    class Broken(nn.Module):  # stands in for a compiled module whose compilation fails
+        def forward(self, x):
+            raise RuntimeError("inductor: no C++ compiler")
+
+    trainer = make(tmp_path / "b.pt")
+    trainer.net = Broken()
+    trainer.fit()
+    assert trainer.net is trainer.eager_net
+    assert "training eagerly" in capsys.readouterr().out
+    assert same_state(straight.model, trainer.model)
