@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .train import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .viz import write_mp4_frames
 
 STATE_FORMAT = 1

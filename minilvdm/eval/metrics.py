@@ -314,7 +314,7 @@ def real_clips(dataset: str, n: int, part: int = 0, frames: int = CLIP_FRAMES) -
         batch = MovingMNIST(split="test", seed=REAL_SEEDS["mnist"], frames=frames).batch(part * n, n)
         return batch.pop("video"), batch
     from ..config import data_dir
-    from ..data import SkyConfig, SkyTimelapse
+    from ..data import SkyConfig, SkyTimelapse, synthetic_sky_clips
 
     # real SkyTimelapse where find_sky_root looks for it (without generating synthetic skies)
     root = next((c for c in (data_dir() / "sky_timelapse", data_dir()) if (c / "sky_train").is_dir()), None)
@@ -327,7 +327,5 @@ def real_clips(dataset: str, n: int, part: int = 0, frames: int = CLIP_FRAMES) -
         return torch.stack([it["video"] for it in items]), {
             "labels": torch.stack([it["labels"] for it in items])
         }
-    from .train_evaluators import synthetic_sky_clips
-
     videos, labels = synthetic_sky_clips(n, seed=REAL_SEEDS["sky"] + part, frames=frames)
     return videos, {"labels": labels}
