@@ -1,8 +1,8 @@
 """Data throughput: clips per second for both data sets, one process."""
 
-from minilvdm.commands.data import sky_synthetic_config, throughput
 from minilvdm.config import by_profile
-from minilvdm.data import MovingMNIST, SkyConfig, SkyTimelapse, find_sky_root
+from minilvdm.cost import throughput
+from minilvdm.data import MovingMNIST, SkyConfig, SkyTimelapse, find_sky_root, sky_synthetic_config
 
 
 def run() -> str:

@@ -66,7 +66,7 @@ def models(mode: str, perturb: bool, progress: bool = False):
     key = (mode, perturb)
     if key not in _MODELS:
         vae_trainer = train_vae("mnist", progress=progress)
-        stride = 4 if mode == "hierarchical" else 1
+        stride = None if mode == "hierarchical" else 1  # None: long_stride("mnist"), as the interpolator
         pred_t, pred = train_long_model(
             default_long_config("predict", perturb=perturb, stride=stride),
             vae_trainer=vae_trainer,

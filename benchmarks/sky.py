@@ -15,12 +15,10 @@ import time
 
 import torch
 
-from minilvdm.commands.data import sky_synthetic_config
-from minilvdm.commands.vae import eval_data_config
 from minilvdm.config import by_profile, output_dir
-from minilvdm.data import find_sky_root
+from minilvdm.data import find_sky_root, sky_synthetic_config
 from minilvdm.eval import block_windows, real_clips, score, segment_distances
-from minilvdm.latents import video_size
+from minilvdm.latents import eval_data_config, video_size
 from minilvdm.long_models import (
     default_long_config,
     generate_long_videos,

@@ -9,10 +9,9 @@ import time
 
 import torch
 
-from minilvdm.commands.vae import eval_data_config
 from minilvdm.config import by_profile, get_profile
 from minilvdm.cost import peak_rss_mb
-from minilvdm.latents import ClipSource
+from minilvdm.latents import ClipSource, eval_data_config
 from minilvdm.vae import (
     VideoVAE,
     default_train_config,

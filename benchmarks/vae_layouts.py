@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from minilvdm.commands.vae import eval_data_config
 from minilvdm.config import get_profile
+from minilvdm.latents import eval_data_config
 from minilvdm.vae import default_train_config, default_vae_config, evaluate_vae, train_vae
 
 # (time factor, latent channels, width or None = the profile's, steps in quick); space x4.

@@ -101,10 +101,10 @@ def run() -> str:
         f"| real clips | - | - | {ci(real_stats['fvd'])} (floor) | {ci(real_stats['persistence'], 2)} "
         f"| {real_stats['motion']:.2f} |",
         "",
-        "Consistency: Jaccard index of the digits the frame classifier sees in frames 8-15 against "
-        "frames 0-7 (1 = the same digits throughout). Motion: pixels per frame the ink's centroid "
-        "moves (`minilvdm.eval.motion_amount`); the paper's stated limitation is that a shared base "
-        "can reduce motion.",
+        "Consistency: Jaccard index of the digits the digit reader sees in frames 8-15 against "
+        "frames 0-7 (1 = the same digits throughout, 0 = other digits or none). Motion: pixels per "
+        "frame the ink's centroid moves (`minilvdm.eval.motion_amount`); the paper's stated "
+        "limitation is that a shared base can reduce motion.",
         "",
     ]
 

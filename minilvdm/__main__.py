@@ -10,8 +10,8 @@ import argparse
 import importlib
 import sys
 
+from .checkpoint import WEIGHTS_MODES, set_weights_mode, weights_mode
 from .config import PROFILES, get_profile, set_profile
-from .pretrained import WEIGHTS_MODES, set_weights_mode, weights_mode
 
 COMMANDS = {
     "demo": "the main job: data -> models -> samples -> report, in outputs/",

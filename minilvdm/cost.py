@@ -11,6 +11,7 @@
     peak_rss_mb()                  this process's peak resident memory so far
     measured_once(key, measure)    a timing taken once per machine and kept in outputs/
     run_measured(cmd, env)         a command in a child process: its seconds and peak memory
+    throughput(make_clip, count)   items per second of a data loader's `make_clip(i)`
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ _WRAPPER = (
     "import json, resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "
     "print(json.dumps({'rc': rc, 'kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))"
 )
+
+
+def throughput(make_clip, count: int) -> float:
+    """Clips per second of `make_clip(i)` over `count` clips (after one warm-up clip)."""
+    make_clip(0)
+    start = time.perf_counter()
+    for i in range(count):
+        make_clip(i)
+    return count / (time.perf_counter() - start)
 
 
 def run_measured(cmd: list[str], env: dict | None = None, cwd=None) -> dict:

@@ -13,15 +13,14 @@ says why. A cache is never reused for another VAE or another data config.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from .config import config_to_dict, get_profile, output_dir
-from .train import save_checkpoint
+from .checkpoint import save_checkpoint, sha256
+from .config import by_profile, config_to_dict, get_profile, output_dir
 
 DATASETS = ("mnist", "sky")
 CACHE_FORMAT = 1
@@ -30,8 +29,6 @@ CACHE_FORMAT = 1
 def video_size(dataset: str = "mnist") -> int:
     """Frame size the models train at: 64x64 on a CPU (ci, quick); the full sky profile trains
     at 128x128 on one GPU (LVDM and VideoFusion report SkyTimelapse at 256x256)."""
-    from .config import by_profile
-
     return by_profile(ci=64, quick=64, full=128 if dataset == "sky" else 64)
 
 
@@ -54,6 +51,17 @@ class VideoDataConfig:
             raise ValueError(f"frames, size and count must be >= 1, got {self}")
 
 
+def eval_data_config(dataset: str, clips: int | None = None) -> VideoDataConfig:
+    """Held-out clips: unseen MNIST digits (split='test') or the sky test split."""
+    return VideoDataConfig(
+        dataset,
+        split="test",
+        frames=16,
+        size=video_size(dataset),
+        count=clips or by_profile(ci=4, quick=64, full=512),
+    )
+
+
 class ClipSource:
     """Clips of a data config by index: `clips(indices) -> (video (B, C, T, H, W), labels)`.
 
@@ -69,8 +77,7 @@ class ClipSource:
             mm = MovingMNISTConfig(frames=cfg.frames, size=cfg.size, split=cfg.split, seed=cfg.seed)
             self.mnist, self.length, self.channels = MovingMNIST(mm), None, 1
         else:
-            from .commands.data import sky_synthetic_config
-            from .data import SkyConfig, SkyTimelapse, find_sky_root
+            from .data import SkyConfig, SkyTimelapse, find_sky_root, sky_synthetic_config
 
             root, self.real = find_sky_root(sky_synthetic_config())
             self.sky = SkyTimelapse(root, SkyConfig(frames=cfg.frames, size=cfg.size, split=cfg.split))
@@ -97,11 +104,7 @@ class ClipSource:
 def file_fingerprint(path: str | Path) -> dict:
     """Identity of a checkpoint file: its name, size and SHA-256 of its bytes."""
     path = Path(path)
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return {"path": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+    return {"path": path.name, "bytes": path.stat().st_size, "sha256": sha256(path)}
 
 
 def cache_path(data_cfg: VideoDataConfig, name: str | None = None, vae_checkpoint=None) -> Path:

@@ -6,7 +6,8 @@ latent cache). From a latent sequence z (C, L, h, w) with keyframe stride S:
     prediction     P keyframes z[o], z[o + S], ..., z[o + (P - 1) S], the first g given
     interpolation  S + 1 consecutive frames z[o .. o + S], the first and last given
 
-for random offsets o, so one clip gives many examples. Then
+for random offsets o, so one clip gives many examples. Each model carries its config
+(`LongModel.long_cfg`), so the generator keys frames at the stride it was trained at:
 
     generator = build_generator(predictor, interpolator, vae, LongVideoConfig(frames=1024))
     generator.generate("outputs/long/run")
@@ -23,7 +24,7 @@ from .config import by_profile, seed_everything
 from .diffusion import Diffusion, DiffusionConfig
 from .long_video import LongVideoConfig, LongVideoGenerator
 from .train import TrainConfig, Trainer, checkpoint_path, pick_weights, sampling_weights
-from .unet import UNetConfig
+from .unet import SpaceTimeUNet, UNetConfig
 
 
 @dataclass
@@ -65,6 +66,15 @@ def long_stride(dataset: str = "mnist") -> int:
     if dataset not in LONG_KEYFRAME_SPACING:
         raise ValueError(f"dataset must be one of {tuple(LONG_KEYFRAME_SPACING)}, got {dataset!r}")
     return max(1, LONG_KEYFRAME_SPACING[dataset] // default_vae_config(dataset).time_factor)
+
+
+class LongModel(ConditionalDenoiser):
+    """A ConditionalDenoiser that records the LongModelConfig it was built from (not in its
+    weights): the stride, clip and given that sampling must reuse."""
+
+    def __init__(self, cfg: LongModelConfig):
+        super().__init__(SpaceTimeUNet(cfg.unet), Diffusion(cfg.diffusion), cfg.condition)
+        self.long_cfg = cfg
 
 
 def default_long_config(
@@ -163,7 +173,7 @@ def train_long_model(
         idx = torch.randint(0, n, (bsz,), generator=g)
         return examples(latents[idx], cfg, torch.randint(0, room, (bsz,), generator=g))
 
-    model = ConditionalDenoiser(_unet(cfg), Diffusion(cfg.diffusion), cfg.condition)
+    model = LongModel(cfg)
     name = f"long-{cfg.role}-{cfg.dataset}"
     trainer = Trainer(
         model,
@@ -184,7 +194,14 @@ def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:
 
 
 def generate_long_videos(
-    predictor, interpolator, vae, cfg: LongVideoConfig, count: int, out_dir, clip: int = 4, size: int = 64
+    predictor,
+    interpolator,
+    vae,
+    cfg: LongVideoConfig,
+    count: int,
+    out_dir,
+    clip: int | None = None,
+    size: int = 64,
 ) -> tuple[torch.Tensor, float, dict]:
     """`count` long videos with seeds cfg.seed, cfg.seed + 1, ..., each streamed to
     out_dir/<frames>f-seed<k>-<config hash>/ (a finished one is reused: give each pair of
@@ -203,7 +220,8 @@ def generate_long_videos(
     for k in range(count):
         run = dataclasses.replace(cfg, seed=cfg.seed + k)
         generator = build_generator(predictor, interpolator, vae, run, clip=clip, size=size)
-        folder = Path(out_dir) / f"{run.frames}f-seed{run.seed}-{config_hash(run)}"
+        # named by the stride actually used (the generator's cfg), however `cfg` spelled it
+        folder = Path(out_dir) / f"{run.frames}f-seed{run.seed}-{config_hash(generator.cfg)}"
         timing = folder / "timing.json"  # written once the video is complete
         start = time.perf_counter()
         result = generator.generate(folder, progress=False)
@@ -217,17 +235,23 @@ def generate_long_videos(
     return torch.stack(videos), seconds / max(count, 1), {**result, "reused": reused}
 
 
-def _unet(cfg: LongModelConfig):
-    from .unet import SpaceTimeUNet
-
-    return SpaceTimeUNet(cfg.unet)
-
-
 def build_generator(
-    predictor, interpolator, vae, cfg: LongVideoConfig, clip: int = 4, given: int = 1, size: int = 64
+    predictor,
+    interpolator,
+    vae,
+    cfg: LongVideoConfig,
+    clip: int | None = None,
+    given: int | None = None,
+    size: int = 64,
 ):
     """A LongVideoGenerator that decodes with the VAE (chunked, exact) and writes frames as it goes.
-    `cfg.stride` must be the stride the models were trained with (`LongModelConfig.stride`)."""
+    The stride is the models' own (`cfg.stride=None`; another raises); clip and given default
+    to the predictor's (LongModel.long_cfg), else LVDM's P = 4, g = 1."""
+    long_cfg = getattr(predictor, "long_cfg", None)
+    if clip is None:
+        clip = long_cfg.clip if long_cfg is not None else 4
+    if given is None:
+        given = long_cfg.condition.given if long_cfg is not None else 1
     c, _, h, w = vae.cfg.latent_shape(vae.cfg.time_factor, size, size)
     device = next(vae.parameters()).device
     decode = lambda z: vae.decode_latents(z.to(device)).clamp(-1, 1).cpu()

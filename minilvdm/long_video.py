@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .train import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .viz import write_mp4_frames
 
 STATE_FORMAT = 1
@@ -43,7 +43,7 @@ STATE_FORMAT = 1
 class LongVideoConfig:
     frames: int = 1024  # pixel frames requested: the output has exactly this many
     mode: str = "hierarchical"  # 'hierarchical' | 'autoregressive'
-    stride: int = 4  # latent frames between keyframes (hierarchical)
+    stride: int | None = None  # latent frames between keyframes (hierarchical); None: the models' own
     steps: int = 50
     sampler: str = "ddim"
     guidance: float = 0.1  # LVDM's w, (1 + w) eps_c - w eps_u; 0 = off
@@ -59,8 +59,40 @@ class LongVideoConfig:
             raise ValueError(f"videos must be >= 1, got {self.videos}")
         if self.mode not in ("hierarchical", "autoregressive"):
             raise ValueError(f"mode must be 'hierarchical' or 'autoregressive', got {self.mode!r}")
-        if self.stride < 1:
+        if self.stride is not None and self.stride < 1:
             raise ValueError(f"stride must be >= 1, got {self.stride}")
+
+
+def trained_stride(model) -> int | None:
+    """The keyframe stride a model was trained at, from the `long_cfg` it carries
+    (long_models.LongModel); None for a model that records none (e.g. a test stub)."""
+    long_cfg = getattr(model, "long_cfg", None)
+    return None if long_cfg is None else long_cfg.stride
+
+
+def resolve_stride(cfg: LongVideoConfig, predictor, interpolator=None) -> int:
+    """The stride to generate at: the models' own. A stride in `cfg` must match it, since
+    keyframes spaced unlike the training examples are a spacing the models never saw."""
+    if cfg.mode == "autoregressive":  # consecutive latent frames: a predictor trained at stride 1
+        wanted, models = (1 if cfg.stride is None else cfg.stride), {"predictor": predictor}
+        if wanted != 1:
+            raise ValueError(f"autoregressive mode generates at stride 1, got stride={cfg.stride}")
+    else:
+        wanted, models = cfg.stride, {"predictor": predictor, "interpolator": interpolator}
+    trained = {name: trained_stride(m) for name, m in models.items() if trained_stride(m) is not None}
+    if len(set(trained.values())) > 1:
+        raise ValueError(f"the models were trained at different strides: {trained}")
+    if wanted is None:
+        if not trained:
+            raise ValueError("the models record no training stride; give LongVideoConfig(stride=...)")
+        return next(iter(trained.values()))
+    for name, stride in trained.items():
+        if stride != wanted:
+            raise ValueError(
+                f"LongVideoConfig asks for stride {wanted} ({cfg.mode}) but the {name} was trained at "
+                f"stride {stride}; leave stride=None to use the models' own"
+            )
+    return wanted
 
 
 def keyframe_count(latent_frames: int, stride: int) -> int:
@@ -131,7 +163,8 @@ def load_long_video(npy_path: str | Path) -> torch.Tensor:
 class LongVideoGenerator:
     """predictor / interpolator: objects with `.sample(cond, mask, steps=, sampler=,
     guidance=, perturb_level=, generator=)` returning latents (ConditionalDenoiser);
-    `clip` is the prediction model's clip length P (keyframes) and `given` its g."""
+    `clip` is the prediction model's clip length P (keyframes) and `given` its g. The
+    stride comes from the models (`resolve_stride`); `self.cfg` records it."""
 
     def __init__(
         self,
@@ -148,9 +181,10 @@ class LongVideoGenerator:
         cfg.validate()
         if not 1 <= given < clip:
             raise ValueError(f"need 1 <= given < clip, got given={given}, clip={clip}")
-        self.stride = cfg.stride if cfg.mode == "hierarchical" else 1
+        self.stride = resolve_stride(cfg, predictor, interpolator)
         if self.stride > 1 and interpolator is None:
             raise ValueError("hierarchical mode with stride > 1 needs an interpolation model")
+        cfg = replace(cfg, stride=self.stride)
         self.predictor, self.interpolator, self.cfg = predictor, interpolator, cfg
         self.clip, self.given, self.latent_shape, self.time_factor = clip, given, latent_shape, time_factor
         self.latent_frames = math.ceil(cfg.frames / time_factor)

@@ -17,8 +17,6 @@ are written atomically (temporary file, then rename) and read with `weights_only
 from __future__ import annotations
 
 import math
-import os
-import pickle
 import signal
 import threading
 import time
@@ -33,18 +31,18 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
-from .config import (
-    OMIT_AT_DEFAULT,
-    autocast,
-    config_hash,
-    config_to_dict,
-    get_device,
-    get_profile,
-    maybe_compile,
-    output_dir,
+from .checkpoint import (  # noqa: F401  (re-exported: `from minilvdm.train import save_checkpoint`)
+    CHECKPOINT_FORMAT,
+    CheckpointError,
+    checkpoint_path,
+    config_diff,
+    ema_state_dict,
+    load_checkpoint,
+    load_into,
+    save_checkpoint,
 )
+from .config import OMIT_AT_DEFAULT, autocast, config_to_dict, get_device, maybe_compile
 
-CHECKPOINT_FORMAT = 1
 LR_SCHEDULES = ("constant", "cosine")
 
 
@@ -109,10 +107,6 @@ def _ema_avg_fn(cfg: TrainConfig):
     return update
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be used: corrupt, unsafe, or made with another config."""
-
-
 class NonFiniteLossError(FloatingPointError):
     """Training produced a NaN or inf loss; the last good checkpoint was kept."""
 
@@ -120,65 +114,6 @@ class NonFiniteLossError(FloatingPointError):
 class Preempted(SystemExit):
     """SIGTERM during `fit` (a scheduler preempting the job): the checkpoint was saved at the
     step reached and the process exits with the conventional status 128 + 15 = 143."""
-
-
-def checkpoint_path(name: str, *configs: Any) -> Path:
-    """outputs/checkpoints/<name>-<profile>-<config hash>.pt: same config, same file, so a
-    later notebook reuses what an earlier one trained. With MINILVDM_WEIGHTS=shipped a
-    missing file is first copied from the shipped weights, if they hold one of that name."""
-    from .pretrained import fetch_shipped
-
-    folder = output_dir() / "checkpoints"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}-{get_profile()}-{config_hash(*configs)}.pt"
-    fetch_shipped(path)
-    return path
-
-
-def save_checkpoint(state: dict, path: str | Path) -> None:
-    """Atomic: a kill during the write leaves the previous file intact."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        torch.save(state, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: str | Path, expect_configs: dict | None = None) -> dict:
-    """Load safely (no code runs) and check the configs match, with clear errors."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise CheckpointError(
-            f"{path} holds pickled Python objects, which could run code; refusing to load it "
-            f"(weights_only=True). Detail: {str(err).splitlines()[0]}"
-        ) from err
-    except Exception as err:
-        raise CheckpointError(f"{path} is corrupt or truncated ({type(err).__name__}: {err})") from err
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is not a minilvdm checkpoint (format {CHECKPOINT_FORMAT})")
-    for key, expected in (expect_configs or {}).items():
-        found = state.get("configs", {}).get(key)
-        if found != expected:
-            diff = _diff(found or {}, expected)
-            raise CheckpointError(f"{path} was made with another {key} config: {diff}")
-    return state
-
-
-def _diff(found: dict, expected: dict) -> str:
-    keys = sorted(set(found) | set(expected))
-    parts = [
-        f"{k}: checkpoint {found.get(k)!r} != now {expected.get(k)!r}"
-        for k in keys
-        if found.get(k) != expected.get(k)
-    ]
-    return "; ".join(parts)
 
 
 def epoch_indices(
@@ -189,12 +124,6 @@ def epoch_indices(
     start = (step * world_size + rank) * batch_size
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + start // n))
     return order[[(start + i) % n for i in range(batch_size)]]
-
-
-def ema_state_dict(state: dict) -> dict:
-    """The EMA model's own state dict from a Trainer (or shipped) checkpoint: AveragedModel's
-    'module.' prefix dropped, its step counter left out."""
-    return {k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")}
 
 
 def sampling_weights() -> str:
@@ -306,15 +235,13 @@ class Trainer:
         ours = {k: v for k, v in self.configs["train"].items() if k != "steps"}
         theirs = {k: v for k, v in state["configs"]["train"].items() if k != "steps"}
         if ours != theirs:
-            raise CheckpointError(f"{path} was made with another train config: {_diff(theirs, ours)}")
+            raise CheckpointError(f"{path} was made with another train config: {config_diff(theirs, ours)}")
         if state.get("shipped"):  # slim: EMA weights only, nothing to resume an optimizer from
             if state["step"] < self.config.steps:
                 raise CheckpointError(
                     f"{path} holds shipped weights at step {state['step']}; they can be reused, not "
                     f"trained on to {self.config.steps} steps (delete the file to train from scratch)"
                 )
-            from .pretrained import load_into
-
             load_into(self, state)
             return self
         self.model.load_state_dict(state["model"])

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from .config import config_to_dict, get_device, seed_everything
+from .eval.reconstruction import flicker, psnr, ssim
 from .latents import ClipSource, VideoDataConfig
 from .train import TrainConfig, Trainer, checkpoint_path, epoch_indices
 from .vae_blocks import BLOCKS, Decoder, Encoder, patchify, unpatchify
@@ -383,8 +384,6 @@ def reconstruct(vae: VideoVAE, videos: torch.Tensor, batch_size: int = 8) -> tor
 @torch.no_grad()
 def evaluate_vae(vae: VideoVAE, data_cfg: VideoDataConfig, batch_size: int = 8) -> dict:
     """PSNR, SSIM and flicker of posterior-mean reconstructions of `data_cfg.count` clips."""
-    from .eval.reconstruction import flicker, psnr, ssim
-
     videos = ClipSource(data_cfg).clips(range(data_cfg.count))[0]
     recon = reconstruct(vae, videos, batch_size)
     return {

@@ -36,6 +36,11 @@ def to_uint8_frames(video: torch.Tensor, nrow: int | None = None, pad: int = 2) 
     return ((grid + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
 
 
+def side_by_side(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Two video batches (B, C, T, H, W) joined along width: (B, C, T, H, 2W)."""
+    return torch.cat([a, b], dim=-1)
+
+
 def show_video(video, nrow: int | None = None, fps: int = 8, scale: float = 2.0, title: str = ""):
     """An inline, playable animation (HTML) of a clip or a grid of clips."""
     import matplotlib.pyplot as plt

@@ -78,6 +78,31 @@ def test_identity_persistence_and_segments(mnist_sets):
     assert seg["start"] == [0, 16, 32, 48] and len(seg["fvd"]) == 4 and len(seg["frame_fd"]) == 4
 
 
+def test_persistence_needs_a_recognised_digit_in_both_segments():
+    from minilvdm.eval.metrics import persistence_from_sets
+
+    def sets(*digits):  # one video, one digit set per segment
+        out = torch.zeros(1, len(digits), 10, dtype=torch.bool)
+        for k, ds in enumerate(digits):
+            out[0, k, list(ds)] = True
+        return out
+
+    assert persistence_from_sets(sets({3, 7}, {3, 7}, {3}, {1})).tolist() == [[1.0, 1.0, 0.5, 0.0]]
+    assert persistence_from_sets(sets({3}, set())).tolist() == [[1.0, 0.0]]  # digits gone
+    assert persistence_from_sets(sets(set(), set())).tolist() == [[0.0, 0.0]]  # nothing, not "the same"
+
+
+def test_noise_keeps_no_identity_and_real_digits_do():
+    noise = torch.rand(4, 1, 32, 64, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    assert identity_persistence(noise).tolist() == [0.0, 0.0]  # the frame classifier saw digits here
+    assert identity_persistence(noise, segment=8, reduce=False).max() == 0
+    clips, _ = real_clips("mnist", 8)  # 16 frames each, two digits
+    joined = torch.cat([clips, clips.flip(2), clips], dim=2)  # 3 segments of the same digits
+    kept = identity_persistence(joined)
+    assert kept.shape == (3,) and kept.min() > 0.5, kept
+    assert identity_persistence(torch.cat([clips[:4], noise[:, :, :16]], dim=2))[1] == 0  # digits lost
+
+
 def test_bootstrap_ci_of_a_mean():
     x = torch.randn(400, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     value, low, high = bootstrap_ci(lambda s: s.mean(), x, n_boot=300)

@@ -37,9 +37,11 @@ def stub_decode(z):
 
 
 def run(
-    tmp_path, frames, mode="hierarchical", stride=4, clip=4, given=1, stop_after=None, name="out", videos=1
+    tmp_path, frames, mode="hierarchical", stride=None, clip=4, given=1, stop_after=None, name="out", videos=1
 ):
     pred, interp = StubModel(), StubModel()
+    if stride is None and mode == "hierarchical":
+        stride = 4  # the stubs record no training stride
     cfg = LongVideoConfig(frames=frames, mode=mode, stride=stride, steps=2, seed=3, videos=videos)
     gen = LongVideoGenerator(
         pred, stub_decode, (C, H, W), TF, cfg, clip=clip, given=given, interpolator=interp, radius=RADIUS
@@ -142,7 +144,11 @@ def test_bad_configs_are_refused():
     with pytest.raises(ValueError, match="videos"):
         LongVideoConfig(videos=0).validate()
     with pytest.raises(ValueError, match="interpolation model"):
-        LongVideoGenerator(StubModel(), stub_decode, (C, H, W), TF, LongVideoConfig(), clip=4)
+        LongVideoGenerator(StubModel(), stub_decode, (C, H, W), TF, LongVideoConfig(stride=4), clip=4)
+    with pytest.raises(ValueError, match="record no training stride"):
+        LongVideoGenerator(
+            StubModel(), stub_decode, (C, H, W), TF, LongVideoConfig(), clip=4, interpolator=StubModel()
+        )
     with pytest.raises(ValueError, match="given"):
         LongVideoGenerator(
             StubModel(),
@@ -154,6 +160,47 @@ def test_bad_configs_are_refused():
             given=4,
             interpolator=StubModel(),
         )
+
+
+def tiny_long_models(pred_stride, interp_stride=None):
+    """Untrained LongModels that record the strides they would be trained at."""
+    from minilvdm.long_models import LongModel, default_long_config
+
+    pred = LongModel(default_long_config("predict", stride=pred_stride))
+    interp = None if interp_stride is None else LongModel(default_long_config("interp", stride=interp_stride))
+    return pred, interp
+
+
+def test_the_generator_keys_frames_at_the_stride_the_models_were_trained_at():
+    from minilvdm.long_models import build_generator, long_stride
+    from minilvdm.vae import VideoVAE, default_vae_config
+
+    vae = VideoVAE(default_vae_config("mnist"))
+    pred, interp = tiny_long_models(8, 8)
+    gen = build_generator(pred, interp, vae, LongVideoConfig(frames=64))  # stride None: the models'
+    assert gen.stride == gen.cfg.stride == 8
+    assert (gen.clip, gen.given) == (pred.long_cfg.clip, pred.long_cfg.condition.given)
+    assert build_generator(pred, interp, vae, LongVideoConfig(stride=8)).stride == 8  # the same, explicit
+    with pytest.raises(ValueError, match="stride 4 .* trained at stride 8"):
+        build_generator(pred, interp, vae, LongVideoConfig(stride=4))
+    # the benchmark's old pair: a predictor at 4 and the interpolator at the data set's 8
+    pred4, interp8 = tiny_long_models(4, long_stride("mnist"))
+    with pytest.raises(ValueError, match="different strides.*4.*8"):
+        build_generator(pred4, interp8, vae, LongVideoConfig())
+    # autoregressive: consecutive latent frames, so only a predictor trained at stride 1 fits
+    with pytest.raises(ValueError, match="trained at stride 8"):
+        build_generator(pred, None, vae, LongVideoConfig(mode="autoregressive"))
+    ar, _ = tiny_long_models(1)
+    assert build_generator(ar, None, vae, LongVideoConfig(mode="autoregressive")).stride == 1
+    with pytest.raises(ValueError, match="stride 1"):
+        build_generator(ar, None, vae, LongVideoConfig(mode="autoregressive", stride=4))
+
+
+def test_the_ema_copy_keeps_the_models_stride():
+    from torch.optim.swa_utils import AveragedModel
+
+    pred, _ = tiny_long_models(8)
+    assert AveragedModel(pred).module.long_cfg.stride == 8  # what pick_weights('ema') returns
 
 
 def test_long_model_configs_and_stride_one_predictor():

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from minilvdm import pretrained
+from minilvdm import checkpoint, pretrained
 from minilvdm.train import CheckpointError
 from minilvdm.vae import default_train_config, train_vae
 
@@ -14,7 +14,7 @@ from minilvdm.vae import default_train_config, train_vae
 @pytest.fixture
 def ship_folder(tmp_path, monkeypatch):
     folder = tmp_path / "pretrained"
-    monkeypatch.setattr(pretrained, "SHIPPED_DIR", folder)
+    monkeypatch.setattr(checkpoint, "SHIPPED_DIR", folder)  # where checkpoint_path fetches from
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
     monkeypatch.setenv("MINILVDM_OUTPUTS", str(tmp_path / "outputs"))
     return folder

@@ -52,8 +52,7 @@ def test_long_models_fit_their_training_clips(dataset):
 
 
 def test_sky_training_clip_folders_hold_a_long_model_window():
-    from minilvdm.commands.data import sky_synthetic_config
-    from minilvdm.data import find_sky_root
+    from minilvdm.data import find_sky_root, sky_synthetic_config
 
     root, _ = find_sky_root(sky_synthetic_config())
     ds = SkyTimelapse(root, SkyConfig(frames=long_data_config("sky").frames, size=64))

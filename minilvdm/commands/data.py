@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import time
-
 from ..config import by_profile, output_dir
-from ..data import MovingMNIST, SkyConfig, SkyTimelapse, SyntheticSkyConfig, find_sky_root
+from ..cost import throughput
+from ..data import MovingMNIST, SkyConfig, SkyTimelapse, find_sky_root, sky_synthetic_config
 from ..viz import save_gif
 
 
 def add_arguments(parser):
     parser.add_argument("--clips", type=int, default=None, help="clips to time per data set")
-
-
-def sky_synthetic_config() -> SyntheticSkyConfig:
-    """The synthetic sky set every profile uses (small in ci, larger for quick/full)."""
-    return by_profile(
-        # ci: 32-frame clip folders (like quick) so the long-video models have room: 8 latent frames
-        ci=SyntheticSkyConfig(videos=3, clips_per_video=1, frames_per_clip=32, size=64),
-        quick=SyntheticSkyConfig(videos=24, clips_per_video=2, frames_per_clip=32, size=96),
-        full=SyntheticSkyConfig(videos=200, clips_per_video=4, frames_per_clip=64, size=160),
-    )
-
-
-def throughput(make_clip, count: int) -> float:
-    """Clips per second of `make_clip(i)` over `count` clips (after one warm-up clip)."""
-    make_clip(0)
-    start = time.perf_counter()
-    for i in range(count):
-        make_clip(i)
-    return count / (time.perf_counter() - start)
 
 
 def run(args):

@@ -35,7 +35,9 @@ def run(args):
 
     vae_trainer = train_vae(args.dataset)
     perturb = not args.no_perturb_training
-    pred_cfg = default_long_config("predict", args.dataset, perturb)
+    # autoregressive: a predictor of consecutive latent frames (stride 1), as the generator needs
+    stride = 1 if args.mode == "autoregressive" else None
+    pred_cfg = default_long_config("predict", args.dataset, perturb, stride=stride)
     _, predictor = train_long_model(pred_cfg, vae_trainer=vae_trainer)
     interpolator = None
     if args.mode == "hierarchical":
@@ -45,7 +47,6 @@ def run(args):
     cfg = LongVideoConfig(
         frames=args.frames,
         mode=args.mode,
-        stride=pred_cfg.stride if args.mode == "hierarchical" else 1,
         steps=args.steps,
         guidance=args.guidance,
         perturb_level=level,
@@ -59,8 +60,6 @@ def run(args):
         interpolator,
         vae_trainer.ema.module.eval(),
         cfg,
-        clip=pred_cfg.clip,
-        given=pred_cfg.condition.given,
         size=video_size(args.dataset),
     )
     result = generator.generate(out)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 from ..config import by_profile, config_hash, describe, output_dir
-from ..latents import VideoDataConfig
-from ..viz import save_gif
+from ..latents import VideoDataConfig, eval_data_config
+from ..viz import save_gif, side_by_side
 
 DATASETS = ("mnist", "sky")
 
@@ -43,19 +43,6 @@ def vae_config_from_args(args):
         "kl_weight": args.kl_weight,
     }
     return dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
-
-
-def eval_data_config(dataset: str, clips: int | None = None) -> VideoDataConfig:
-    """Held-out clips: unseen MNIST digits (split='test') or the sky test split."""
-    from ..latents import video_size
-
-    return VideoDataConfig(
-        dataset,
-        split="test",
-        frames=16,
-        size=video_size(dataset),
-        count=clips or by_profile(ci=4, quick=64, full=512),
-    )
 
 
 def run(args):
@@ -103,9 +90,3 @@ def run(args):
         lat = cache["latents"]
         print(f"latent cache: {tuple(lat.shape)}, std {lat.std():.3f}")
     return 0
-
-
-def side_by_side(a, b):
-    import torch
-
-    return torch.cat([a, b], dim=-1)  # (B, C, T, H, 2W)

@@ -26,10 +26,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ..config import config_hash, data_dir, output_dir
+from ..config import by_profile, config_hash, data_dir, output_dir
 
 SKY_LABELS = ("wind_speed", "wind_direction", "cover", "time_of_day")
 GENERATOR_VERSION = 1  # bump when the images change: cached synthetic folders are then rebuilt
@@ -148,3 +150,47 @@ def find_sky_root(synthetic: SyntheticSkyConfig | None = None) -> tuple[Path, bo
     if not (root / "sky_test" / "labels.json").is_file():  # written last: marks completion
         generate_synthetic_sky(root, cfg)
     return root, False
+
+
+def sky_synthetic_config() -> SyntheticSkyConfig:
+    """The synthetic sky set every profile uses (small in ci, larger for quick/full)."""
+    return by_profile(
+        # ci: 32-frame clip folders (like quick) so the long-video models have room: 8 latent frames
+        ci=SyntheticSkyConfig(videos=3, clips_per_video=1, frames_per_clip=32, size=64),
+        quick=SyntheticSkyConfig(videos=24, clips_per_video=2, frames_per_clip=32, size=96),
+        full=SyntheticSkyConfig(videos=200, clips_per_video=4, frames_per_clip=64, size=160),
+    )
+
+
+def synthetic_sky_clips(
+    n: int, seed: int, frames: int = 16, cfg: SyntheticSkyConfig | None = None, size: int = 64
+):
+    """`n` sky clips (n, 3, frames, size, size) in [-1, 1] and their labels (n, 4) in SKY_LABELS
+    order (wind speed in pixels per frame at size x size, direction in radians, mean cover, mean
+    time of day), drawn like `generate_synthetic_sky` (default settings: what the sky encoder
+    imitates) and resized like `SkyTimelapse`, without the disk round trip."""
+    cfg = cfg or SyntheticSkyConfig()
+    videos, labels = [], []
+    for i in range(n):
+        rng = np.random.default_rng([seed, i, 0x534B59])
+        spectrum = _noise_spectrum(rng, cfg.size)
+        speed = rng.uniform(0.3, 1.0) * cfg.max_wind
+        direction = rng.uniform(-np.pi, np.pi)
+        length = cfg.clips_per_video * cfg.frames_per_clip
+        cover_ends = rng.uniform(0.15, 0.75, size=2)
+        tod0, tod_span = rng.uniform(0.2, 0.8), rng.uniform(0.02, 0.12)
+        start = int(rng.integers(0, length - frames + 1))
+        wind = speed * np.array([np.cos(direction), np.sin(direction)])
+        cover = np.linspace(*cover_ends, length)[start : start + frames]
+        tod = (tod0 + np.linspace(0, tod_span, length))[start : start + frames]
+        rgb = np.stack(
+            [
+                sky_frame(spectrum, wind * t, cover[i], tod[i], cfg.size)
+                for i, t in enumerate(range(start, start + frames))
+            ]
+        )  # (T, S, S, 3)
+        clip = torch.from_numpy(np.clip(rgb, 0, 1)).permute(3, 0, 1, 2).float()  # (3, T, S, S)
+        clip = F.interpolate(clip, size=(size, size), mode="bicubic", antialias=True, align_corners=False)
+        videos.append(clip.clamp(0, 1) * 2 - 1)
+        labels.append([speed * size / cfg.size, direction, cover.mean(), tod.mean()])
+    return torch.stack(videos), torch.tensor(labels, dtype=torch.float32)

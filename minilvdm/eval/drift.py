@@ -5,8 +5,9 @@ Long Moving MNIST videos (B, 1, N, H, W) are cut into windows of `window` frames
     frame_fd          Fréchet distance of the window's per-frame features to held-out real
                       frames (rises as frames stop looking like Moving MNIST)
     recognisability   fraction of frames with a digit the reader is sure of (falls)
-    persistence       Jaccard index of each 16-frame segment's digit set with segment 0's,
-                      averaged over the window (falls when digits change identity)
+    persistence       Jaccard index of each 16-frame segment's digit set (digit reader) with
+                      segment 0's, averaged over the window (falls when digits change identity
+                      or stop being digits: an empty set scores 0)
 
 and the drift of each: `change` = last window - first window, and `slope` = the least-squares
 slope of the per-window values, per 1000 frames (uses every window, so one odd window moves
@@ -24,10 +25,11 @@ from .evaluators import CLIP_FRAMES
 from .frechet import frechet_distance
 from .metrics import (
     bootstrap_ci,
-    confident_frames,
-    digit_probs,
+    confident_from_probs,
     frame_features,
     persistence_from_sets,
+    reader_probs,
+    sets_from_probs,
 )
 
 METRICS = ("frame_fd", "recognisability", "persistence")
@@ -43,9 +45,9 @@ def _per_window(videos: torch.Tensor, window: int) -> dict:
             f"length {n}, got {window}"
         )
     videos = videos[:, :, : k * window]
-    probs = digit_probs(videos)  # (B, K * window, 10)
-    confident = confident_frames(videos).float().reshape(b, k, window).mean(-1)  # (B, K)
-    segments = probs.reshape(b, -1, CLIP_FRAMES, 10).mean(2) > 0.5  # (B, K * window / 16, 10)
+    probs = reader_probs(videos)  # (B, K * window, 10): one pass for both metrics
+    confident = confident_from_probs(probs).float().reshape(b, k, window).mean(-1)  # (B, K)
+    segments = sets_from_probs(probs)  # (B, K * window / 16, 10)
     jaccard = persistence_from_sets(segments).reshape(b, k, window // CLIP_FRAMES).mean(-1)  # (B, K)
     feats = frame_features(videos).reshape(b, k, window, -1)  # (B, K, window, D)
     return {"features": feats, "recognisability": confident, "persistence": jaccard}

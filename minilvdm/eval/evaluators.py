@@ -22,7 +22,6 @@ and are rebuilt by `python -m minilvdm train-evaluators` (see `train_evaluators.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ..checkpoint import sha256
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 WEIGHTS_ENV = "MINILVDM_EVAL_WEIGHTS"  # point at another folder, e.g. freshly retrained weights
@@ -241,10 +242,6 @@ def weights_dir(folder: str | Path | None = None) -> Path:
 
 def weights_path(kind: str, folder: str | Path | None = None) -> Path:
     return weights_dir(folder) / f"{kind}.pt"
-
-
-def sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def save_evaluator(model: nn.Module, path: str | Path, metrics: dict | None = None) -> Path:

@@ -3,7 +3,7 @@
     frechet_video_distance(fake, real)   FD of clip-encoder features (motion + content)
     frame_frechet_distance(fake, real)   FD of per-frame features (appearance only)
     recognisability(videos)              fraction of frames where the digit reader is sure of a digit
-    identity_persistence(long_video)     do segment k's digits match segment 0's?
+    identity_persistence(long_video)     do segment k's digits (digit reader) match segment 0's?
     frame_change(videos)                 mean |x_{t+1} - x_t|: how alike consecutive frames are
     motion_amount(videos)                how far the ink moves per frame (pixels)
     segment_distances(long_video, real)  FVD and frame FD of each 16-frame segment
@@ -122,30 +122,40 @@ def recognisability(videos: torch.Tensor, threshold: float = 0.8, reduce: bool =
     return float(per_clip.mean()) if reduce else per_clip
 
 
+def sets_from_probs(probs: torch.Tensor, segment: int = CLIP_FRAMES) -> torch.Tensor:
+    """(B, K * segment, 10) per-frame digit probabilities -> (B, K, 10) bool: digits whose
+    mean probability over a segment exceeds 0.5."""
+    return probs.reshape(len(probs), -1, segment, 10).mean(2) > 0.5
+
+
 def segment_digits(long_video: torch.Tensor, segment: int = CLIP_FRAMES) -> torch.Tensor:
     """(B, 1, T, H, W) -> (B, K, 10) bool: digits present in each segment of `segment`
-    frames (mean frame probability > 0.5); a last partial segment is dropped."""
+    frames, read by the digit reader (which finds none in noise; the frame classifier names
+    one in anything); a last partial segment is dropped."""
     if long_video.ndim == 4:
         long_video = long_video.unsqueeze(0)
     k = long_video.shape[2] // segment
     if k < 1:
         raise ValueError(f"video has {long_video.shape[2]} frames, fewer than one segment ({segment})")
-    probs = digit_probs(long_video[:, :, : k * segment])  # (B, K * segment, 10)
-    return probs.reshape(len(probs), k, segment, 10).mean(2) > 0.5
+    return sets_from_probs(reader_probs(long_video[:, :, : k * segment]), segment)
 
 
 def persistence_from_sets(sets: torch.Tensor) -> torch.Tensor:
-    """(B, K, 10) digit sets per segment -> (B, K) Jaccard index with segment 0."""
+    """(B, K, 10) digit sets per segment -> (B, K) Jaccard index with segment 0, and 0 where
+    either set is empty: a segment without a recognised digit keeps no identity (the Jaccard
+    of two empty sets, 1, scored pure noise as perfectly consistent)."""
     first = sets[:, :1]
     inter = (sets & first).sum(-1).float()
     union = (sets | first).sum(-1).float()
-    return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
+    both = sets.any(-1) & first.any(-1)
+    return torch.where(both, inter / union.clamp(min=1), torch.zeros_like(union))
 
 
 def identity_persistence(long_video: torch.Tensor, segment: int = CLIP_FRAMES, reduce: bool = True):
     """Moving MNIST long videos: Jaccard index between the digit set of segment k and that
-    of segment 0, |S_k & S_0| / |S_k | S_0| (1 when both are empty). Returns (K,), the mean
-    over videos per segment (segment 0 is 1 by definition), or (B, K) with reduce=False."""
+    of segment 0, |S_k & S_0| / |S_k | S_0| (digit reader; 0 when either set is empty).
+    Returns (K,), the mean over videos per segment (segment 0: the share of videos whose
+    first segment holds a digit), or (B, K) with reduce=False."""
     jaccard = persistence_from_sets(segment_digits(long_video, segment))
     return jaccard.mean(0) if reduce else jaccard
 
@@ -304,7 +314,7 @@ def real_clips(dataset: str, n: int, part: int = 0, frames: int = CLIP_FRAMES) -
         batch = MovingMNIST(split="test", seed=REAL_SEEDS["mnist"], frames=frames).batch(part * n, n)
         return batch.pop("video"), batch
     from ..config import data_dir
-    from ..data import SkyConfig, SkyTimelapse
+    from ..data import SkyConfig, SkyTimelapse, synthetic_sky_clips
 
     # real SkyTimelapse where find_sky_root looks for it (without generating synthetic skies)
     root = next((c for c in (data_dir() / "sky_timelapse", data_dir()) if (c / "sky_train").is_dir()), None)
@@ -317,7 +327,5 @@ def real_clips(dataset: str, n: int, part: int = 0, frames: int = CLIP_FRAMES) -
         return torch.stack([it["video"] for it in items]), {
             "labels": torch.stack([it["labels"] for it in items])
         }
-    from .train_evaluators import synthetic_sky_clips
-
     videos, labels = synthetic_sky_clips(n, seed=REAL_SEEDS["sky"] + part, frames=frames)
     return videos, {"labels": labels}

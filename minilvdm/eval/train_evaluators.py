@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..data import MovingMNIST
-from ..data.sky import SyntheticSkyConfig, _noise_spectrum, sky_frame
+from ..data.sky import SyntheticSkyConfig, synthetic_sky_clips
 from ..train import TrainConfig, Trainer, checkpoint_path
 from .evaluators import CLIP_FRAMES, DIRECTIONS, FRAME_KINDS, SIZE, build, default_config
 from .metrics import confident_from_probs
@@ -127,36 +126,6 @@ def mnist_reader_batch(ds: MovingMNIST, step: int, size: int, negative_share: fl
 # ----------------------------------------------------------------------------- synthetic sky
 
 
-def synthetic_sky_clips(n: int, seed: int, frames: int = CLIP_FRAMES, cfg: SyntheticSkyConfig = SKY_SOURCE):
-    """`n` sky clips (n, 3, frames, 64, 64) in [-1, 1] and their labels (n, 4) in SKY_LABELS
-    order (wind speed in pixels per frame at 64x64, direction in radians, mean cover, mean
-    time of day), drawn like `generate_synthetic_sky` and resized like `SkyTimelapse`."""
-    videos, labels = [], []
-    for i in range(n):
-        rng = np.random.default_rng([seed, i, 0x534B59])
-        spectrum = _noise_spectrum(rng, cfg.size)
-        speed = rng.uniform(0.3, 1.0) * cfg.max_wind
-        direction = rng.uniform(-np.pi, np.pi)
-        length = cfg.clips_per_video * cfg.frames_per_clip
-        cover_ends = rng.uniform(0.15, 0.75, size=2)
-        tod0, tod_span = rng.uniform(0.2, 0.8), rng.uniform(0.02, 0.12)
-        start = int(rng.integers(0, length - frames + 1))
-        wind = speed * np.array([np.cos(direction), np.sin(direction)])
-        cover = np.linspace(*cover_ends, length)[start : start + frames]
-        tod = (tod0 + np.linspace(0, tod_span, length))[start : start + frames]
-        rgb = np.stack(
-            [
-                sky_frame(spectrum, wind * t, cover[i], tod[i], cfg.size)
-                for i, t in enumerate(range(start, start + frames))
-            ]
-        )  # (T, S, S, 3)
-        clip = torch.from_numpy(np.clip(rgb, 0, 1)).permute(3, 0, 1, 2).float()  # (3, T, S, S)
-        clip = F.interpolate(clip, size=(SIZE, SIZE), mode="bicubic", antialias=True, align_corners=False)
-        videos.append(clip.clamp(0, 1) * 2 - 1)
-        labels.append([speed * SIZE / cfg.size, direction, cover.mean(), tod.mean()])
-    return torch.stack(videos), torch.tensor(labels, dtype=torch.float32)
-
-
 def sky_targets(labels: torch.Tensor) -> torch.Tensor:
     """(B, 4) SKY labels -> (B, 5) standardised targets (speed, cos dir, sin dir, cover, tod)."""
     raw = torch.stack([labels[:, 0], labels[:, 1].cos(), labels[:, 1].sin(), labels[:, 2], labels[:, 3]], 1)
@@ -223,7 +192,7 @@ def mnist_accuracy(model, clips: int = 512, seed: int = 1234) -> dict:
 @torch.no_grad()
 def sky_accuracy(model, clips: int = 256, seed: int = 4321) -> dict:
     """On generator draws never used in training: mean absolute error of each parameter."""
-    videos, labels = synthetic_sky_clips(clips, seed)
+    videos, labels = synthetic_sky_clips(clips, seed, cfg=SKY_SOURCE)
     pred = torch.cat([sky_predictions(model(videos[i : i + 64])) for i in range(0, clips, 64)])
     angle = torch.remainder(pred[:, 1] - labels[:, 1] + math.pi, 2 * math.pi) - math.pi
     return {
@@ -273,7 +242,7 @@ def train_evaluator(kind: str, steps: int | None = None, progress: bool = True):
         # Rendering skies costs ~70 ms a clip on a CPU, so a fixed pool is drawn once
         # (as uint8, like the JPEGs on disk) and mirrored left-right at random (a mirror
         # turns wind direction a into pi - a).
-        videos, labels = synthetic_sky_clips(SKY_POOL, seed=10_000)
+        videos, labels = synthetic_sky_clips(SKY_POOL, seed=10_000, cfg=SKY_SOURCE)
         pool = ((videos + 1) * 127.5).round().to(torch.uint8)
 
         def batch_fn(step, rank, world):

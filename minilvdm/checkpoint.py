@@ -1,0 +1,143 @@
+"""Checkpoint files: where they live, how they are written and read, and the shipped-weights switch.
+
+    path = checkpoint_path("vae-mnist", cfg, train_cfg)   # outputs/checkpoints/<name>-<profile>-<hash>.pt
+    save_checkpoint(state, path)                          # atomic
+    state = load_checkpoint(path, expect_configs={"model": ...})
+
+Files are written atomically (temporary file, then rename) and read with `weights_only=True`,
+so loading runs no code. With MINILVDM_WEIGHTS=shipped, `checkpoint_path` first copies a
+missing file from the shipped weights (`minilvdm/weights/pretrained/`, see `pretrained.py`)
+when they hold one of that name. This module sits below the trainer and every model, so
+each of them can name, save and load files without importing the layers above.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import config_hash, get_profile, output_dir
+
+CHECKPOINT_FORMAT = 1
+WEIGHTS_ENV = "MINILVDM_WEIGHTS"
+WEIGHTS_MODES = ("train", "shipped")
+SHIPPED_DIR = Path(__file__).resolve().parent / "weights" / "pretrained"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used: corrupt, unsafe, or made with another config."""
+
+
+def _checked(mode: str) -> str:
+    mode = mode.strip().lower()
+    if mode not in WEIGHTS_MODES:
+        raise ValueError(f"{WEIGHTS_ENV}={mode!r} is not one of {WEIGHTS_MODES}")
+    return mode
+
+
+def weights_mode() -> str:
+    """'train' (default: notebooks train, reusing outputs/) or 'shipped' ($MINILVDM_WEIGHTS)."""
+    return _checked(os.environ.get(WEIGHTS_ENV, "train"))
+
+
+def set_weights_mode(mode: str) -> str:
+    os.environ[WEIGHTS_ENV] = _checked(mode)
+    return os.environ[WEIGHTS_ENV]
+
+
+def fetch_shipped(path: Path) -> bool:
+    """With the switch on: copy the shipped checkpoint named like `path` there, if one
+    exists and `path` does not. Returns whether `path` now holds a shipped copy."""
+    source = SHIPPED_DIR / path.name
+    if weights_mode() != "shipped" or path.exists() or not source.is_file():
+        return False
+    shutil.copyfile(source, path)
+    print(f"using shipped weights {source.name} (set {WEIGHTS_ENV}=train to train instead)")
+    return True
+
+
+def checkpoint_path(name: str, *configs: Any) -> Path:
+    """outputs/checkpoints/<name>-<profile>-<config hash>.pt: same config, same file, so a
+    later notebook reuses what an earlier one trained. With MINILVDM_WEIGHTS=shipped a
+    missing file is first copied from the shipped weights, if they hold one of that name."""
+    folder = output_dir() / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{get_profile()}-{config_hash(*configs)}.pt"
+    fetch_shipped(path)
+    return path
+
+
+def save_checkpoint(state: dict, path: str | Path) -> None:
+    """Atomic: a kill during the write leaves the previous file intact."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path, expect_configs: dict | None = None) -> dict:
+    """Load safely (no code runs) and check the configs match, with clear errors."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(
+            f"{path} holds pickled Python objects, which could run code; refusing to load it "
+            f"(weights_only=True). Detail: {str(err).splitlines()[0]}"
+        ) from err
+    except Exception as err:
+        raise CheckpointError(f"{path} is corrupt or truncated ({type(err).__name__}: {err})") from err
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a minilvdm checkpoint (format {CHECKPOINT_FORMAT})")
+    for key, expected in (expect_configs or {}).items():
+        found = state.get("configs", {}).get(key)
+        if found != expected:
+            diff = config_diff(found or {}, expected)
+            raise CheckpointError(f"{path} was made with another {key} config: {diff}")
+    return state
+
+
+def config_diff(found: dict, expected: dict) -> str:
+    """'key: checkpoint x != now y; ...' for the keys whose values differ."""
+    keys = sorted(set(found) | set(expected))
+    parts = [
+        f"{k}: checkpoint {found.get(k)!r} != now {expected.get(k)!r}"
+        for k in keys
+        if found.get(k) != expected.get(k)
+    ]
+    return "; ".join(parts)
+
+
+def sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks (checkpoints can be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ema_state_dict(state: dict) -> dict:
+    """The EMA model's own state dict from a Trainer (or shipped) checkpoint: AveragedModel's
+    'module.' prefix dropped, its step counter left out."""
+    return {k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")}
+
+
+def load_into(trainer, state: dict) -> None:
+    """Trainer.load for a shipped (slim) checkpoint: weights and step, a fresh optimizer."""
+    trainer.ema.load_state_dict(state["ema"])
+    trainer.model.load_state_dict(ema_state_dict(state))
+    trainer.step, trainer.history = state["step"], [tuple(h) for h in state["history"]]
+    trainer.seconds = state.get("seconds", 0.0)
