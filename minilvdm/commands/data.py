@@ -13,6 +13,12 @@ def add_arguments(parser):
     parser.add_argument("--clips", type=int, default=None, help="clips to time per data set")
 
 
+def validate(args):
+    from . import at_least
+
+    at_least(args, "--clips", 1)
+
+
 def sky_synthetic_config() -> SyntheticSkyConfig:
     """The synthetic sky set every profile uses (small in ci, larger for quick/full)."""
     return by_profile(
