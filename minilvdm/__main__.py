@@ -11,10 +11,12 @@ import importlib
 import sys
 
 from .checkpoint import WEIGHTS_MODES, set_weights_mode, weights_mode
+from .commands import UsageError
 from .config import PROFILES, get_profile, set_profile
 
 COMMANDS = {
     "demo": "the main job: data -> models -> samples -> report, in outputs/",
+    "prepare": "decode a folder of your own videos once into the frame cache that training reads",
     "data": "generate and preview both data sets; measure their throughput",
     "vae": "train and evaluate the 3D video VAE; --finetune its decoder, --cache the latents",
     "train": "train a latent (or pixel-space) video diffusion model; the VAE first if needed",
@@ -46,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         module = importlib.import_module(f"minilvdm.commands.{name.replace('-', '_')}")
         module.add_arguments(p)
-        p.set_defaults(_module=module)
+        p.set_defaults(_module=module, _prog=p.prog)
     return parser
 
 
@@ -60,8 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    print(f"minilvdm {args.command}  (profile: {get_profile()}, weights: {weights_mode()})", flush=True)
-    return args._module.run(args) or 0
+    try:
+        if hasattr(args._module, "validate"):
+            args._module.validate(args)
+        print(f"minilvdm {args.command}  (profile: {get_profile()}, weights: {weights_mode()})", flush=True)
+        return args._module.run(args) or 0
+    except UsageError as err:  # the user's mistake: one line, status 2 (as argparse does)
+        print(f"{args._prog}: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -13,23 +13,24 @@ says why. A cache is never reused for another VAE or another data config.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from .checkpoint import save_checkpoint, sha256
-from .config import by_profile, config_to_dict, get_profile, output_dir
+from .config import OMIT_AT_DEFAULT, by_profile, config_to_dict, get_profile, output_dir
 
-DATASETS = ("mnist", "sky")
+DATASETS = ("mnist", "sky", "folder")  # folder: your own videos, at `path`
 CACHE_FORMAT = 1
 
 
 def video_size(dataset: str = "mnist") -> int:
     """Frame size the models train at: 64x64 on a CPU (ci, quick); the full sky profile trains
     at 128x128 on one GPU (LVDM and VideoFusion report SkyTimelapse at 256x256)."""
-    return by_profile(ci=64, quick=64, full=128 if dataset == "sky" else 64)
+    return by_profile(ci=64, quick=64, full=128 if dataset in ("sky", "folder") else 64)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class VideoDataConfig:
     count: int = 256  # clips to encode into a cache (training draws from all of them)
     seed: int = 0
     crop: int = 0  # > 0: training takes random crop x crop windows (the VAE is convolutional)
+    path: str = field(default="", metadata=OMIT_AT_DEFAULT)  # dataset 'folder': the folder, resolved
 
     def validate(self) -> None:
         if self.dataset not in DATASETS:
@@ -49,16 +51,20 @@ class VideoDataConfig:
             raise ValueError(f"split must be 'train' or 'test', got {self.split!r}")
         if self.frames < 1 or self.size < 1 or self.count < 1:
             raise ValueError(f"frames, size and count must be >= 1, got {self}")
+        if (self.dataset == "folder") != bool(self.path):
+            raise ValueError(f"only dataset 'folder' takes a path; got {self.dataset!r}, {self.path!r}")
 
 
-def eval_data_config(dataset: str, clips: int | None = None) -> VideoDataConfig:
-    """Held-out clips: unseen MNIST digits (split='test') or the sky test split."""
+def eval_data_config(dataset: str, clips: int | None = None, path: str = "") -> VideoDataConfig:
+    """Held-out clips: unseen MNIST digits (split='test'), the sky test split, or your folder's
+    held-out videos."""
     return VideoDataConfig(
         dataset,
         split="test",
         frames=16,
         size=video_size(dataset),
         count=clips or by_profile(ci=4, quick=64, full=512),
+        path=path,
     )
 
 
@@ -66,7 +72,8 @@ class ClipSource:
     """Clips of a data config by index: `clips(indices) -> (video (B, C, T, H, W), labels)`.
 
     Moving MNIST is generated on the fly (any index). Sky clips are read from JPEG folders
-    once and kept in memory (a few hundred small clips); indices wrap around."""
+    once and kept in memory (a few hundred small clips); a folder of your own videos is read
+    from its decoded-frame cache (prepared on first use). Indices wrap around."""
 
     def __init__(self, cfg: VideoDataConfig):
         cfg.validate()
@@ -76,6 +83,12 @@ class ClipSource:
 
             mm = MovingMNISTConfig(frames=cfg.frames, size=cfg.size, split=cfg.split, seed=cfg.seed)
             self.mnist, self.length, self.channels = MovingMNIST(mm), None, 1
+        elif cfg.dataset == "folder":
+            from .data.frame_cache import CachedClips, prepare
+
+            cache = prepare(cfg.path, size=cfg.size)
+            self.folder = CachedClips(cache, frames=cfg.frames, split=cfg.split)
+            self.length, self.channels = len(self.folder), cache.channels
         else:
             from .data import SkyConfig, SkyTimelapse, find_sky_root, sky_synthetic_config
 
@@ -88,6 +101,8 @@ class ClipSource:
         if self.cfg.dataset == "mnist":
             items = [self.mnist[i] for i in indices]
             return torch.stack([it["video"] for it in items]), torch.stack([it["digits"] for it in items])
+        if self.cfg.dataset == "folder":
+            return self.folder.batch([i % self.length for i in indices]), torch.zeros(len(indices), 0)
         out = []
         for i in indices:
             i %= self.length
@@ -114,7 +129,8 @@ def cache_path(data_cfg: VideoDataConfig, name: str | None = None, vae_checkpoin
     folder = output_dir() / "latents"
     folder.mkdir(parents=True, exist_ok=True)
     cfg = data_cfg
-    stem = name or f"{cfg.dataset}-{cfg.split}-{cfg.frames}x{cfg.size}-n{cfg.count}"
+    where = f"-{hashlib.sha256(cfg.path.encode()).hexdigest()[:8]}" if cfg.path else ""
+    stem = name or f"{cfg.dataset}{where}-{cfg.split}-{cfg.frames}x{cfg.size}-n{cfg.count}"
     vae = f"-{Path(vae_checkpoint).stem}" if vae_checkpoint else ""
     return folder / f"{stem}{vae}-{get_profile()}.pt"
 

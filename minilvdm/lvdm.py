@@ -206,12 +206,12 @@ def default_train_config(space: str = "latent", dataset: str = "mnist"):
     )
 
 
-def default_data_config(dataset: str = "mnist", frames: int = 16):
+def default_data_config(dataset: str = "mnist", frames: int = 16, path: str = ""):
     from .latents import VideoDataConfig, video_size
 
-    count = by_profile(ci=8, quick=1024, full=20_000)  # sky: capped at the clips its folders hold
+    count = by_profile(ci=8, quick=1024, full=20_000)  # sky, folder: capped at the clips they hold
     return VideoDataConfig(
-        dataset=dataset, split="train", frames=frames, size=video_size(dataset), count=count
+        dataset=dataset, split="train", frames=frames, size=video_size(dataset), count=count, path=path
     )
 
 
@@ -236,7 +236,7 @@ def train_lvdm(
     `until`: stop (saved) at that step, to evaluate part way; a later call goes on."""
     from .config import seed_everything
     from .train import Trainer, checkpoint_path, epoch_indices
-    from .vae import train_vae
+    from .vae import train_data_config, train_vae
 
     train_cfg = train_cfg or default_train_config(cfg.space, cfg.dataset)
     data_cfg = data_cfg or default_data_config(cfg.dataset)
@@ -244,7 +244,8 @@ def train_lvdm(
         raise ValueError(f"num_classes > 0 needs digit classes (dataset 'mnist'), got {data_cfg.dataset!r}")
     vae, vae_ckpt, configs = None, None, [cfg, train_cfg, data_cfg]
     if cfg.space == "latent":
-        vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)
+        vae_data = train_data_config(cfg.dataset, path=data_cfg.path)  # your folder: its VAE too
+        vae_trainer = vae_trainer or train_vae(cfg.dataset, data_cfg=vae_data, progress=progress)
         vae, vae_ckpt = vae_trainer.ema.module.eval(), vae_trainer.ckpt_path
         # another VAE (config, or training: its file name) is another latent space: another checkpoint
         configs += [vae.cfg, vae_ckpt.name]

@@ -279,7 +279,7 @@ def default_vae_config(dataset: str = "mnist") -> VAEConfig:
     )
 
 
-def train_data_config(dataset: str = "mnist", frames: int | None = None) -> VideoDataConfig:
+def train_data_config(dataset: str = "mnist", frames: int | None = None, path: str = "") -> VideoDataConfig:
     """Training clips: short clips are enough (the VAE is convolutional in time) and cheap."""
     from .config import by_profile
     from .latents import video_size
@@ -287,7 +287,7 @@ def train_data_config(dataset: str = "mnist", frames: int | None = None) -> Vide
     frames = frames or by_profile(ci=4, quick=8, full=16)
     crop = by_profile(ci=32, quick=0, full=0)  # ci: 32x32 windows, 4x less compute per clip
     return VideoDataConfig(
-        dataset=dataset, split="train", frames=frames, size=video_size(dataset), count=10**9, crop=crop
+        dataset, split="train", frames=frames, size=video_size(dataset), count=10**9, crop=crop, path=path
     )
 
 
@@ -308,10 +308,12 @@ def train_vae(
     data_cfg: VideoDataConfig | None = None,
     name: str = "vae",
     progress: bool = True,
+    workers: int = 0,
 ) -> Trainer:
     """Train (or resume, or reuse the finished checkpoint of) a VAE; estimates the scale
     factor once at the end and saves it with the checkpoint. The model to use afterwards is
-    `trainer.ema.module` (EMA weights, eval mode)."""
+    `trainer.ema.module` (EMA weights, eval mode). `workers`: DataLoader processes reading
+    clips of a video folder ahead of training (the batches are the same for any number)."""
     cfg = cfg or default_vae_config(dataset_name)
     train_cfg = train_cfg or default_train_config(dataset_name)
     data_cfg = data_cfg or train_data_config(dataset_name)
@@ -322,12 +324,21 @@ def train_vae(
     source = ClipSource(data_cfg)
     bsz = train_cfg.batch_size
 
+    def indices(step, rank, world):
+        return epoch_indices(step, rank, world, bsz, source.length, train_cfg.seed).tolist()
+
+    read = None
+    if data_cfg.dataset == "folder":  # read from files: DataLoader workers may read ahead
+        from .data.loader import StepBatches
+
+        read = StepBatches(lambda idx: source.clips(idx)[0], indices, workers, train_cfg.seed)
+
     def batch_fn(step, rank, world):
         start = (step * world + rank) * bsz
-        if source.length is not None:  # a finite set: a seeded permutation per epoch
-            video = source.clips(
-                epoch_indices(step, rank, world, bsz, source.length, train_cfg.seed).tolist()
-            )[0]
+        if read is not None:
+            video = read(step, rank, world)
+        elif source.length is not None:  # a finite set: a seeded permutation per epoch
+            video = source.clips(indices(step, rank, world))[0]
         else:
             video = source.videos(start, bsz)
         return random_crop(video, data_cfg.crop, seed=start)
@@ -342,7 +353,11 @@ def train_vae(
         progress=progress,
     )
     trainer.configs["data"] = config_to_dict(data_cfg)
-    trainer.fit()
+    try:
+        trainer.fit()
+    finally:
+        if read is not None:
+            read.close()
     vae = trainer.ema.module.eval()
     if float(vae.scale_estimated) != max(trainer.step, 1):  # never, or for earlier weights
         videos = source.clips(range(by_profile_scale_clips()))[0].to(trainer.device)

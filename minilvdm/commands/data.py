@@ -12,6 +12,12 @@ def add_arguments(parser):
     parser.add_argument("--clips", type=int, default=None, help="clips to time per data set")
 
 
+def validate(args):
+    from . import at_least
+
+    at_least(args, "--clips", 1)
+
+
 def run(args):
     out = output_dir() / "data"
     mnist = MovingMNIST()

@@ -18,6 +18,7 @@ import torch
 
 from ..eval.evaluators import CLIP_FRAMES
 from ..eval.metrics import format_score, identity_persistence, real_clips, score, segment_distances
+from . import UsageError, at_least
 
 SUFFIXES = (".pt", ".gif", ".mp4")
 
@@ -92,8 +93,18 @@ def load_videos(path: str | Path) -> torch.Tensor:
     return videos
 
 
+def validate(args):
+    at_least(args, "--real", 2)
+    at_least(args, "--boot", 1)
+    if not Path(args.path).exists():
+        raise UsageError(f"path: {args.path} does not exist")
+
+
 def run(args):
-    fake = load_videos(args.path)
+    try:
+        fake = load_videos(args.path)
+    except (FileNotFoundError, ValueError) as err:  # a missing or malformed file: the user's to fix
+        raise UsageError(f"path: {err}") from err
     dataset = args.dataset or ("mnist" if fake.shape[1] == 1 else "sky")
     if dataset == "mnist" and fake.shape[1] == 3:  # an RGB file of grey clips
         fake = fake.mean(1, keepdim=True)

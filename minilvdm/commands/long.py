@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from ..config import output_dir
+from . import at_least
 
 
 def add_arguments(parser):
@@ -25,6 +26,13 @@ def add_arguments(parser):
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="folder (default outputs/long/<settings>)")
+
+
+def validate(args):
+    at_least(args, "--frames", 1)
+    at_least(args, "--steps", 1)
+    at_least(args, "--guidance", 0)
+    at_least(args, "--perturb", 0)
 
 
 def run(args):

@@ -9,12 +9,14 @@ import torch
 
 from ..config import output_dir
 from ..viz import save_gif, save_mp4
+from . import UsageError, at_least, dataset_of
 from .train import add_arguments as add_model_arguments
 from .train import model_from_args
+from .train import validate as validate_model
 
 
 def add_arguments(parser):
-    add_model_arguments(parser)
+    add_model_arguments(parser, steps_flag="--train-steps")  # --steps is the sampler's here
     parser.add_argument("--n", type=int, default=16, help="clips to sample")
     parser.add_argument("--steps", type=int, default=50, help="sampler steps (DDPM uses all if 0)")
     parser.add_argument("--sampler", choices=("ddim", "ddpm"), default="ddim")
@@ -24,6 +26,15 @@ def add_arguments(parser):
     parser.add_argument("--class-label", type=int, default=None, help="digit to generate (conditional)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="folder (default outputs/samples/<model>)")
+
+
+def validate(args):
+    validate_model(args, steps_flag="--train-steps")
+    at_least(args, "--n", 1)
+    at_least(args, "--steps", 0)
+    at_least(args, "--eta", 0)
+    if args.class_label is not None and not 0 <= args.class_label <= 9:
+        raise UsageError(f"--class-label must be a digit 0..9, got {args.class_label}")
 
 
 def run(args):
@@ -40,7 +51,7 @@ def run(args):
     start = time.perf_counter()
     videos = model.sample(
         args.n,
-        size=video_size(args.dataset),
+        size=video_size(dataset_of(args)),
         steps=args.steps or None,
         sampler=args.sampler,
         eta=args.eta,

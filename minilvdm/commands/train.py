@@ -1,10 +1,17 @@
-"""`python -m minilvdm train`: the VAE (reused if trained) and a latent (or pixel) video diffusion model."""
+"""`python -m minilvdm train`: the VAE (reused if trained) and a latent (or pixel) video diffusion model.
+
+    python -m minilvdm train --data my_videos --steps 500 --batch-size 8 --lr 1e-3
+
+Options change the config hash, so every setting trains (and later reuses) its own checkpoint.
+"""
 
 from __future__ import annotations
 
+from . import UsageError, add_training_options, check_training_options, dataset_of, train_overrides
 
-def add_arguments(parser):
-    parser.add_argument("--dataset", choices=("mnist", "sky"), default="mnist")
+
+def add_arguments(parser, steps_flag: str = "--steps"):
+    parser.add_argument("--dataset", choices=("mnist", "sky"), default=None, help="default: mnist")
     parser.add_argument(
         "--space",
         choices=("latent", "pixel"),
@@ -12,16 +19,23 @@ def add_arguments(parser):
         help="'pixel' trains the pixel-space baseline with the same UNet",
     )
     parser.add_argument("--conditional", action="store_true", help="digit-class conditional (Moving MNIST)")
+    add_training_options(parser, steps_flag)
+
+
+def validate(args, steps_flag: str = "--steps"):
+    check_training_options(args, steps_flag)
+    if args.conditional and dataset_of(args) != "mnist":
+        raise UsageError("--conditional needs --dataset mnist (digit classes)")
 
 
 def model_from_args(args):
     """Train, resume or reuse the model the arguments name; returns (trainer, ema model)."""
-    from ..lvdm import default_lvdm_config, train_lvdm
+    from ..lvdm import default_data_config, default_lvdm_config, default_train_config, train_lvdm
 
-    if args.conditional and args.dataset != "mnist":
-        raise SystemExit("--conditional needs --dataset mnist (digit classes)")
-    cfg = default_lvdm_config(args.dataset, args.space, args.conditional)
-    return train_lvdm(cfg)
+    dataset = dataset_of(args)
+    cfg = default_lvdm_config(dataset, args.space, args.conditional)
+    train_cfg = train_overrides(default_train_config(args.space, dataset), args)
+    return train_lvdm(cfg, train_cfg, default_data_config(dataset, path=args.data))
 
 
 def run(args):

@@ -4,6 +4,7 @@ optionally fine-tune its decoder (Video LDM) and encode the latent cache.
     python -m minilvdm vae --dataset mnist                     # quick profile by default
     python -m minilvdm vae --dataset sky --finetune --cache
     python -m minilvdm vae --profile full --dataset sky         # the GPU-sized run
+    python -m minilvdm vae --data my_videos --steps 300 --batch-size 4 --lr 2e-3 --workers 1
     python -m benchmarks vae --profile quick                    # BENCHMARKS.md section (full: --profile full)
 """
 
@@ -14,13 +15,15 @@ import dataclasses
 from ..config import by_profile, config_hash, describe, output_dir
 from ..latents import VideoDataConfig, eval_data_config
 from ..viz import save_gif, side_by_side
+from . import UsageError, add_training_options, at_least, check_training_options, dataset_of, train_overrides
 
 DATASETS = ("mnist", "sky")
 
 
 def add_arguments(parser):
-    parser.add_argument("--dataset", choices=DATASETS, default="mnist")
-    parser.add_argument("--steps", type=int, default=None, help="override the profile's training steps")
+    parser.add_argument("--dataset", choices=DATASETS, default=None, help="default: mnist")
+    add_training_options(parser)
+    parser.add_argument("--workers", type=int, default=0, help="DataLoader processes reading --data clips")
     parser.add_argument("--time-factor", type=int, default=None, choices=(1, 2, 4))
     parser.add_argument("--space-factor", type=int, default=None, choices=(2, 4, 8))
     parser.add_argument("--latent-channels", type=int, default=None)
@@ -31,10 +34,20 @@ def add_arguments(parser):
     parser.add_argument("--cache", action="store_true", help="encode the training set to the latent cache")
 
 
+def validate(args):
+    check_training_options(args)
+    for option in ("--latent-channels", "--eval-clips"):
+        at_least(args, option, 1)
+    at_least(args, "--kl-weight", 0)
+    at_least(args, "--workers", 0)
+    if args.finetune and args.data:
+        raise UsageError("--finetune is not wired for --data yet; train the VAE without it")
+
+
 def vae_config_from_args(args):
     from ..vae import default_vae_config
 
-    cfg = default_vae_config(args.dataset)
+    cfg = default_vae_config(dataset_of(args))
     overrides = {
         "time_factor": args.time_factor,
         "space_factor": args.space_factor,
@@ -46,19 +59,23 @@ def vae_config_from_args(args):
 
 
 def run(args):
-    from ..vae import default_train_config, evaluate_vae, train_vae
+    from ..vae import default_train_config, evaluate_vae, train_data_config, train_vae
 
+    dataset = args.dataset = dataset_of(args)
     cfg = vae_config_from_args(args)
-    train_cfg = default_train_config(args.dataset)
-    if args.steps is not None:
-        train_cfg = dataclasses.replace(train_cfg, steps=args.steps)
+    train_cfg = train_overrides(default_train_config(dataset), args)
     print(describe(cfg, train_cfg))
-    trainer = train_vae(args.dataset, cfg, train_cfg)
+    data = train_data_config(dataset, path=args.data)
+    trainer = train_vae(dataset, cfg, train_cfg, data, workers=args.workers)
     vae = trainer.ema.module
-    eval_cfg = eval_data_config(args.dataset, args.eval_clips)
-    result = evaluate_vae(vae, eval_cfg)
+    eval_cfg = eval_data_config(dataset, args.eval_clips, path=args.data)
+    try:
+        result = evaluate_vae(vae, eval_cfg)
+    except ValueError as err:  # a folder with no held-out videos (fewer than 5)
+        print(f"no held-out clips ({str(err).splitlines()[0]}); evaluating on training clips")
+        result = evaluate_vae(vae, dataclasses.replace(eval_cfg, split="train"))
     out = output_dir() / "vae"
-    tag = f"{args.dataset}-{config_hash(cfg, train_cfg)}"
+    tag = f"{dataset}-{config_hash(cfg, train_cfg)}"
     gif = save_gif(side_by_side(result["videos"][:4], result["recon"][:4]), out / f"{tag}-recon.gif")
     print(
         f"VAE {args.dataset}: {cfg.compression(16, 64, 64):.0f}x fewer values, trained {trainer.step} "
@@ -84,7 +101,12 @@ def run(args):
         from ..latents import load_or_encode_latents
 
         data = VideoDataConfig(
-            args.dataset, split="train", frames=16, size=64, count=by_profile(ci=8, quick=512, full=8192)
+            args.dataset,
+            split="train",
+            frames=16,
+            size=64,
+            count=by_profile(ci=8, quick=512, full=8192),
+            path=args.data,
         )
         cache = load_or_encode_latents(vae, trainer.ckpt_path, data)
         lat = cache["latents"]

@@ -16,20 +16,27 @@ Reading never writes anything under the data root.
 from __future__ import annotations
 
 import json
-import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
+from .frames import (
+    IMAGE_SUFFIXES,
+    center_square,
+    load_square,
+    probe_image,
+    to_video,
+    warn_skipped,
+    window_starts,
+)
+from .frames import natural_key as _natural_key
 from .sky import SKY_LABELS
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+__all__ = ["IMAGE_SUFFIXES", "SkyConfig", "SkyTimelapse", "center_square"]
 
 
 @dataclass
@@ -38,30 +45,6 @@ class SkyConfig:
     stride: int = 1
     size: int = 64
     split: str = "train"
-
-
-def _natural_key(path: Path):
-    return [int(s) if s.isdigit() else s for s in re.split(r"(\d+)", path.name)]
-
-
-def center_square(width: int, height: int) -> tuple[int, int, int, int]:
-    """The centre square crop box (left, top, right, bottom) of a width x height frame:
-    the loader keeps the middle min(width, height) pixels of the longer side."""
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    return left, top, left + side, top + side
-
-
-def _probe(path: Path) -> tuple[int, int] | str:
-    """The frame's (width, height), or the reason it cannot be used."""
-    try:
-        if path.stat().st_size == 0:
-            return "zero-byte file"
-        with Image.open(path) as im:
-            im.load()  # full decode: catches truncated files that open() alone accepts
-            return im.size
-    except Exception as err:
-        return f"unreadable ({type(err).__name__}: {err})"
 
 
 class SkyTimelapse(Dataset):
@@ -88,10 +71,7 @@ class SkyTimelapse(Dataset):
         )
         for clip_dir in tqdm(clip_dirs, desc=f"index sky_{cfg.split}", disable=not progress):
             self._index_clip(clip_dir)
-        if self.skipped:
-            shown = "\n  ".join(self.skipped[:20])
-            more = f"\n  ... and {len(self.skipped) - 20} more" if len(self.skipped) > 20 else ""
-            warnings.warn(f"SkyTimelapse skipped {len(self.skipped)} item(s):\n  {shown}{more}", stacklevel=2)
+        warn_skipped("SkyTimelapse", self.skipped)
         if not self.windows:
             raise ValueError(
                 f"{split_dir}: no clip folder holds {cfg.frames} readable frames at stride "
@@ -107,8 +87,9 @@ class SkyTimelapse(Dataset):
         if len(frames) < span:
             self.skipped.append(f"{clip_dir}: {len(frames)} frames, shorter than one clip ({span})")
             return
-        probes = [_probe(p) for p in frames]
-        for start in range(0, len(frames) - span + 1, cfg.frames * cfg.stride):
+        probes = [probe_image(p) for p in frames]
+        probes = [p if isinstance(p, str) else p[0] for p in probes]  # the size, or why not
+        for start in window_starts(len(frames), cfg.frames, cfg.stride):
             chosen = list(range(start, start + span, cfg.stride))
             bad = [i for i in chosen if isinstance(probes[i], str)]
             if bad:
@@ -127,13 +108,6 @@ class SkyTimelapse(Dataset):
     def __len__(self) -> int:
         return len(self.windows)
 
-    def _load(self, path: Path) -> np.ndarray:
-        size = self.config.size
-        with Image.open(path) as im:
-            im = im.convert("RGB")
-            im = im.crop(center_square(*im.size)).resize((size, size), Image.BICUBIC)  # 640x360 -> 360x360
-            return np.asarray(im, dtype=np.float32)
-
     def _clip_labels(self, key: str, offset: int) -> torch.Tensor:
         entry = self._labels.get(key)
         if entry is None:
@@ -147,8 +121,7 @@ class SkyTimelapse(Dataset):
 
     def __getitem__(self, index: int) -> dict:
         key, paths, offset = self.windows[index]
-        frames = np.stack([self._load(p) for p in paths])  # (T, H, W, 3)
-        clip = torch.from_numpy(frames).permute(3, 0, 1, 2) / 127.5 - 1.0  # (3, T, H, W)
+        clip = to_video(np.stack([load_square(p, self.config.size) for p in paths]))  # (3, T, H, W)
         return {"video": clip, "labels": self._clip_labels(key, offset), "name": key}
 
     def videos(self, indices) -> torch.Tensor:
