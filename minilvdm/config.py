@@ -67,6 +67,15 @@ def output_dir() -> Path:
     return path
 
 
+# ----------------------------------------------------------------------------- seeds
+# Seed mixers (primes, so that seed * MIX + step gives distinct seeds across steps and seeds) and
+# clip-index offsets that keep data sets apart. Every result depends on them: change none.
+# (Also named elsewhere: i2v_experiments.SHIFT_START, eval.metrics.REAL_SEEDS.)
+SEED_MIX = 1_000_003  # trainer steps, loader batches, joint image batches, long-video rounds, evaluators
+LONG_BATCH_SEED_MIX = 7919  # the long models' example draws
+FINETUNE_CLIPS_START = 7_000_000  # decoder fine-tuning: clips the VAE itself was not trained on
+
+
 # ----------------------------------------------------------------------------- devices
 
 

@@ -158,7 +158,7 @@ class Diffusion:
         kind = self.config.prediction
         return noise if kind == "eps" else x0 if kind == "x0" else self.v_from(x0, noise, t)
 
-    def split(self, pred, x_t, t, clip_x0: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    def to_eps_x0(self, pred, x_t, t, clip_x0: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """A prediction in any parameterisation -> (eps, x0). With clip_x0, x0 is clamped to
         [-1, 1] and eps re-derived from it so the pair stays consistent."""
         kind = self.config.prediction
@@ -172,6 +172,8 @@ class Diffusion:
             x0 = x0.clamp(-1, 1)
             eps = self.x0_to_eps(x_t, t, x0)
         return eps, x0
+
+    split = to_eps_x0  # the older name
 
     # ------------------------------------------------------------------ training
     def loss_weight(self, t: torch.Tensor) -> torch.Tensor:
@@ -227,13 +229,13 @@ class Diffusion:
     # ------------------------------------------------------------------ one reverse step
     def ddpm_step(self, pred, x_t, t, t_prev, noise, clip_x0: bool = False):
         """Ancestral step t -> t_prev: x_{t'} = mean + sqrt(var) z (no noise when t' = -1)."""
-        eps, x0 = self.split(pred, x_t, t, clip_x0)
+        eps, x0 = self.to_eps_x0(pred, x_t, t, clip_x0)
         mean, var = self.q_posterior(x0, x_t, t, t_prev)
         return mean + var.sqrt() * noise, x0
 
     def ddim_step(self, pred, x_t, t, t_prev, noise, eta: float = 0.0, clip_x0: bool = False):
         """DDIM step t -> t_prev (any t' < t): x_{t'} = sqrt(a') x0 + sqrt(1 - a' - s^2) eps + s z."""
-        eps, x0 = self.split(pred, x_t, t, clip_x0)
+        eps, x0 = self.to_eps_x0(pred, x_t, t, clip_x0)
         a, a_prev = self._at(self.alpha_bar, t, x_t), self._at(self.alpha_bar, t_prev, x_t)
         sigma = eta * ((1 - a_prev) / (1 - a) * (1 - a / a_prev)).clamp(min=0).sqrt()
         x_prev = a_prev.sqrt() * x0 + (1 - a_prev - sigma**2).clamp(min=0).sqrt() * eps

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import torch
 
-from .config import by_profile
 from .image_to_video import JointConfig, encode_clips, frames_of, sample_clips, thick_clips, train_video
 from .latents import VideoDataConfig
 from .lvdm import LatentVideoDiffusion
+from .presets import preset
 from .train import TrainConfig
 
 THICKNESS = 1  # the shifted distribution: strokes dilated by a 3x3 max filter
@@ -26,16 +26,12 @@ SHIFT_START = 5_000_000  # clip indices of the shifted training set (disjoint fr
 
 
 def default_shift_train_config() -> TrainConfig:
-    return by_profile(
-        ci=TrainConfig(steps=2, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=200, batch_size=4, lr=5e-4, warmup=10, ema_decay=0.98, ckpt_every=100),
-        full=TrainConfig(steps=5000, batch_size=16, lr=1e-4, warmup=100, ckpt_every=1000),
-    )
+    return TrainConfig(**preset("mnist").shift_train.kwargs())
 
 
 def shifted_latents(vae, frames: int, count: int | None = None, thickness: int = THICKNESS) -> torch.Tensor:
     """Latents of `count` thick-digit training clips under the per-frame VAE."""
-    count = count or by_profile(ci=8, quick=256, full=4096)
+    count = count or preset("mnist").shift_clips
     return encode_clips(vae, thick_clips(count, frames, thickness, start=SHIFT_START))
 
 
@@ -105,11 +101,10 @@ def flicker_with_and_without(
     from .vae import evaluate_vae, load_vae
     from .vae_finetune import finetune_decoder
 
-    frames = frames or by_profile(ci=4, quick=8, full=16)
+    p = preset("mnist")
+    frames = frames or p.short_frames
     train_data = VideoDataConfig(dataset="mnist", split="train", frames=frames, count=10**9)
-    eval_data = VideoDataConfig(
-        dataset="mnist", split="test", frames=frames, count=clips or by_profile(ci=4, quick=64, full=256)
-    )
+    eval_data = VideoDataConfig(dataset="mnist", split="test", frames=frames, count=clips or p.flicker_clips)
     ft = finetune_decoder(vae_checkpoint, train_data, name="vae-frame-decoder-ft", progress=progress)
     rows = {
         "image decoder": evaluate_vae(load_vae(vae_checkpoint, device="cpu"), eval_data),

@@ -39,10 +39,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .config import by_profile, seed_everything
+from .config import SEED_MIX, seed_everything
 from .diffusion import DiffusionConfig
-from .latents import VideoDataConfig, file_fingerprint, load_or_encode_latents
+from .latents import VideoDataConfig, file_fingerprint, load_or_encode_latents, video_size
 from .lvdm import LatentVideoDiffusion, LVDMConfig
+from .presets import FRAME_VAE_LAYOUT, preset
 from .train import TrainConfig, Trainer, checkpoint_path, epoch_indices
 from .unet import UNetConfig, count_parameters, freeze_spatial, load_image_weights
 
@@ -54,16 +55,13 @@ def frame_vae_config():
     encoded and decoded on its own."""
     from .vae import default_vae_config
 
-    return dataclasses.replace(default_vae_config("mnist"), time_factor=1, latent_channels=4)
+    return dataclasses.replace(default_vae_config("mnist"), **FRAME_VAE_LAYOUT.kwargs())
 
 
 def i2v_unet_config(video: bool = True, **overrides) -> UNetConfig:
-    """The UNet of this track; video=False is the image network (no temporal parameters)."""
-    sizes = by_profile(
-        ci=dict(model_channels=16, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=16),
-        quick=dict(model_channels=32, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=32),
-        full=dict(model_channels=128, channel_mult=(1, 2, 4), num_res_blocks=2, head_channels=64),
-    )
+    """The UNet of this track (presets.py `i2v_unet`: one level less than the video track's);
+    video=False is the image network (no temporal parameters)."""
+    sizes = preset("mnist").i2v_unet.kwargs()
     channels = frame_vae_config().latent_channels
     return UNetConfig(
         in_channels=channels, temporal_layers=video, alpha_mixing=video, **{**sizes, **overrides}
@@ -71,15 +69,17 @@ def i2v_unet_config(video: bool = True, **overrides) -> UNetConfig:
 
 
 def i2v_config(video: bool = True) -> LVDMConfig:
-    steps = by_profile(ci=100, quick=1000, full=1000)
+    steps = preset("mnist").diffusion.num_steps
     return LVDMConfig(unet=i2v_unet_config(video), diffusion=DiffusionConfig(num_steps=steps))
 
 
 def i2v_data_config(frames: int | None = None, count: int | None = None) -> VideoDataConfig:
     """Original-distribution training clips (thin digits); short clips keep CPU runs cheap."""
-    frames = frames or by_profile(ci=4, quick=8, full=16)
-    count = count or by_profile(ci=8, quick=512, full=10_000)
-    return VideoDataConfig(dataset="mnist", split="train", frames=frames, size=64, count=count)
+    p = preset("mnist")
+    frames, count = frames or p.short_frames, count or p.i2v_clips
+    return VideoDataConfig(
+        dataset="mnist", split="train", frames=frames, size=video_size("mnist"), count=count
+    )
 
 
 @dataclass
@@ -110,12 +110,9 @@ def train_frame_vae(train_cfg: TrainConfig | None = None, progress: bool = True)
     """Train (or reuse) the per-frame autoencoder: short clips, as frames are independent."""
     from .vae import train_data_config, train_vae
 
-    train_cfg = train_cfg or by_profile(
-        ci=TrainConfig(steps=6, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=1000, batch_size=8, lr=2e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
-        full=TrainConfig(steps=50_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
-    )
-    data_cfg = train_data_config("mnist", frames=by_profile(ci=2, quick=2, full=4))
+    p = preset("mnist")
+    train_cfg = train_cfg or TrainConfig(**p.frame_vae_train.kwargs())
+    data_cfg = train_data_config("mnist", frames=p.frame_vae_frames)
     return train_vae("mnist", frame_vae_config(), train_cfg, data_cfg, name="vae-frame", progress=progress)
 
 
@@ -202,7 +199,7 @@ def joint_batch(
     n_img = round(ratio * batch_size)
     batch = {"clips": clips[idx], "images": None}
     if n_img and images is not None:
-        g = torch.Generator().manual_seed(seed * 1_000_003 + step)
+        g = torch.Generator().manual_seed(seed * SEED_MIX + step)
         batch["images"] = images[torch.randint(0, len(images), (n_img,), generator=g)]
     return batch
 
@@ -214,19 +211,12 @@ def frames_of(latents: torch.Tensor) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- training
 def default_image_train_config() -> TrainConfig:
-    return by_profile(
-        ci=TrainConfig(steps=4, batch_size=4, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=800, batch_size=32, lr=1e-3, warmup=50, ema_decay=0.99, ckpt_every=100),
-        full=TrainConfig(steps=100_000, batch_size=128, lr=2e-4, warmup=1000, ckpt_every=2000),
-    )
+    return TrainConfig(**preset("mnist").image_train.kwargs())
 
 
 def default_video_train_config(steps: int | None = None) -> TrainConfig:
-    cfg = by_profile(
-        ci=TrainConfig(steps=3, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=400, batch_size=4, lr=1e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
-        full=TrainConfig(steps=50_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
-    )
+    """The lifted model's training (presets.py `lift_train`)."""
+    cfg = TrainConfig(**preset("mnist").lift_train.kwargs())
     return dataclasses.replace(cfg, steps=steps) if steps else cfg
 
 
@@ -324,8 +314,8 @@ def sample_clips(
     batch_size: int = 16,
     latents_only: bool = False,
 ) -> torch.Tensor:
-    """n clips (n, 1, T, 64, 64) in [-1, 1] by DDIM. enable_time=False runs the network in
-    image mode: every frame is an independent image sample. `decoder` overrides the VAE
+    """n clips (n, 1, T, H, W) at Moving MNIST's frame size, in [-1, 1], by DDIM. enable_time=False
+    runs the network in image mode: every frame is an independent image sample. `decoder` overrides the VAE
     (e.g. the temporally fine-tuned one)."""
     model.eval()
     device = next(model.parameters()).device
@@ -333,7 +323,7 @@ def sample_clips(
     outs = []
     for start in range(0, n, batch_size):
         b = min(batch_size, n - start)
-        shape = model.sample_shape(b, frames, 64)
+        shape = model.sample_shape(b, frames, video_size("mnist"))
         z = model.diffusion.sample(
             lambda x, t: model.unet(x, t, enable_time=enable_time),
             shape,

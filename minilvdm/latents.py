@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 
 from .checkpoint import save_checkpoint, sha256
-from .config import OMIT_AT_DEFAULT, by_profile, config_to_dict, get_profile, output_dir
+from .config import OMIT_AT_DEFAULT, config_to_dict, get_profile, output_dir
+from .presets import preset
 
 DATASETS = ("mnist", "sky", "folder")  # folder: your own videos, at `path`
 CACHE_FORMAT = 1
@@ -29,8 +30,8 @@ CACHE_FORMAT = 1
 
 def video_size(dataset: str = "mnist") -> int:
     """Frame size the models train at: 64x64 on a CPU (ci, quick); the full sky profile trains
-    at 128x128 on one GPU (LVDM and VideoFusion report SkyTimelapse at 256x256)."""
-    return by_profile(ci=64, quick=64, full=128 if dataset in ("sky", "folder") else 64)
+    at 128x128 on one GPU (presets.py `video_size`)."""
+    return preset(dataset).video_size
 
 
 @dataclass
@@ -63,7 +64,7 @@ def eval_data_config(dataset: str, clips: int | None = None, path: str = "") -> 
         split="test",
         frames=16,
         size=video_size(dataset),
-        count=clips or by_profile(ci=4, quick=64, full=512),
+        count=clips or preset(dataset).eval_clips,
         path=path,
     )
 

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 import torch
 
 from .conditioning import ConditionalDenoiser, ConditionConfig
-from .config import by_profile, seed_everything
+from .config import LONG_BATCH_SEED_MIX, seed_everything
 from .diffusion import Diffusion, DiffusionConfig
 from .long_video import LongVideoConfig, LongVideoGenerator
+from .presets import LONG_CLIP_FRAMES, LONG_KEYFRAME_SPACING, preset
 from .train import TrainConfig, Trainer, checkpoint_path, pick_weights, sampling_weights
 from .unet import SpaceTimeUNet, UNetConfig
 
@@ -48,14 +49,13 @@ class LongModelConfig:
         return (self.clip - 1) * self.stride + 1 if self.role == "predict" else self.stride + 1
 
 
-# Keyframe spacing per data set, in pixel frames; the stride S the models use is in latent
-# frames (`long_stride`). Moving MNIST trains on 64-frame clips: P = 4 keyframes 16 pixel
-# frames apart fit (time x2: S = 8, span 25 of 32 latent frames). SkyTimelapse clip folders hold 32
-# frames (synthetic; real ones at least that): 8 pixel frames (time x4: S = 2, span 7 of 8
-# latent frames) keep a prediction example inside one folder. Skies move slowly, so 8 pixel
-# frames between keyframes still leave the interpolation model a small job.
-LONG_KEYFRAME_SPACING = {"mnist": 16, "sky": 8}
-LONG_CLIP_FRAMES = {"mnist": 64, "sky": 32}  # pixel frames per training clip of the long models
+# Keyframe spacing per data set, in pixel frames (presets.py LONG_KEYFRAME_SPACING); the stride
+# S the models use is in latent frames (`long_stride`). Moving MNIST trains on 64-frame clips:
+# P = 4 keyframes 16 pixel frames apart fit (time x2: S = 8, span 25 of 32 latent frames).
+# SkyTimelapse clip folders hold 32 frames (synthetic; real ones at least that): 8 pixel frames
+# (time x4: S = 2, span 7 of 8 latent frames) keep a prediction example inside one folder. Skies
+# move slowly, so 8 pixel frames between keyframes still leave the interpolation model a small
+# job. LONG_CLIP_FRAMES: pixel frames per training clip of the long models.
 
 
 def long_stride(dataset: str = "mnist") -> int:
@@ -91,7 +91,7 @@ def default_long_config(
     stride = long_stride(dataset) if stride is None else stride
     if stride < 1 or (role == "interp" and stride < 2):
         raise ValueError(f"stride must be >= 1 (>= 2 to interpolate), got {stride} for {role!r}")
-    steps = by_profile(ci=100, quick=1000, full=1000)
+    steps = preset(dataset).diffusion.num_steps
     cond = ConditionConfig(
         mode=role,
         given=1,
@@ -117,17 +117,13 @@ def examples(latents: torch.Tensor, cfg: LongModelConfig, offsets: torch.Tensor)
     return torch.gather(latents, 2, gather)
 
 
-def default_train_config(dataset: str = "mnist") -> TrainConfig:
-    # Smooth, slowly moving skies: fewer steps, and a short EMA window as for the sky LVDM
-    # (lvdm.default_train_config: a long EMA spoils such short, fast-moving runs).
-    quick_steps, quick_ema = (400, 0.995) if dataset == "mnist" else (300, 0.9)
-    return by_profile(
-        ci=TrainConfig(steps=4, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(
-            steps=quick_steps, batch_size=8, lr=1e-3, warmup=50, ema_decay=quick_ema, ckpt_every=100
-        ),
-        full=TrainConfig(steps=100_000, batch_size=32, lr=2e-4, warmup=1000, ckpt_every=2000),
-    )
+def default_long_train_config(dataset: str = "mnist") -> TrainConfig:
+    """presets.py `long_train`: quick skies, as for the sky LVDM, take a short EMA window (a
+    long EMA spoils such short, fast-moving runs)."""
+    return TrainConfig(**preset(dataset).long_train.kwargs())
+
+
+default_train_config = default_long_train_config  # the older name, which notebooks call
 
 
 def long_data_config(dataset: str = "mnist", frames: int | None = None):
@@ -138,7 +134,7 @@ def long_data_config(dataset: str = "mnist", frames: int | None = None):
         split="train",
         frames=frames or LONG_CLIP_FRAMES[dataset],
         size=video_size(dataset),
-        count=by_profile(ci=4, quick=512, full=10_000),
+        count=preset(dataset).long_clips,
     )
 
 
@@ -169,7 +165,7 @@ def train_long_model(
     n, bsz, room = len(latents), train_cfg.batch_size, latents.shape[2] - cfg.span + 1
 
     def batch_fn(step, rank, world):
-        g = torch.Generator().manual_seed(train_cfg.seed * 7919 + step * world + rank)
+        g = torch.Generator().manual_seed(train_cfg.seed * LONG_BATCH_SEED_MIX + step * world + rank)
         idx = torch.randint(0, n, (bsz,), generator=g)
         return examples(latents[idx], cfg, torch.randint(0, room, (bsz,), generator=g))
 

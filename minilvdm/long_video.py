@@ -34,6 +34,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
+from .config import SEED_MIX
 from .viz import write_mp4_frames
 
 STATE_FORMAT = 1
@@ -233,7 +234,7 @@ class LongVideoGenerator:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         state_path, npy_path = out / "state.pt", out / "video.npy"
-        st = {
+        state = {
             "round": 0,
             "keys_made": 0,
             "latents_pushed": 0,
@@ -244,54 +245,54 @@ class LongVideoGenerator:
             "frame_shape": None,
         }
         if state_path.exists():
-            st = load_checkpoint(state_path)["state"]
-            self.decoder.load(st["decoder"])
-        frames_out = np.lib.format.open_memmap(npy_path, mode="r+") if st["frame_shape"] else None
+            state = load_checkpoint(state_path)["state"]
+            self.decoder.load(state["decoder"])
+        frames_out = np.lib.format.open_memmap(npy_path, mode="r+") if state["frame_shape"] else None
         rounds = prediction_calls(self.keyframes, self.clip, self.given)
         bar = tqdm(
-            total=rounds, initial=st["round"], desc=f"long video ({self.cfg.mode})", disable=not progress
+            total=rounds, initial=state["round"], desc=f"long video ({self.cfg.mode})", disable=not progress
         )
-        while st["round"] < rounds:
-            g = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + st["round"])
-            new_keys = self._predict(st["tail"], g)[:, :, : self.keyframes - st["keys_made"]]
+        while state["round"] < rounds:
+            g = torch.Generator().manual_seed(self.cfg.seed * SEED_MIX + state["round"])
+            new_keys = self._predict(state["tail"], g)[:, :, : self.keyframes - state["keys_made"]]
             latents = []
-            previous = st["previous_key"]
+            previous = state["previous_key"]
             for j in range(new_keys.shape[2]):
                 key = new_keys[:, :, j : j + 1]
                 if previous is not None:
                     latents.append(self._interpolate(previous, key, g))
                 previous = key
-            st["keys_made"] += new_keys.shape[2]
-            done = st["keys_made"] >= self.keyframes
+            state["keys_made"] += new_keys.shape[2]
+            done = state["keys_made"] >= self.keyframes
             if done:
                 latents.append(previous)  # the last keyframe closes the video
             chunk = torch.cat(latents, dim=2) if latents else None
             if chunk is not None:  # never push latents beyond L
-                chunk = chunk[:, :, : self.latent_frames - st["latents_pushed"]]
-                st["latents_pushed"] += chunk.shape[2]
+                chunk = chunk[:, :, : self.latent_frames - state["latents_pushed"]]
+                state["latents_pushed"] += chunk.shape[2]
             video = self.decoder.push(chunk, final=done)
             if video is not None:
-                frames = _to_uint8(video)[: self.cfg.frames - st["frames_written"]]
+                frames = _to_uint8(video)[: self.cfg.frames - state["frames_written"]]
                 if frames_out is None:
-                    st["frame_shape"] = tuple(frames.shape[1:])
+                    state["frame_shape"] = tuple(frames.shape[1:])
                     frames_out = np.lib.format.open_memmap(
-                        npy_path, mode="w+", dtype=np.uint8, shape=(self.cfg.frames, *st["frame_shape"])
+                        npy_path, mode="w+", dtype=np.uint8, shape=(self.cfg.frames, *state["frame_shape"])
                     )
-                frames_out[st["frames_written"] : st["frames_written"] + len(frames)] = frames
+                frames_out[state["frames_written"] : state["frames_written"] + len(frames)] = frames
                 frames_out.flush()
-                st["frames_written"] += len(frames)
-            keep = torch.cat([st["tail"], new_keys], dim=2) if st["tail"] is not None else new_keys
-            st["tail"], st["previous_key"] = keep[:, :, -self.given :].clone(), previous.clone()
-            st["round"] += 1
-            st["decoder"] = self.decoder.state()
-            save_checkpoint({"format": 1, "state": st}, state_path)  # frames are flushed first
+                state["frames_written"] += len(frames)
+            keep = torch.cat([state["tail"], new_keys], dim=2) if state["tail"] is not None else new_keys
+            state["tail"], state["previous_key"] = keep[:, :, -self.given :].clone(), previous.clone()
+            state["round"] += 1
+            state["decoder"] = self.decoder.state()
+            save_checkpoint({"format": 1, "state": state}, state_path)  # frames are flushed first
             bar.update()
-            if stop_after is not None and st["round"] >= stop_after and st["round"] < rounds:
+            if stop_after is not None and state["round"] >= stop_after and state["round"] < rounds:
                 bar.close()
-                raise KeyboardInterrupt(f"stopped after round {st['round']} (resume by running again)")
+                raise KeyboardInterrupt(f"stopped after round {state['round']} (resume by running again)")
         bar.close()
-        if st["frames_written"] != self.cfg.frames:
-            raise RuntimeError(f"wrote {st['frames_written']} frames, expected {self.cfg.frames}")
+        if state["frames_written"] != self.cfg.frames:
+            raise RuntimeError(f"wrote {state['frames_written']} frames, expected {self.cfg.frames}")
         mp4 = out / "video.mp4"
         frames_in = np.load(npy_path, mmap_mode="r")
         side_by_side = (np.concatenate(list(f), axis=-1) if f.ndim == 4 else f for f in frames_in)
@@ -300,7 +301,7 @@ class LongVideoGenerator:
         return {
             "npy": npy_path,
             "mp4": mp4,
-            "frames": st["frames_written"],
+            "frames": state["frames_written"],
             "keyframes": self.keyframes,
             "interpolations": self.interp_calls,
             "rounds": rounds,

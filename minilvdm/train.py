@@ -41,7 +41,7 @@ from .checkpoint import (  # noqa: F401  (re-exported: `from minilvdm.train impo
     load_into,
     save_checkpoint,
 )
-from .config import OMIT_AT_DEFAULT, autocast, config_to_dict, get_device, maybe_compile
+from .config import OMIT_AT_DEFAULT, SEED_MIX, autocast, config_to_dict, get_device, maybe_compile
 
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -131,9 +131,9 @@ def sampling_weights() -> str:
     warm-up) still holds decay^N of the random initial weights after N steps: 0.995^400 = 13%.
     Measured on the quick long-video predictor: the EMA's eps error at t = 950 was 5x the raw
     weights' (0.053 vs 0.011), its samples pure texture; quick VideoFusion runs are as short."""
-    from .config import by_profile
+    from .presets import preset
 
-    return by_profile(ci="raw", quick="raw", full="ema")
+    return preset().sampling_weights
 
 
 def pick_weights(trainer: Trainer, weights: str) -> nn.Module:
@@ -256,7 +256,7 @@ class Trainer:
     def train_step(self, step: int) -> float:
         cfg = self.config
         # Reseeding from the step makes the noise of step k the same in every run.
-        torch.manual_seed((cfg.seed * 1_000_003 + step) * self.world_size + self.rank)
+        torch.manual_seed((cfg.seed * SEED_MIX + step) * self.world_size + self.rank)
         batch = to_device(self.batch_fn(step, self.rank, self.world_size), self.device)
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(cfg, step) * group.get("lr_scale", 1.0)

@@ -42,7 +42,7 @@ from einops import rearrange
 from torch import nn
 
 from .attention import JointAttention, SpatialAttention, TemporalAttention
-from .config import by_profile
+from .presets import preset
 
 TEMPORAL_NAMES = ("temporal", "frame_embed")  # parameters an image network does not have
 
@@ -84,14 +84,9 @@ class UNetConfig:
 
     @classmethod
     def for_profile(cls, profile: str | None = None, **overrides) -> UNetConfig:
-        """Sizes that suit the profile: ci = seconds, quick = minutes on 2 CPU cores, full = a GPU."""
-        sizes = by_profile(
-            ci=dict(model_channels=16, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=16),
-            quick=dict(model_channels=32, channel_mult=(1, 2, 2), attention_resolutions=(2, 4)),
-            full=dict(model_channels=128, channel_mult=(1, 2, 4, 4), num_res_blocks=2, head_channels=64),
-            profile=profile,
-        )
-        return cls(**{**sizes, **overrides})
+        """The profile's sizes (presets.py `unet`): ci = seconds, quick = minutes on 2 CPU cores,
+        full = a GPU."""
+        return cls(**{**preset(profile=profile).unet.kwargs(), **overrides})
 
 
 def sinusoid(values: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:

@@ -241,16 +241,14 @@ def vae_loss(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 # ------------------------------------------------------------------ training
 
 
-def default_train_config(dataset: str = "mnist") -> TrainConfig:
-    from .config import by_profile
+def default_vae_train_config(dataset: str = "mnist") -> TrainConfig:
+    """The VAE's training (presets.py `vae_train`)."""
+    from .presets import preset
 
-    # smooth skies need fewer steps than digits; 4500 puts the time-x2 Moving MNIST VAE past 26 dB
-    quick_steps = 4500 if dataset == "mnist" else 600
-    return by_profile(
-        ci=TrainConfig(steps=6, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=quick_steps, batch_size=4, lr=2e-3, warmup=20, ema_decay=0.99, ckpt_every=50),
-        full=TrainConfig(steps=100_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
-    )
+    return TrainConfig(**preset(dataset).vae_train.kwargs())
+
+
+default_train_config = default_vae_train_config  # the older name, which notebooks and tests call
 
 
 def default_vae_config(dataset: str = "mnist") -> VAEConfig:
@@ -260,34 +258,29 @@ def default_vae_config(dataset: str = "mnist") -> VAEConfig:
     Moving MNIST's layout comes from `benchmarks vae_layouts` and `lvdm_layouts`: at the same
     16x, time x2 / 2 channels reconstructs held-out clips at 26.3 dB (x4 / 4: 23.2) and the LVDM
     trained on it samples at EMA FVD 91 over two seeds (x4 / 4: 215 over three)."""
-    from .config import by_profile
+    from .presets import preset, vae_layout
 
-    width = by_profile(ci=8, quick=16, full=64)
     # Full 3x3x3 blocks: on a 2-core CPU they cost no more per step than (2+1)D ones (the 3x1x1
     # conv is memory-bound) and reach higher PSNR at equal time (benchmarks/vae.py).
     # quick: 2x2 space-to-depth first (no conv at 64x64) and an L2 loss, which (unlike L1)
     # does not sit at the all-black median of sparse Moving MNIST frames for hundreds of steps.
-    mnist = dataset == "mnist"
-    return VAEConfig(
-        in_channels=1 if mnist else 3,
-        latent_channels=2 if mnist else 4,
-        time_factor=2 if mnist else 4,
-        base_channels=width,
-        block="full",
-        patch_size=by_profile(ci=2, quick=2, full=1),
-        recon=by_profile(ci="l2", quick="l2", full="l1"),
-    )
+    return VAEConfig(**vae_layout(dataset).kwargs(), **preset(dataset).vae.kwargs())
 
 
 def train_data_config(dataset: str = "mnist", frames: int | None = None, path: str = "") -> VideoDataConfig:
     """Training clips: short clips are enough (the VAE is convolutional in time) and cheap."""
-    from .config import by_profile
     from .latents import video_size
+    from .presets import preset
 
-    frames = frames or by_profile(ci=4, quick=8, full=16)
-    crop = by_profile(ci=32, quick=0, full=0)  # ci: 32x32 windows, 4x less compute per clip
+    p = preset(dataset)
     return VideoDataConfig(
-        dataset, split="train", frames=frames, size=video_size(dataset), count=10**9, crop=crop, path=path
+        dataset,
+        split="train",
+        frames=frames or p.short_frames,
+        size=video_size(dataset),
+        count=10**9,
+        crop=p.vae_crop,
+        path=path,
     )
 
 
@@ -360,7 +353,7 @@ def train_vae(
             read.close()
     vae = trainer.ema.module.eval()
     if float(vae.scale_estimated) != max(trainer.step, 1):  # never, or for earlier weights
-        videos = source.clips(range(by_profile_scale_clips()))[0].to(trainer.device)
+        videos = source.clips(range(scale_estimate_clips(dataset_name)))[0].to(trainer.device)
         scale = vae.estimate_scale_factor(videos, step=trainer.step)
         trainer.model.scale_factor.fill_(scale)
         trainer.model.scale_estimated.fill_(vae.scale_estimated.item())
@@ -368,10 +361,11 @@ def train_vae(
     return trainer
 
 
-def by_profile_scale_clips() -> int:
-    from .config import by_profile
+def scale_estimate_clips(dataset: str = "mnist") -> int:
+    """Clips the latent scale factor is estimated on (presets.py `scale_clips`)."""
+    from .presets import preset
 
-    return by_profile(ci=4, quick=64, full=512)
+    return preset(dataset).scale_clips
 
 
 def load_vae(path, device=None) -> VideoVAE:

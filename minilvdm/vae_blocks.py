@@ -96,10 +96,16 @@ class Downsample(nn.Module):
 
     def __init__(self, channels: int, space: bool, time: bool):
         super().__init__()
-        kt, st = (2, 2) if time else (1, 1)
-        ks, ss = (3, 2) if space else (3, 1)
-        self.conv = nn.Conv3d(channels, channels, (kt, ks, ks), stride=(st, ss, ss), padding=(0, 1, 1))
-        self.time_step = st
+        time_kernel = time_stride = 2 if time else 1
+        space_stride = 2 if space else 1
+        self.conv = nn.Conv3d(
+            channels,
+            channels,
+            (time_kernel, 3, 3),
+            stride=(time_stride, space_stride, space_stride),
+            padding=(0, 1, 1),
+        )
+        self.time_step = time_stride
 
     def forward(self, x):
         return self.conv(x)

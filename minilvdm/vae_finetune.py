@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
+from .config import FINETUNE_CLIPS_START
 from .latents import ClipSource, VideoDataConfig, file_fingerprint
 from .train import TrainConfig, Trainer, checkpoint_path
 from .vae import VideoVAE, load_vae, random_crop
@@ -106,23 +107,19 @@ def finetune_decoder(
     """Fine-tune the decoder of the VAE at `base_checkpoint` on `data_cfg` clips. The
     checkpoint name hashes the base checkpoint's bytes, so a retrained VAE is fine-tuned
     anew. The result is `trainer.ema.module.vae`; its encoder equals the base encoder."""
-    from .config import by_profile
+    from .presets import preset
 
     cfg = dataclasses.replace(
         cfg or FinetuneConfig(), base_checkpoint=file_fingerprint(base_checkpoint)["sha256"]
     )
-    train_cfg = train_cfg or by_profile(
-        ci=TrainConfig(steps=4, batch_size=2, lr=2e-4, ema_decay=0.9, ckpt_every=1000),
-        quick=TrainConfig(steps=100, batch_size=4, lr=2e-4, ema_decay=0.95, ckpt_every=50),
-        full=TrainConfig(steps=20_000, batch_size=16, lr=1e-4, ckpt_every=1000),
-    )
+    train_cfg = train_cfg or TrainConfig(**preset(data_cfg.dataset).decoder_train.kwargs())
     base = load_vae(base_checkpoint, device="cpu")
     vae = temporal_decoder_vae(base)
     source = ClipSource(data_cfg)
     bsz = train_cfg.batch_size
 
     def batch_fn(step, rank, world):
-        start = (step * world + rank) * bsz + 7_000_000  # clips the VAE itself was not trained on
+        start = (step * world + rank) * bsz + FINETUNE_CLIPS_START
         if source.length is not None:
             video = source.clips([(start + i) % source.length for i in range(bsz)])[0]
         else:

@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .config import by_profile
 from .diffusion import Diffusion, DiffusionConfig
+from .presets import preset
 from .unet import SpaceTimeUNet, UNetConfig
 
 
@@ -219,7 +219,7 @@ def default_videofusion_config(lam: float = 0.5) -> VideoFusionConfig:
         lam=lam,
         base_unet=UNetConfig.for_profile(in_channels=latent, temporal_layers=False),
         residual_unet=UNetConfig.for_profile(in_channels=latent, frame_index_embedding=True),
-        diffusion=DiffusionConfig(num_steps=by_profile(ci=100, quick=1000, full=1000)),
+        diffusion=DiffusionConfig(num_steps=preset("mnist").diffusion.num_steps),
     )
 
 
@@ -278,14 +278,11 @@ ABLATION_LAMBDAS = (0.0, 0.25, 0.5, 0.75, 0.9)
 
 def ablation_train_config():
     """Equal steps for every lambda of the ablation (notebook 08 and benchmarks/videofusion
-    share it, so either reuses the other's checkpoints)."""
+    share it, so either reuses the other's checkpoints): presets.py `videofusion_train` over
+    the LVDM's training."""
     from .lvdm import default_train_config
 
-    return dataclasses.replace(
-        default_train_config(),
-        steps=by_profile(ci=2, quick=300, full=20_000),
-        **by_profile(ci={}, quick={"ckpt_every": 50}, full={}),
-    )
+    return dataclasses.replace(default_train_config(), **preset("mnist").videofusion_train.kwargs())
 
 
 @torch.no_grad()
@@ -299,9 +296,12 @@ def sample_videos(
     batch_size: int = 16,
     frames: int = 16,
 ) -> torch.Tensor:
-    """n decoded clips (n, C, frames, 64, 64) in [-1, 1]: DDIM through the one sampler with
-    decomposed noise; `base` (1, c, 1, h, w) fixes b_T for every clip."""
-    shape = vae.cfg.latent_shape(frames, 64, 64)
+    """n decoded clips (n, C, frames, H, W) in [-1, 1] (Moving MNIST's frame size): DDIM through
+    the one sampler with decomposed noise; `base` (1, c, 1, h, w) fixes b_T for every clip."""
+    from .latents import video_size
+
+    size = video_size("mnist")
+    shape = vae.cfg.latent_shape(frames, size, size)
     out = []
     for start in range(0, n, batch_size):
         b = min(batch_size, n - start)
@@ -323,11 +323,14 @@ def equal_compute_steps(plain_steps: int, cfg: VideoFusionConfig, lvdm_cfg, vae,
     (`cost.measured_once`), so a rerun trains the same steps and reuses that checkpoint."""
     from .config import config_hash
     from .cost import loss_step_seconds, measured_once
+    from .latents import video_size
     from .lvdm import LatentVideoDiffusion
+
+    size = video_size(cfg.dataset)
 
     def measure():
         torch.manual_seed(0)
-        x0 = torch.randn(batch_size, *vae.cfg.latent_shape(16, 64, 64))
+        x0 = torch.randn(batch_size, *vae.cfg.latent_shape(16, size, size))
         vf, plain = cfg.build(), LatentVideoDiffusion(lvdm_cfg, vae)
         vf_s = loss_step_seconds(lambda: vf.loss(x0)["loss"], vf.parameters())
         return {"vf_s": vf_s, "plain_s": loss_step_seconds(lambda: plain(x0), plain.unet.parameters())}

@@ -66,7 +66,7 @@ def test_parameterisation_round_trips(prediction):
     x0, eps = torch.randn(8, 2, 3, 4, 4, generator=g), torch.randn(8, 2, 3, 4, 4, generator=g)
     t = torch.randint(0, 990, (8,), generator=g)  # cosine's last steps have alpha_bar ~ 0
     x_t = diff.q_sample(x0, t, eps)
-    got_eps, got_x0 = diff.split(diff.target(x0, eps, t), x_t, t)
+    got_eps, got_x0 = diff.to_eps_x0(diff.target(x0, eps, t), x_t, t)
     assert torch.allclose(got_eps, eps, atol=1e-4) and torch.allclose(got_x0, x0, atol=1e-4)
     v = diff.v_from(x0, eps, t)
     assert torch.allclose(diff.v_to_eps(x_t, t, v), eps, atol=1e-4)

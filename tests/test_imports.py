@@ -21,6 +21,7 @@ PACKAGE = "minilvdm"
 # Low to high. Patterns match module names (fnmatch); each module must match exactly one layer.
 LAYERS = [
     ("config", ["minilvdm", "minilvdm.config"]),
+    ("presets", ["minilvdm.presets"]),  # every size and count: plain numbers, read by every default_*
     (
         "foundations",
         [

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ..config import by_profile, output_dir
+from ..config import output_dir
 from ..cost import throughput
 from ..data import MovingMNIST, SkyConfig, SkyTimelapse, find_sky_root, sky_synthetic_config
+from ..presets import preset
 from ..viz import save_gif
 
 
@@ -30,7 +31,7 @@ def run(args):
         save_gif(mnist.videos(0, 8), out / "moving_mnist.gif"),
         save_gif(sky.videos(range(min(4, len(sky)))), out / "sky.gif"),
     )
-    count = args.clips or by_profile(ci=16, quick=256, full=2048)
+    count = args.clips or preset().throughput_clips
     rates = {
         "moving_mnist 16x64x64x1": throughput(lambda i: mnist[i], count),
         "sky 16x64x64x3 (JPEG decode + resize)": throughput(lambda i: sky[i % len(sky)], count),

@@ -15,6 +15,8 @@ import time
 from ..config import get_device, get_profile, output_dir
 from ..cost import peak_rss_mb
 from ..data import MovingMNIST, SkyConfig, SkyTimelapse, find_sky_root
+from ..latents import video_size
+from ..presets import preset
 from ..viz import save_gif, save_mp4
 from .data import sky_synthetic_config
 
@@ -31,7 +33,7 @@ def stage_data(args, report: list[str]) -> None:
         clips = MovingMNIST(split="test").videos(0, 16)
     else:
         root, real = find_sky_root(sky_synthetic_config())
-        sky = SkyTimelapse(root, SkyConfig(frames=16, size=64, split="test"))
+        sky = SkyTimelapse(root, SkyConfig(frames=16, size=video_size("sky"), split="test"))
         clips = sky.videos(range(min(16, len(sky))))
     gif = save_gif(clips, out / f"{args.dataset}_real.gif")
     mp4 = save_mp4(clips, out / f"{args.dataset}_real.mp4")
@@ -49,9 +51,9 @@ def stage_vae(args, report: list[str]) -> None:
         side_by_side(result["videos"][:4], result["recon"][:4]),
         output_dir() / "demo" / f"{args.dataset}_vae.gif",
     )
-    cfg = trainer.ema.module.cfg
+    cfg, size = trainer.ema.module.cfg, video_size(args.dataset)
     report.append(
-        f"- vae: {cfg.compression(16, 64, 64):.0f}x compression, held-out PSNR {result['psnr']:.2f} dB, "
+        f"- vae: {cfg.compression(16, size, size):.0f}x compression, held-out PSNR {result['psnr']:.2f} dB, "
         f"SSIM {result['ssim']:.3f} on {result['clips']} clips -> {gif}"
     )
 
@@ -60,19 +62,18 @@ def stage_lvdm(args, report: list[str]) -> None:
     """Train (or reuse) the latent video diffusion model, sample clips, measure them."""
     import torch
 
-    from ..config import by_profile
     from ..eval import format_score, frechet_video_distance, real_clips, score
-    from ..latents import video_size
     from ..lvdm import default_lvdm_config, train_lvdm
     from ..vae import train_vae
 
     trainer, model = train_lvdm(default_lvdm_config(args.dataset), vae_trainer=train_vae(args.dataset))
-    n = by_profile(ci=4, quick=64, full=256)
+    p = preset(args.dataset)
+    n = p.sample_clips
     start = time.perf_counter()
     videos = model.sample(
         n,
         size=video_size(args.dataset),
-        steps=by_profile(ci=2, quick=50, full=50),
+        steps=p.sample_steps,
         generator=torch.Generator().manual_seed(0),
     )
     seconds = time.perf_counter() - start
@@ -97,9 +98,7 @@ def stage_long(args, report: list[str]) -> None:
     """Train (or reuse) the prediction and interpolation models, stream a few long videos to
     disk and measure drift: FVD of each 128-frame block (all its 16-frame windows) against
     held-out clips, next to the real-vs-real floor at the same sample counts."""
-    from ..config import by_profile
     from ..eval import block_windows, frechet_video_distance, real_clips, segment_distances
-    from ..latents import video_size
     from ..long_models import default_long_config, generate_long_videos, long_video_config, train_long_model
     from ..vae import train_vae
 
@@ -109,12 +108,9 @@ def stage_long(args, report: list[str]) -> None:
     interp_trainer, interpolator = train_long_model(
         default_long_config("interp", args.dataset), vae_trainer=vae_trainer
     )
-    cfg = long_video_config(
-        args.dataset,
-        frames=by_profile(ci=128, quick=512, full=1024),  # ci: the wiring, in seconds
-        steps=by_profile(ci=2, quick=20, full=50),
-    )
-    count, block = by_profile(ci=2, quick=2, full=8), 128  # each drift point: count * 8 clips
+    p = preset(args.dataset)
+    cfg = long_video_config(args.dataset, frames=p.long_frames, steps=p.long_steps)
+    count, block = p.long_videos, 128  # each drift point: count * 8 clips
     videos, seconds, result = generate_long_videos(
         predictor,
         interpolator,
@@ -126,7 +122,7 @@ def stage_long(args, report: list[str]) -> None:
         size=video_size(args.dataset),
     )
     windows = block_windows(videos, block)  # segment k = every window of block k
-    n = by_profile(ci=16, quick=256, full=1024)
+    n = p.drift_real_clips
     real = real_clips(args.dataset, n)[0]
     seg = segment_distances(windows, real, dataset=args.dataset)
     floor = frechet_video_distance(

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..config import by_profile, config_hash, describe, output_dir
-from ..latents import VideoDataConfig, eval_data_config
+from ..config import config_hash, describe, output_dir
+from ..latents import VideoDataConfig, eval_data_config, video_size
+from ..presets import preset
 from ..viz import save_gif, side_by_side
 from . import UsageError, add_training_options, at_least, check_training_options, dataset_of, train_overrides
 
@@ -74,11 +75,11 @@ def run(args):
     except ValueError as err:  # a folder with no held-out videos (fewer than 5)
         print(f"no held-out clips ({str(err).splitlines()[0]}); evaluating on training clips")
         result = evaluate_vae(vae, dataclasses.replace(eval_cfg, split="train"))
-    out = output_dir() / "vae"
+    out, size = output_dir() / "vae", video_size(dataset)
     tag = f"{dataset}-{config_hash(cfg, train_cfg)}"
     gif = save_gif(side_by_side(result["videos"][:4], result["recon"][:4]), out / f"{tag}-recon.gif")
     print(
-        f"VAE {args.dataset}: {cfg.compression(16, 64, 64):.0f}x fewer values, trained {trainer.step} "
+        f"VAE {args.dataset}: {cfg.compression(16, size, size):.0f}x fewer values, trained {trainer.step} "
         f"steps in {trainer.seconds:.0f} s; held-out {result['clips']} clips: PSNR {result['psnr']:.2f} dB, "
         f"SSIM {result['ssim']:.3f}, flicker {result['flicker']:.4f}; "
         f"scale factor {float(vae.scale_factor):.3f}"
@@ -88,7 +89,7 @@ def run(args):
         from ..vae_finetune import finetune_decoder
 
         train_data = VideoDataConfig(
-            args.dataset, split="train", frames=by_profile(ci=4, quick=8, full=16), size=64
+            args.dataset, split="train", frames=preset(dataset).short_frames, size=size
         )
         ft = finetune_decoder(trainer.ckpt_path, train_data)
         after = evaluate_vae(ft.ema.module.vae, eval_cfg)
@@ -104,8 +105,8 @@ def run(args):
             args.dataset,
             split="train",
             frames=16,
-            size=64,
-            count=by_profile(ci=8, quick=512, full=8192),
+            size=size,
+            count=preset(dataset).cache_clips,
             path=args.data,
         )
         cache = load_or_encode_latents(vae, trainer.ckpt_path, data)

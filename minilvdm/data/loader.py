@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from ..config import SEED_MIX
+
 
 def seed_worker(worker_id: int) -> None:
     """Seed numpy and random in a worker from the seed torch gave it (base seed + worker id)."""
@@ -73,7 +75,7 @@ class StepBatches:
                 num_workers=self.workers,
                 prefetch_factor=self.prefetch,
                 worker_init_fn=seed_worker,
-                generator=torch.Generator().manual_seed(self.seed * 1_000_003 + step),
+                generator=torch.Generator().manual_seed(self.seed * SEED_MIX + step),
             )
             self._it = iter(loader)
         self._next = (step + 1, rank, world)

@@ -31,7 +31,8 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ..config import by_profile, config_hash, data_dir, output_dir
+from ..config import config_hash, data_dir, output_dir
+from ..presets import preset
 
 SKY_LABELS = ("wind_speed", "wind_direction", "cover", "time_of_day")
 GENERATOR_VERSION = 1  # bump when the images change: cached synthetic folders are then rebuilt
@@ -153,13 +154,9 @@ def find_sky_root(synthetic: SyntheticSkyConfig | None = None) -> tuple[Path, bo
 
 
 def sky_synthetic_config() -> SyntheticSkyConfig:
-    """The synthetic sky set every profile uses (small in ci, larger for quick/full)."""
-    return by_profile(
-        # ci: 32-frame clip folders (like quick) so the long-video models have room: 8 latent frames
-        ci=SyntheticSkyConfig(videos=3, clips_per_video=1, frames_per_clip=32, size=64),
-        quick=SyntheticSkyConfig(videos=24, clips_per_video=2, frames_per_clip=32, size=96),
-        full=SyntheticSkyConfig(videos=200, clips_per_video=4, frames_per_clip=64, size=160),
-    )
+    """The synthetic sky set of the profile (presets.py `sky_synthetic`: small in ci, larger for
+    quick/full; 32-frame clip folders at least, so the long-video models have room)."""
+    return SyntheticSkyConfig(**preset("sky").sky_synthetic.kwargs())
 
 
 def synthetic_sky_clips(

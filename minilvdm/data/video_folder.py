@@ -96,12 +96,12 @@ def walk(root: Path) -> tuple[list[Path], list[str]]:
     """Image and video files under root (symlinks followed, loops cut), and what was skipped."""
     files, skipped, seen = [], [], set()
     for folder, dirs, names in os.walk(root, followlinks=True):
-        st = os.stat(folder)
-        if (st.st_dev, st.st_ino) in seen:
+        inode = os.stat(folder)
+        if (inode.st_dev, inode.st_ino) in seen:
             skipped.append(f"{folder}: symlink loop (folder already visited)")
             dirs[:] = []
             continue
-        seen.add((st.st_dev, st.st_ino))
+        seen.add((inode.st_dev, inode.st_ino))
         dirs.sort()
         wanted = [n for n in names if Path(n).suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES]
         if not wanted and not dirs:
@@ -115,8 +115,8 @@ def fingerprint(root: Path, files: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(files):
         try:
-            st = path.stat()
-            digest.update(f"{path.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            info = path.stat()
+            digest.update(f"{path.relative_to(root)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
         except OSError:
             digest.update(f"{path.relative_to(root)}\0missing\n".encode())
     return digest.hexdigest()[:16]

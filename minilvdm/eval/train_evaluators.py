@@ -16,6 +16,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ..config import SEED_MIX
 from ..data import MovingMNIST
 from ..data.sky import SyntheticSkyConfig, synthetic_sky_clips
 from ..train import TrainConfig, Trainer, checkpoint_path
@@ -110,7 +111,7 @@ def mnist_reader_batch(ds: MovingMNIST, step: int, size: int, negative_share: fl
     batch. A quarter of the digit frames are softened (blur std 0.3-1.3 px): a VAE's slight
     blur must still read as a digit, the heavy blur of the negatives must not."""
     batch = mnist_frame_batch(ds, step, size)
-    gen = torch.Generator().manual_seed(1_000_003 * (step + 1))
+    gen = torch.Generator().manual_seed(SEED_MIX * (step + 1))
     frames = batch["frames"].clone()  # (N, 1, 64, 64)
     soft = len(frames) // 4
     sigma = 0.3 + float(torch.rand(1, generator=gen))

@@ -1,0 +1,315 @@
+"""Every size, step and count the pipeline uses, per profile and data set: the one place to
+read or change them.
+
+    from minilvdm.presets import preset
+    p = preset("mnist")                  # the active profile; preset("sky", "full") for another
+    p.lvdm_train.steps, p.unet.model_channels, p.eval_clips
+
+Each profile is one function below (`ci`, `quick`, `full`); where Moving MNIST and sky differ
+it says `x if sky else y` (the 'folder' data set of your own videos takes the sky sizes).
+Entries are plain numbers or small frozen records of keyword arguments for the configs the
+modules build (`TrainConfig(**p.lvdm_train.kwargs())`); a field left at None keeps that
+config's default. This module imports nothing of the package but `config`, so every
+module's `default_*` function can read it; values derived from others (latent channels,
+keyframe stride, ...) are derived where the configs are built, never written here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .config import get_profile
+
+
+@dataclass(frozen=True)
+class Kwargs:
+    """Keyword arguments for a config; None = that config's default."""
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) is not None
+        }
+
+
+@dataclass(frozen=True)
+class Train(Kwargs):  # -> train.TrainConfig
+    steps: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    warmup: int | None = None
+    ema_decay: float | None = None
+    ckpt_every: int | None = None
+    lr_schedule: str | None = None  # 'constant' | 'cosine'
+    min_lr_ratio: float | None = None
+    ema_warmup: bool | None = None
+
+
+@dataclass(frozen=True)
+class UNet(Kwargs):  # -> unet.UNetConfig
+    model_channels: int | None = None
+    channel_mult: tuple | None = None
+    num_res_blocks: int | None = None
+    attention_resolutions: tuple | None = None
+    head_channels: int | None = None
+
+
+@dataclass(frozen=True)
+class VAE(Kwargs):  # -> vae.VAEConfig
+    in_channels: int | None = None
+    latent_channels: int | None = None
+    time_factor: int | None = None
+    base_channels: int | None = None
+    block: str | None = None
+    patch_size: int | None = None
+    recon: str | None = None
+
+
+@dataclass(frozen=True)
+class Diffusion(Kwargs):  # -> diffusion.DiffusionConfig
+    num_steps: int | None = None
+    prediction: str | None = None  # 'eps' | 'x0' | 'v'
+    min_snr_gamma: float | None = None
+
+
+@dataclass(frozen=True)
+class SkySet(Kwargs):  # -> data.sky.SyntheticSkyConfig: the synthetic skies written to disk
+    videos: int | None = None
+    clips_per_video: int | None = None
+    frames_per_clip: int | None = None
+    size: int | None = None
+
+
+# ----------------------------------------------------------------- per data set, every profile
+# The VAE's layout: Moving MNIST 1x16x64x64 -> 2x8x16x16, sky 3x16x64x64 -> 4x4x16x16 (why:
+# vae.default_vae_config). The image-to-video track pins its per-frame VAE (time x1, 4 channels).
+VAE_LAYOUT = {
+    "mnist": VAE(in_channels=1, latent_channels=2, time_factor=2, block="full"),
+    "sky": VAE(in_channels=3, latent_channels=4, time_factor=4, block="full"),
+}
+FRAME_VAE_LAYOUT = VAE(time_factor=1, latent_channels=4)
+CLASSES = 10  # the conditional model's classes: the first digit
+# Long videos, in pixel frames: keyframe spacing and training clip length (why: long_models).
+LONG_KEYFRAME_SPACING = {"mnist": 16, "sky": 8}
+LONG_CLIP_FRAMES = {"mnist": 64, "sky": 32}
+
+
+@dataclass(frozen=True)
+class Preset:
+    # data
+    video_size: int  # frame side the models train at
+    short_frames: int  # frames per short training clip: VAE, image-to-video track, decoder fine-tuning
+    vae_crop: int  # > 0: the VAE trains on random crop x crop windows
+    lvdm_clips: int  # training clips of the short-clip models (sky, folder: capped at what they hold)
+    sky_synthetic: SkySet
+    # VAE
+    vae: VAE  # on top of VAE_LAYOUT[dataset]
+    vae_train: Train
+    scale_clips: int  # clips the latent scale factor is estimated on
+    # short-clip LVDM (latent and pixel baseline, unconditional and conditional), VideoFusion
+    unet: UNet  # UNetConfig.for_profile: every video UNet but the image-to-video track's
+    diffusion: Diffusion  # LVDM; the other models take its num_steps
+    lvdm_train: Train  # also the pixel baseline's (its steps then follow the latent model's cost)
+    videofusion_train: Train  # the lambda ablation: lvdm_train with these fields replaced
+    # image model and lift (image-to-video track, Moving MNIST only)
+    frame_vae_train: Train
+    frame_vae_frames: int
+    i2v_unet: UNet
+    i2v_clips: int
+    image_train: Train
+    lift_train: Train
+    shift_train: Train  # LaVie's forgetting: continued training on thick digits
+    shift_clips: int
+    decoder_train: Train  # Video LDM's temporal decoder fine-tuning
+    flicker_clips: int
+    # prediction and interpolation models, long-video generation (the demo)
+    long_train: Train
+    long_clips: int
+    long_frames: int
+    long_steps: int  # DDIM steps per model call
+    long_videos: int
+    # evaluation and the demo's sampling
+    eval_clips: int  # held-out clips (VAE PSNR, ...)
+    sample_clips: int  # clips the demo generates and scores
+    sample_steps: int  # their DDIM steps
+    drift_real_clips: int  # real clips the long videos' blocks are compared with
+    cache_clips: int  # `vae --cache`: clips encoded to the latent cache
+    throughput_clips: int  # `data`: clips timed per data set
+    sampling_weights: str  # 'raw' or 'ema': what short runs sample with (train.sampling_weights)
+
+
+def ci(sky: bool) -> Preset:
+    """Seconds per notebook: checks the wiring, results are noise."""
+    return Preset(
+        video_size=64,
+        short_frames=4,
+        vae_crop=32,  # 4x less compute per clip
+        lvdm_clips=8,
+        sky_synthetic=SkySet(videos=3, clips_per_video=1, frames_per_clip=32, size=64),  # 32: long models fit
+        vae=VAE(base_channels=8, patch_size=2, recon="l2"),
+        vae_train=Train(steps=6, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
+        scale_clips=4,
+        unet=UNet(model_channels=16, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=16),
+        diffusion=Diffusion(num_steps=100, prediction="eps", min_snr_gamma=0.0),
+        lvdm_train=Train(
+            steps=4,
+            batch_size=2,
+            lr=1e-3,
+            warmup=0,
+            ema_decay=0.9,
+            ckpt_every=1000,
+            lr_schedule="constant",
+            min_lr_ratio=0.0,
+            ema_warmup=False,
+        ),
+        videofusion_train=Train(steps=2),
+        frame_vae_train=Train(steps=6, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
+        frame_vae_frames=2,
+        i2v_unet=UNet(model_channels=16, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=16),
+        i2v_clips=8,
+        image_train=Train(steps=4, batch_size=4, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
+        lift_train=Train(steps=3, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
+        shift_train=Train(steps=2, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
+        shift_clips=8,
+        decoder_train=Train(steps=4, batch_size=2, lr=2e-4, ema_decay=0.9, ckpt_every=1000),
+        flicker_clips=4,
+        long_train=Train(steps=4, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
+        long_clips=4,
+        long_frames=128,
+        long_steps=2,
+        long_videos=2,
+        eval_clips=4,
+        sample_clips=4,
+        sample_steps=2,
+        drift_real_clips=16,
+        cache_clips=8,
+        throughput_clips=16,
+        sampling_weights="raw",
+    )
+
+
+def quick(sky: bool) -> Preset:
+    """Minutes on a 2-core CPU: results a person can recognise. Skies are smooth: fewer steps,
+    and a short EMA window (a long one averages incompatible weights of so short a run)."""
+    return Preset(
+        video_size=64,
+        short_frames=8,
+        vae_crop=0,
+        lvdm_clips=1024,
+        sky_synthetic=SkySet(videos=24, clips_per_video=2, frames_per_clip=32, size=96),
+        vae=VAE(base_channels=16, patch_size=2, recon="l2"),  # L2: L1 sits at the black median of digits
+        vae_train=Train(  # 4500: the time-x2 Moving MNIST VAE past 26 dB
+            steps=600 if sky else 4500, batch_size=4, lr=2e-3, warmup=20, ema_decay=0.99, ckpt_every=50
+        ),
+        scale_clips=64,
+        unet=UNet(model_channels=32, channel_mult=(1, 2, 2), attention_resolutions=(2, 4)),
+        diffusion=Diffusion(num_steps=1000, prediction="eps", min_snr_gamma=0.0),
+        lvdm_train=Train(
+            steps=500 if sky else 1500,
+            batch_size=8,
+            lr=1e-3,
+            warmup=50,
+            ema_decay=0.9 if sky else 0.995,
+            ckpt_every=100,
+            lr_schedule="constant",
+            min_lr_ratio=0.0,
+            ema_warmup=False,
+        ),
+        videofusion_train=Train(steps=300, ckpt_every=50),
+        frame_vae_train=Train(steps=1000, batch_size=8, lr=2e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
+        frame_vae_frames=2,
+        i2v_unet=UNet(model_channels=32, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=32),
+        i2v_clips=512,
+        image_train=Train(steps=800, batch_size=32, lr=1e-3, warmup=50, ema_decay=0.99, ckpt_every=100),
+        lift_train=Train(steps=400, batch_size=4, lr=1e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
+        shift_train=Train(steps=200, batch_size=4, lr=5e-4, warmup=10, ema_decay=0.98, ckpt_every=100),
+        shift_clips=256,
+        decoder_train=Train(steps=100, batch_size=4, lr=2e-4, ema_decay=0.95, ckpt_every=50),
+        flicker_clips=64,
+        long_train=Train(
+            steps=300 if sky else 400,
+            batch_size=8,
+            lr=1e-3,
+            warmup=50,
+            ema_decay=0.9 if sky else 0.995,
+            ckpt_every=100,
+        ),
+        long_clips=512,
+        long_frames=512,
+        long_steps=20,
+        long_videos=2,
+        eval_clips=64,
+        sample_clips=64,
+        sample_steps=50,
+        drift_real_clips=256,
+        cache_clips=512,
+        throughput_clips=256,
+        sampling_weights="raw",  # the EMA of so short a run still holds much of the random init
+    )
+
+
+def full(sky: bool) -> Preset:
+    """One GPU. Skies train at 128x128 (LVDM and VideoFusion report SkyTimelapse at 256x256)."""
+    return Preset(
+        video_size=128 if sky else 64,
+        short_frames=16,
+        vae_crop=0,
+        lvdm_clips=20_000,
+        sky_synthetic=SkySet(videos=200, clips_per_video=4, frames_per_clip=64, size=160),
+        vae=VAE(base_channels=64, patch_size=1, recon="l1"),
+        vae_train=Train(steps=100_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
+        scale_clips=512,
+        unet=UNet(model_channels=128, channel_mult=(1, 2, 4, 4), num_res_blocks=2, head_channels=64),
+        diffusion=Diffusion(num_steps=1000, prediction="eps", min_snr_gamma=0.0),
+        lvdm_train=Train(
+            steps=100_000,
+            batch_size=32,
+            lr=2e-4,
+            warmup=1000,
+            ema_decay=0.999,
+            ckpt_every=2000,
+            lr_schedule="constant",
+            min_lr_ratio=0.0,
+            ema_warmup=False,
+        ),
+        videofusion_train=Train(steps=20_000),
+        frame_vae_train=Train(steps=50_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
+        frame_vae_frames=4,
+        i2v_unet=UNet(model_channels=128, channel_mult=(1, 2, 4), num_res_blocks=2, head_channels=64),
+        i2v_clips=10_000,
+        image_train=Train(steps=100_000, batch_size=128, lr=2e-4, warmup=1000, ckpt_every=2000),
+        lift_train=Train(steps=50_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
+        shift_train=Train(steps=5000, batch_size=16, lr=1e-4, warmup=100, ckpt_every=1000),
+        shift_clips=4096,
+        decoder_train=Train(steps=20_000, batch_size=16, lr=1e-4, ckpt_every=1000),
+        flicker_clips=256,
+        long_train=Train(steps=100_000, batch_size=32, lr=2e-4, warmup=1000, ckpt_every=2000),
+        long_clips=10_000,
+        long_frames=1024,
+        long_steps=50,
+        long_videos=8,
+        eval_clips=512,
+        sample_clips=256,
+        sample_steps=50,
+        drift_real_clips=1024,
+        cache_clips=8192,
+        throughput_clips=2048,
+        sampling_weights="ema",
+    )
+
+
+PRESETS = {"ci": ci, "quick": quick, "full": full}
+
+
+def preset(dataset: str = "mnist", profile: str | None = None) -> Preset:
+    """The table for `dataset` ('mnist', 'sky', or 'folder', which takes the sky sizes) under
+    `profile` (default: the active one)."""
+    return PRESETS[profile or get_profile()](sky=dataset != "mnist")
+
+
+def vae_layout(dataset: str = "mnist") -> VAE:
+    """VAE_LAYOUT of a data set ('folder': sky's)."""
+    return VAE_LAYOUT["mnist" if dataset == "mnist" else "sky"]
