@@ -139,6 +139,13 @@ class Preset:
     cache_clips: int  # `vae --cache`: clips encoded to the latent cache
     throughput_clips: int  # `data`: clips timed per data set
     sampling_weights: str  # 'raw' or 'ema': what short runs sample with (train.sampling_weights)
+    # the notebooks' own models and runs
+    toy_diffusion_steps: int  # 02: the one-digit 16x16 image diffusion model
+    toy_unet: UNet
+    toy_train: Train
+    vae_sweep_steps: int  # 01: each run of the KL-weight sweep
+    notebook_long_frames: int  # 09 (mnist) and 10 (sky): the long video generated
+    notebook_long_steps: int
 
 
 def ci(sky: bool) -> Preset:
@@ -188,6 +195,12 @@ def ci(sky: bool) -> Preset:
         cache_clips=8,
         throughput_clips=16,
         sampling_weights="raw",
+        toy_diffusion_steps=50,
+        toy_unet=UNet(model_channels=16, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=16),
+        toy_train=Train(steps=8, batch_size=8, lr=1e-3, warmup=50, ema_decay=0.9, ckpt_every=500),
+        vae_sweep_steps=2,
+        notebook_long_frames=512 if sky else 64,
+        notebook_long_steps=2,
     )
 
 
@@ -248,6 +261,12 @@ def quick(sky: bool) -> Preset:
         cache_clips=512,
         throughput_clips=256,
         sampling_weights="raw",  # the EMA of so short a run still holds much of the random init
+        toy_diffusion_steps=1000,
+        toy_unet=UNet(model_channels=32, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=16),
+        toy_train=Train(steps=500, batch_size=32, lr=1e-3, warmup=50, ema_decay=0.995, ckpt_every=500),
+        vae_sweep_steps=150,
+        notebook_long_frames=512 if sky else 1024,
+        notebook_long_steps=20 if sky else 25,
     )
 
 
@@ -298,6 +317,12 @@ def full(sky: bool) -> Preset:
         cache_clips=8192,
         throughput_clips=2048,
         sampling_weights="ema",
+        toy_diffusion_steps=1000,
+        toy_unet=UNet(model_channels=64, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=16),
+        toy_train=Train(steps=8000, batch_size=64, lr=1e-3, warmup=50, ema_decay=0.999, ckpt_every=500),
+        vae_sweep_steps=5000,
+        notebook_long_frames=1024 if sky else 2048,
+        notebook_long_steps=50,
     )
 
 
