@@ -1,8 +1,8 @@
 """Factorized (spatial + temporal) vs joint space-time attention: measured cost per training
 step of the same small UNet as the number of latent frames T grows (LVDM's comparison)."""
 
-from minilvdm.config import by_profile
-from minilvdm.cost import ATTENTION_COST_SIZE, attention_cost_config, measure_attention_cost
+from minilvdm.core.config import by_profile
+from minilvdm.core.cost import ATTENTION_COST_SIZE, attention_cost_config, measure_attention_cost
 
 
 def run() -> str:

@@ -1,7 +1,7 @@
 """Data throughput: clips per second for both data sets, one process."""
 
-from minilvdm.config import by_profile
-from minilvdm.cost import throughput
+from minilvdm.core.config import by_profile
+from minilvdm.core.cost import throughput
 from minilvdm.data import MovingMNIST, SkyConfig, SkyTimelapse, find_sky_root, sky_synthetic_config
 
 

@@ -11,7 +11,7 @@ import time
 
 import torch
 
-from minilvdm.config import by_profile
+from minilvdm.core.config import by_profile
 from minilvdm.eval import corrupt, load_evaluator, real_clips
 from minilvdm.eval.corruptions import MNIST_KINDS, SEVERITIES, SKY_KINDS
 from minilvdm.eval.evaluators import KINDS, read_checksums

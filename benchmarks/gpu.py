@@ -75,7 +75,7 @@ def device_info(device: torch.device) -> dict:
 # ----------------------------------------------------------------------------- models
 def lvdm_config(latent_channels: int):
     """The profile's short-clip LVDM with the UNet's channels set to the VAE's latent channels."""
-    from minilvdm.lvdm import default_lvdm_config, default_unet_config
+    from minilvdm.methods.lvdm import default_lvdm_config, default_unet_config
 
     cfg = default_lvdm_config("mnist")
     cfg.unet = default_unet_config(latent_channels)
@@ -84,11 +84,12 @@ def lvdm_config(latent_channels: int):
 
 def zoo(device: torch.device, vae) -> dict:
     """name -> (build() -> model, batch on the device, loss_fn) at the profile's training batch size."""
-    from minilvdm import long_models, lvdm
     from minilvdm import vae as vae_mod
-    from minilvdm.conditioning import ConditionalDenoiser
     from minilvdm.diffusion import Diffusion
-    from minilvdm.unet import SpaceTimeUNet
+    from minilvdm.diffusion.conditioning import ConditionalDenoiser
+    from minilvdm.diffusion.unet import SpaceTimeUNet
+    from minilvdm.methods import lvdm
+    from minilvdm.methods.long_video import models as long_models
 
     vcfg, frames = vae_mod.default_vae_config(), vae_mod.train_data_config().frames
     b = vae_mod.default_train_config().batch_size
@@ -127,8 +128,8 @@ def no_compile(device: torch.device, guard: Guard) -> str:
 
 
 def numerics(device: torch.device, guard: Guard) -> dict:
-    from minilvdm.config import autocast, maybe_compile
-    from minilvdm.unet import SpaceTimeUNet, UNetConfig
+    from minilvdm.core.config import autocast, maybe_compile
+    from minilvdm.diffusion.unet import SpaceTimeUNet, UNetConfig
     from minilvdm.vae import VideoVAE, default_vae_config
 
     vcfg = default_vae_config()
@@ -171,7 +172,7 @@ def numerics(device: torch.device, guard: Guard) -> dict:
 
 
 def throughput(device, guard, vae, compiled: bool, seconds: float, reserve: float) -> dict:
-    from minilvdm.train import TrainConfig, Trainer
+    from minilvdm.core.train import TrainConfig, Trainer
 
     result = {}
     for name, (build, batch, loss_fn) in zoo(device, vae).items():
@@ -219,14 +220,14 @@ def throughput(device, guard, vae, compiled: bool, seconds: float, reserve: floa
 
 def train(device, guard, vae, vae_path, train_s: float, rate: float, use_compile: bool) -> dict:
     """The full short-clip LVDM from the quick VAE for `train_s` wall seconds (compile included)."""
-    from minilvdm.latents import load_or_encode_latents
-    from minilvdm.lvdm import (
+    from minilvdm.core.train import TrainConfig, Trainer, epoch_indices
+    from minilvdm.methods.lvdm import (
         LatentVideoDiffusion,
         default_data_config,
         default_lvdm_config,
         default_train_config,
     )
-    from minilvdm.train import TrainConfig, Trainer, epoch_indices
+    from minilvdm.vae.latent_cache import load_or_encode_latents
 
     cfg = lvdm_config(vae.cfg.latent_channels)
     derived = default_lvdm_config("mnist").unet.in_channels
@@ -273,9 +274,9 @@ def train(device, guard, vae, vae_path, train_s: float, rate: float, use_compile
 
 
 def samples(device, guard, trainer) -> dict:
+    from minilvdm.core.train import load_checkpoint
     from minilvdm.eval import frechet_video_distance, real_clips, score
     from minilvdm.pretrained import SHIPPED_DIR, load_shipped_pipeline, manifest
-    from minilvdm.train import load_checkpoint
 
     n, steps = (4, 2) if guard.dry else (64, 50)
     real, other = real_clips("mnist", n)[0], real_clips("mnist", n, part=1)[0]
@@ -303,7 +304,7 @@ def samples(device, guard, trainer) -> dict:
 
 # ----------------------------------------------------------------------------- the check
 def check(out: Path, minutes: float = 8.0, train_minutes: float = 2.0, dry: bool = False) -> dict:
-    from minilvdm.config import get_device
+    from minilvdm.core.config import get_device
 
     out.mkdir(parents=True, exist_ok=True)
     device, guard = get_device(), Guard(60 * minutes, dry, COST)
@@ -362,7 +363,7 @@ def run() -> str:
             "benchmarks gpu needs a CUDA device and none is visible; the gpu section is left "
             "as it was (use `python -m benchmarks.gpu --dry-run --out DIR` to try it on CPU)"
         )
-    from minilvdm.config import output_dir
+    from minilvdm.core.config import output_dir
 
     return body(check(output_dir() / "gpu"))
 

@@ -9,7 +9,8 @@ import time
 
 import torch
 
-from minilvdm.config import by_profile, get_profile
+from minilvdm.core.config import by_profile, get_profile
+from minilvdm.core.train import pick_weights, sampling_weights
 from minilvdm.eval import (
     clip_diversity,
     condition_accuracy,
@@ -17,8 +18,7 @@ from minilvdm.eval import (
     real_clips,
     recognisability,
 )
-from minilvdm.lvdm import default_lvdm_config, train_lvdm
-from minilvdm.train import pick_weights, sampling_weights
+from minilvdm.methods.lvdm import default_lvdm_config, train_lvdm
 from minilvdm.vae import train_vae
 
 

@@ -9,17 +9,10 @@ from __future__ import annotations
 
 import time
 
-from minilvdm.config import by_profile, get_profile
+from minilvdm.core.config import by_profile, get_profile
+from minilvdm.diffusion.unet import count_parameters
 from minilvdm.eval import real_clips
-from minilvdm.i2v_experiments import (
-    default_shift_train_config,
-    flicker_with_and_without,
-    forgetting,
-    forgetting_rows,
-    shifted_latents,
-    video_metrics,
-)
-from minilvdm.image_to_video import (
+from minilvdm.methods.image_to_video import (
     JointConfig,
     i2v_config,
     image_pipeline,
@@ -27,8 +20,15 @@ from minilvdm.image_to_video import (
     sample_clips,
     train_video,
 )
-from minilvdm.lvdm import LatentVideoDiffusion
-from minilvdm.unet import count_parameters
+from minilvdm.methods.image_to_video.experiments import (
+    default_shift_train_config,
+    flicker_with_and_without,
+    forgetting,
+    forgetting_rows,
+    shifted_latents,
+    video_metrics,
+)
+from minilvdm.methods.lvdm import LatentVideoDiffusion
 
 
 def run() -> str:

@@ -25,12 +25,17 @@ from pathlib import Path
 
 import torch
 
-from minilvdm.config import by_profile, get_profile, output_dir
+from minilvdm.core.config import by_profile, get_profile, output_dir
 from minilvdm.eval import frame_features, real_clips
 from minilvdm.eval.drift import drift_curves, plot_drift
 from minilvdm.eval.frechet import frechet_distance
-from minilvdm.long_models import build_generator, default_long_config, sampling_weights, train_long_model
-from minilvdm.long_video import LongVideoConfig, load_long_video
+from minilvdm.methods.long_video import LongVideoConfig, load_long_video
+from minilvdm.methods.long_video.models import (
+    build_generator,
+    default_long_config,
+    sampling_weights,
+    train_long_model,
+)
 
 PLOT = Path(__file__).resolve().parent / "long_video_drift.png"
 

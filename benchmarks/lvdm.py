@@ -9,10 +9,10 @@ import time
 
 import torch
 
-from minilvdm.config import by_profile, get_profile
-from minilvdm.cost import peak_rss_mb
+from minilvdm.core.config import by_profile, get_profile
+from minilvdm.core.cost import peak_rss_mb
 from minilvdm.eval import format_score, frechet_video_distance, real_clips, recognisability, score
-from minilvdm.lvdm import default_lvdm_config, train_lvdm, train_pixel_baseline
+from minilvdm.methods.lvdm import default_lvdm_config, train_lvdm, train_pixel_baseline
 from minilvdm.vae import train_vae
 
 

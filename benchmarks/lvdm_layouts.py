@@ -14,10 +14,10 @@ import time
 import torch
 
 from benchmarks.vae_layouts import layout_config, layout_vae
-from minilvdm.config import by_profile, get_profile
+from minilvdm.core.config import by_profile, get_profile
+from minilvdm.core.train import pick_weights
 from minilvdm.eval import frechet_video_distance, real_clips, recognisability
-from minilvdm.lvdm import default_lvdm_config, default_train_config, train_lvdm
-from minilvdm.train import pick_weights
+from minilvdm.methods.lvdm import default_lvdm_config, default_train_config, train_lvdm
 
 # (time factor, channels, width or None = default, share of the default LVDM steps, seeds)
 RUNS = ((4, 4, None, 1.0, (0, 1, 2)), (2, 2, None, 1.0, (0, 1)), (2, 2, None, 0.5, (0, 1)))

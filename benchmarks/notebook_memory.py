@@ -12,8 +12,8 @@ import re
 import sys
 import tempfile
 
-from minilvdm.config import ROOT, get_profile, output_dir
-from minilvdm.cost import run_measured
+from minilvdm.core.config import ROOT, get_profile, output_dir
+from minilvdm.core.cost import run_measured
 
 CELL_TIMEOUT_S = 3600  # per cell: far above any quick cell (training cells take up to ~15 min)
 

@@ -27,12 +27,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from minilvdm.config import by_profile, output_dir
+from minilvdm.core.config import by_profile, output_dir
+from minilvdm.core.viz import write_mp4_frames
 from minilvdm.data.frame_cache import CachedClips, prepare
 from minilvdm.data.loader import StepBatches
 from minilvdm.data.sky import _noise_spectrum, sky_frame
 from minilvdm.data.video_folder import VideoFolder, VideoFolderConfig, index_folder
-from minilvdm.viz import write_mp4_frames
 
 WIDTH, HEIGHT = 640, 360
 
@@ -134,8 +134,8 @@ def data_rates(work: Path) -> list[str]:
 def pipeline(work: Path) -> list[str]:
     """The quick pipeline on a folder of MP4s: VAE, LVDM, samples, FVD on its held-out clips."""
     from minilvdm.eval.metrics import score
-    from minilvdm.latents import ClipSource, VideoDataConfig, video_size
-    from minilvdm.lvdm import default_data_config, default_lvdm_config, train_lvdm
+    from minilvdm.methods.lvdm import default_data_config, default_lvdm_config, train_lvdm
+    from minilvdm.vae.latent_cache import ClipSource, VideoDataConfig, video_size
 
     videos, frames = by_profile(ci=(5, 40), quick=(40, 96), full=(40, 96))  # ci: 2 held-out clips
     root = write_mp4s(work / "pipeline", videos, frames, width=320, height=180, seed=1)

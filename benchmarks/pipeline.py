@@ -8,8 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from minilvdm.config import ROOT, get_profile
-from minilvdm.cost import run_measured
+from minilvdm.core.config import ROOT, get_profile
+from minilvdm.core.cost import run_measured
 
 
 def run() -> str:

@@ -24,17 +24,17 @@ from pathlib import Path
 
 import torch
 
-from minilvdm.config import by_profile, config_hash, output_dir, set_profile
-from minilvdm.cost import loss_step_seconds, measured_once
+from minilvdm.core.config import by_profile, config_hash, output_dir, set_profile
+from minilvdm.core.cost import loss_step_seconds, measured_once
+from minilvdm.core.train import pick_weights
 from minilvdm.eval import frechet_video_distance, real_clips, recognisability, score
-from minilvdm.lvdm import (
+from minilvdm.methods.lvdm import (
     LatentVideoDiffusion,
     default_data_config,
     default_lvdm_config,
     default_train_config,
     train_lvdm,
 )
-from minilvdm.train import pick_weights
 from minilvdm.vae import train_vae
 
 BASE = "v+minsnr+cosine+emawarm"

@@ -10,10 +10,10 @@ import time
 
 import torch
 
-from minilvdm.config import by_profile, get_profile
+from minilvdm.core.config import by_profile, get_profile
+from minilvdm.core.train import pick_weights
 from minilvdm.eval import frechet_video_distance, real_clips, recognisability
-from minilvdm.lvdm import default_lvdm_config, train_lvdm
-from minilvdm.train import pick_weights
+from minilvdm.methods.lvdm import default_lvdm_config, train_lvdm
 
 ETAS = (0.0, 0.5, 1.0)
 

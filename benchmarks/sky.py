@@ -15,18 +15,18 @@ import time
 
 import torch
 
-from minilvdm.config import by_profile, output_dir
+from minilvdm.core.config import by_profile, output_dir
 from minilvdm.data import find_sky_root, sky_synthetic_config
 from minilvdm.eval import block_windows, real_clips, score, segment_distances
-from minilvdm.latents import eval_data_config, video_size
-from minilvdm.long_models import (
+from minilvdm.methods.long_video import (
     default_long_config,
     generate_long_videos,
     long_video_config,
     train_long_model,
 )
-from minilvdm.lvdm import default_lvdm_config, train_lvdm
+from minilvdm.methods.lvdm import default_lvdm_config, train_lvdm
 from minilvdm.vae import evaluate_vae, train_vae
+from minilvdm.vae.latent_cache import eval_data_config, video_size
 
 DATASET = "sky"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from minilvdm.config import by_profile
+from minilvdm.core.config import by_profile
 from minilvdm.data import SkyConfig, SkyTimelapse
 from minilvdm.data.sky import _noise_spectrum, sky_frame
 

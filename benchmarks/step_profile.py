@@ -10,9 +10,9 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from minilvdm.config import by_profile
-from minilvdm.cost import loss_step_seconds
-from minilvdm.lvdm import LatentVideoDiffusion, default_lvdm_config, default_train_config
+from minilvdm.core.config import by_profile
+from minilvdm.core.cost import loss_step_seconds
+from minilvdm.methods.lvdm import LatentVideoDiffusion, default_lvdm_config, default_train_config
 from minilvdm.vae import default_vae_config
 
 

@@ -9,9 +9,8 @@ import time
 
 import torch
 
-from minilvdm.config import by_profile, get_profile
-from minilvdm.cost import peak_rss_mb
-from minilvdm.latents import ClipSource, eval_data_config
+from minilvdm.core.config import by_profile, get_profile
+from minilvdm.core.cost import peak_rss_mb
 from minilvdm.vae import (
     VideoVAE,
     default_train_config,
@@ -22,7 +21,8 @@ from minilvdm.vae import (
     train_vae,
     vae_loss,
 )
-from minilvdm.vae_finetune import finetune_decoder
+from minilvdm.vae.finetune import finetune_decoder
+from minilvdm.vae.latent_cache import ClipSource, eval_data_config
 
 
 def step_cost(cfg, train_cfg, data_cfg, steps: int = 3) -> dict:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from minilvdm.config import get_profile
-from minilvdm.latents import eval_data_config
+from minilvdm.core.config import get_profile
 from minilvdm.vae import default_train_config, default_vae_config, evaluate_vae, train_vae
+from minilvdm.vae.latent_cache import eval_data_config
 
 # (time factor, latent channels, width or None = the profile's, steps in quick); space x4.
 # Steps are pinned for quick (other profiles use their default), so the rows keep naming the

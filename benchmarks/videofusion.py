@@ -8,7 +8,8 @@ import dataclasses
 
 import torch
 
-from minilvdm.config import by_profile, get_profile
+from minilvdm.core.config import by_profile, get_profile
+from minilvdm.core.train import pick_weights, sampling_weights
 from minilvdm.eval import (
     bootstrap_ci,
     clip_features,
@@ -17,10 +18,8 @@ from minilvdm.eval import (
     motion_amount,
     real_clips,
 )
-from minilvdm.lvdm import default_lvdm_config, default_train_config, train_lvdm
-from minilvdm.train import pick_weights, sampling_weights
-from minilvdm.vae import train_vae
-from minilvdm.videofusion import (
+from minilvdm.methods.lvdm import default_lvdm_config, default_train_config, train_lvdm
+from minilvdm.methods.videofusion import (
     ABLATION_LAMBDAS,
     ablation_train_config,
     default_videofusion_config,
@@ -28,6 +27,7 @@ from minilvdm.videofusion import (
     sample_videos,
     train_videofusion,
 )
+from minilvdm.vae import train_vae
 
 
 def describe_clips(videos: torch.Tensor, real_features: torch.Tensor) -> dict:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import time
 
-from minilvdm.config import by_profile, get_profile
+from minilvdm.core.config import by_profile, get_profile
+from minilvdm.core.train import sampling_weights
 from minilvdm.eval import motion_amount, real_clips
-from minilvdm.i2v_experiments import video_metrics
-from minilvdm.image_to_video import image_pipeline
-from minilvdm.train import sampling_weights
-from minilvdm.videofusion import held_out_losses, sample_videos
-from minilvdm.videofusion_image_base import BASE_INIT_RUNS, train_from_image_model
+from minilvdm.methods.image_to_video import image_pipeline
+from minilvdm.methods.image_to_video.experiments import video_metrics
+from minilvdm.methods.videofusion import held_out_losses, sample_videos
+from minilvdm.methods.videofusion.image_base import BASE_INIT_RUNS, train_from_image_model
 
 
 def run() -> str:

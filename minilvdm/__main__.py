@@ -1,7 +1,8 @@
 """`python -m minilvdm <command> [--profile ci|quick|full]`.
 
 Each command lives in `minilvdm/commands/<name>.py` with `add_arguments(parser)` and
-`run(args)`; it is imported only when used, so `--help` stays fast.
+`run(args)`. Building the parser imports every command module (each adds its own options),
+so a command keeps its heavy imports (models, training) inside `run`, and `--help` stays fast.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import argparse
 import importlib
 import sys
 
-from .checkpoint import WEIGHTS_MODES, set_weights_mode, weights_mode
 from .commands import UsageError
-from .config import PROFILES, get_profile, set_profile
+from .core.checkpoint import WEIGHTS_MODES, set_weights_mode, weights_mode
+from .core.config import PROFILES, get_profile, set_profile
 
 COMMANDS = {
     "demo": "the main job: data -> models -> samples -> report, in outputs/",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .checkpoint import (  # noqa: F401  (re-exported)
+from .core.checkpoint import (  # noqa: F401  (re-exported)
     SHIPPED_DIR,
     WEIGHTS_ENV,
     WEIGHTS_MODES,
@@ -33,9 +33,9 @@ from .checkpoint import (  # noqa: F401  (re-exported)
     sha256,
     weights_mode,
 )
-from .config import config_from_dict, get_device
-from .lvdm import LatentVideoDiffusion, LVDMConfig
-from .vae import load_vae
+from .core.config import config_from_dict, get_device
+from .methods.lvdm import LatentVideoDiffusion, LVDMConfig
+from .vae.model import load_vae
 
 MANIFEST = "MANIFEST.json"
 MAX_TOTAL_MB = 30.0

@@ -9,7 +9,7 @@ import torch.distributed as dist
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_trainer import TinyConfig, batch_fn, denoise_loss, tiny_model  # noqa: E402
 
-from minilvdm.train import TrainConfig, Trainer  # noqa: E402
+from minilvdm.core.train import TrainConfig, Trainer  # noqa: E402
 
 out = Path(sys.argv[1])
 dist.init_process_group("gloo")

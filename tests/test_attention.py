@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from minilvdm.attention import (
+from minilvdm.diffusion.attention import (
     Attention,
     JointAttention,
     SpatialAttention,

@@ -1,9 +1,15 @@
 import pytest
 import torch
 
-from minilvdm.conditioning import ConditionalDenoiser, ConditionConfig, condition_mask, model_inputs, perturb
 from minilvdm.diffusion import Diffusion, DiffusionConfig
-from minilvdm.unet import SpaceTimeUNet, UNetConfig
+from minilvdm.diffusion.conditioning import (
+    ConditionalDenoiser,
+    ConditionConfig,
+    condition_mask,
+    model_inputs,
+    perturb,
+)
+from minilvdm.diffusion.unet import SpaceTimeUNet, UNetConfig
 
 C, T = 2, 5
 

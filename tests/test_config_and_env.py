@@ -8,7 +8,14 @@ import torch
 
 from minilvdm import by_profile, get_profile, seed_everything, set_profile
 from minilvdm.__main__ import main
-from minilvdm.config import PROFILE_ENV, autocast, config_from_dict, config_hash, config_to_dict, describe
+from minilvdm.core.config import (
+    PROFILE_ENV,
+    autocast,
+    config_from_dict,
+    config_hash,
+    config_to_dict,
+    describe,
+)
 from minilvdm.data import MovingMNISTConfig
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,10 +1,10 @@
-"""minilvdm.cost: measured time and memory."""
+"""minilvdm.core.cost: measured time and memory."""
 
 
 def test_run_measured_reports_the_childs_peak_memory_exit_code_and_output():
     import sys
 
-    from minilvdm.cost import run_measured
+    from minilvdm.core.cost import run_measured
 
     grab = "import sys; b = b'x' * (300 * 2**20); print('done'); sys.exit(3)"
     result = run_measured([sys.executable, "-c", grab])
@@ -17,8 +17,8 @@ def test_run_measured_reports_the_childs_peak_memory_exit_code_and_output():
 def test_measured_once_times_once_per_key_and_survives_a_new_process():
     import json
 
-    from minilvdm.config import output_dir
-    from minilvdm.cost import measured_once
+    from minilvdm.core.config import output_dir
+    from minilvdm.core.cost import measured_once
 
     calls = []
 
@@ -38,9 +38,9 @@ def test_measured_once_times_once_per_key_and_survives_a_new_process():
 def test_equal_compute_steps_are_stable_across_calls():
     """The VideoFusion step count for equal compute is timed once: a rerun gets the same count
     (and so reuses the same checkpoint) even though a new timing would differ."""
-    from minilvdm.lvdm import default_lvdm_config
+    from minilvdm.methods.lvdm import default_lvdm_config
+    from minilvdm.methods.videofusion import default_videofusion_config, equal_compute_steps
     from minilvdm.vae import VideoVAE, default_vae_config
-    from minilvdm.videofusion import default_videofusion_config, equal_compute_steps
 
     vae = VideoVAE(default_vae_config("mnist"))  # the latents the default configs are built for
     cfg, plain_cfg = default_videofusion_config(0.5), default_lvdm_config("mnist")

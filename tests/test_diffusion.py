@@ -11,7 +11,7 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
 from minilvdm.diffusion import Diffusion, DiffusionConfig, guide, guided
-from minilvdm.schedules import make_betas, make_timesteps
+from minilvdm.diffusion.schedules import make_betas, make_timesteps
 
 DIFFUSERS_NAME = {"linear": "linear", "scaled_linear": "scaled_linear", "cosine": "squaredcos_cap_v2"}
 DIFFUSERS_PRED = {"eps": "epsilon", "x0": "sample", "v": "v_prediction"}

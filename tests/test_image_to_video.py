@@ -4,9 +4,10 @@ mixed image/video batches train, and context frames are written and masked as sp
 import pytest
 import torch
 
+from minilvdm.core.train import TrainConfig
 from minilvdm.data import MovingMNIST
-from minilvdm.i2v_context import ContextPredictor, predictor_unet
-from minilvdm.image_to_video import (
+from minilvdm.diffusion.unet import count_parameters, is_temporal
+from minilvdm.methods.image_to_video import (
     JointConfig,
     alphas,
     frames_of,
@@ -16,9 +17,8 @@ from minilvdm.image_to_video import (
     lift,
     train_video,
 )
-from minilvdm.lvdm import LatentVideoDiffusion
-from minilvdm.train import TrainConfig
-from minilvdm.unet import count_parameters, is_temporal
+from minilvdm.methods.image_to_video.context import ContextPredictor, predictor_unet
+from minilvdm.methods.lvdm import LatentVideoDiffusion
 from minilvdm.vae import VAEConfig, VideoVAE
 
 

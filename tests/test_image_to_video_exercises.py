@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from minilvdm.conditioning import model_inputs
+from minilvdm.diffusion.conditioning import model_inputs
 from minilvdm.exercises import ExerciseFailed, check
 from minilvdm.exercises.nb07_image_to_video import alpha_mix, context_condition, context_guidance
 

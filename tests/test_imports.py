@@ -20,20 +20,21 @@ PACKAGE = "minilvdm"
 
 # Low to high. Patterns match module names (fnmatch); each module must match exactly one layer.
 LAYERS = [
-    ("config", ["minilvdm", "minilvdm.config"]),
-    ("presets", ["minilvdm.presets"]),  # every size and count: plain numbers, read by every default_*
+    ("config", ["minilvdm", "minilvdm.core", "minilvdm.core.config"]),  # core/__init__ imports nothing
+    ("presets", ["minilvdm.core.presets"]),  # every size and count: plain numbers, read by every default_*
     (
         "foundations",
         [
-            "minilvdm.schedules",
             "minilvdm.diffusion",
-            "minilvdm.attention",
-            "minilvdm.unet",
-            "minilvdm.conditioning",
-            "minilvdm.vae_blocks",
-            "minilvdm.cost",
-            "minilvdm.checkpoint",
-            "minilvdm.viz",
+            "minilvdm.diffusion.schedules",
+            "minilvdm.diffusion.gaussian",
+            "minilvdm.diffusion.attention",
+            "minilvdm.diffusion.unet",
+            "minilvdm.diffusion.conditioning",
+            "minilvdm.vae.blocks",
+            "minilvdm.core.cost",
+            "minilvdm.core.checkpoint",
+            "minilvdm.core.viz",
             "minilvdm.data",
             "minilvdm.data.*",
         ],
@@ -51,22 +52,21 @@ LAYERS = [
             "minilvdm.eval.drift",
         ],
     ),
-    ("training", ["minilvdm.train", "minilvdm.latents"]),
+    ("training", ["minilvdm.core.train", "minilvdm.vae.latent_cache"]),
     (
         "autoencoder, evaluator training",
-        ["minilvdm.vae", "minilvdm.vae_finetune", "minilvdm.eval.train_evaluators"],
+        ["minilvdm.vae", "minilvdm.vae.model", "minilvdm.vae.finetune", "minilvdm.eval.train_evaluators"],
     ),
-    ("latent diffusion", ["minilvdm.lvdm"]),
+    ("latent diffusion", ["minilvdm.methods", "minilvdm.methods.lvdm"]),  # methods/__init__ imports nothing
     (
         "extensions",
         [
-            "minilvdm.videofusion",
-            "minilvdm.videofusion_image_base",
-            "minilvdm.image_to_video",
-            "minilvdm.i2v_context",
-            "minilvdm.i2v_experiments",
-            "minilvdm.long_video",
-            "minilvdm.long_models",
+            "minilvdm.methods.videofusion",
+            "minilvdm.methods.videofusion.*",
+            "minilvdm.methods.image_to_video",
+            "minilvdm.methods.image_to_video.*",
+            "minilvdm.methods.long_video",
+            "minilvdm.methods.long_video.*",
         ],
     ),
     ("shipped weights", ["minilvdm.pretrained"]),
@@ -201,12 +201,17 @@ def test_no_module_imports_a_higher_layer():
 
 def test_the_reader_sees_relative_function_level_and_package_imports():
     edges = {a: {(b, top) for b, top, _ in e} for a, e in GRAPH.items()}
-    assert ("minilvdm.checkpoint", True) in edges["minilvdm.long_video"]  # from .checkpoint import ...
-    assert ("minilvdm.vae", False) in edges["minilvdm.lvdm"]  # inside default_lvdm_config
-    assert ("minilvdm.eval.reconstruction", True) in edges["minilvdm.vae"]
-    assert ("minilvdm.eval", True) in edges["minilvdm.vae"]  # its package runs first
+    generator = edges["minilvdm.methods.long_video.generator"]
+    assert ("minilvdm.core.checkpoint", True) in generator  # from ...core.checkpoint import ...
+    assert ("minilvdm.core", True) in generator  # its package runs first
+    assert ("minilvdm.vae.model", False) in edges["minilvdm.methods.lvdm"]  # inside default_lvdm_config
+    assert ("minilvdm.vae", False) in edges["minilvdm.methods.lvdm"]
+    assert ("minilvdm.eval.reconstruction", True) in edges["minilvdm.vae.model"]
+    assert ("minilvdm.eval", True) in edges["minilvdm.vae.model"]
+    assert ("minilvdm.vae", True) not in edges["minilvdm.vae.model"]  # inside its own package
+    assert ("minilvdm.vae.model", True) in edges["minilvdm.vae"]  # the package re-exports the model
     assert ("minilvdm.data", True) in edges["minilvdm.commands.data"]  # from ..data import ...
-    assert "minilvdm.pretrained" not in {b for b, _ in edges["minilvdm.train"]}
+    assert "minilvdm.pretrained" not in {b for b, _ in edges["minilvdm.core.train"]}
 
 
 def fake_package(tmp_path: Path, files: dict[str, str]) -> dict:
@@ -234,9 +239,16 @@ def test_a_cycle_is_found_and_function_level_imports_do_not_make_one(tmp_path):
 
 
 def test_an_upward_import_is_reported_with_its_line(monkeypatch):
-    graph = {"minilvdm.latents": [("minilvdm.commands.data", False, 72)], "minilvdm.commands.data": []}
+    graph = {
+        "minilvdm.vae.latent_cache": [("minilvdm.commands.data", False, 72)],
+        "minilvdm.commands.data": [],
+    }
     (problem,) = upward_imports(graph)
-    assert "minilvdm.latents" in problem and "minilvdm.commands.data" in problem and "line 72" in problem
+    assert (
+        "minilvdm.vae.latent_cache" in problem
+        and "minilvdm.commands.data" in problem
+        and "line 72" in problem
+    )
 
 
 @pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)

@@ -5,9 +5,9 @@ import dataclasses
 import pytest
 import torch
 
-from minilvdm.latents import ClipSource, VideoDataConfig, load_or_encode_latents
-from minilvdm.train import save_checkpoint
+from minilvdm.core.train import save_checkpoint
 from minilvdm.vae import VAEConfig, VideoVAE
+from minilvdm.vae.latent_cache import ClipSource, VideoDataConfig, load_or_encode_latents
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from minilvdm.long_video import (
+from minilvdm.methods.long_video import (
     LongVideoConfig,
     LongVideoGenerator,
     StreamingDecoder,
@@ -164,7 +164,7 @@ def test_bad_configs_are_refused():
 
 def tiny_long_models(pred_stride, interp_stride=None):
     """Untrained LongModels that record the strides they would be trained at."""
-    from minilvdm.long_models import LongModel, default_long_config
+    from minilvdm.methods.long_video import LongModel, default_long_config
 
     pred = LongModel(default_long_config("predict", stride=pred_stride))
     interp = None if interp_stride is None else LongModel(default_long_config("interp", stride=interp_stride))
@@ -172,7 +172,7 @@ def tiny_long_models(pred_stride, interp_stride=None):
 
 
 def test_the_generator_keys_frames_at_the_stride_the_models_were_trained_at():
-    from minilvdm.long_models import build_generator, long_stride
+    from minilvdm.methods.long_video import build_generator, long_stride
     from minilvdm.vae import VideoVAE, default_vae_config
 
     vae = VideoVAE(default_vae_config("mnist"))
@@ -204,7 +204,7 @@ def test_the_ema_copy_keeps_the_models_stride():
 
 
 def test_long_model_configs_and_stride_one_predictor():
-    from minilvdm.long_models import default_long_config, long_stride
+    from minilvdm.methods.long_video import default_long_config, long_stride
 
     s = long_stride("mnist")  # 16 pixel frames: 8 latent frames of the time-x2 VAE
     pred = default_long_config("predict")
@@ -219,9 +219,9 @@ def test_long_model_configs_and_stride_one_predictor():
 
 
 def test_train_long_model_reuses_its_checkpoint_and_picks_the_sampling_weights():
-    from minilvdm.latents import cache_path
-    from minilvdm.long_models import default_long_config, long_data_config, train_long_model
+    from minilvdm.methods.long_video import default_long_config, long_data_config, train_long_model
     from minilvdm.vae import train_vae
+    from minilvdm.vae.latent_cache import cache_path
 
     vae_trainer = train_vae("mnist", progress=False)  # ci: a few steps
     cfg = default_long_config("interp")

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from minilvdm.exercises import ExerciseFailed, check
-from minilvdm.long_video import keyframe_count, prediction_calls
+from minilvdm.methods.long_video import keyframe_count, prediction_calls
 
 
 def test_checkers_accept_the_reference_and_reject_off_by_one_answers():

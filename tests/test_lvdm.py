@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from minilvdm.diffusion import DiffusionConfig
-from minilvdm.lvdm import LatentVideoDiffusion, LVDMConfig, default_unet_config
+from minilvdm.methods.lvdm import LatentVideoDiffusion, LVDMConfig, default_unet_config
 from minilvdm.vae import VAEConfig, VideoVAE
 
 
@@ -86,7 +86,7 @@ def test_another_vae_training_means_another_diffusion_checkpoint(monkeypatch):
     """Same VAE config, different VAE training: another latent space, never a reused model."""
     import dataclasses
 
-    from minilvdm.lvdm import default_lvdm_config, train_lvdm
+    from minilvdm.methods.lvdm import default_lvdm_config, train_lvdm
     from minilvdm.vae import default_train_config, train_vae
 
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
@@ -107,7 +107,9 @@ def test_diffusion_configs_follow_the_vae_latent_channels(monkeypatch):
     pinned per-frame VAE."""
     import dataclasses
 
-    from minilvdm import image_to_video, long_models, lvdm, vae, videofusion
+    from minilvdm.methods import image_to_video, lvdm, videofusion
+    from minilvdm.methods.long_video import models as long_models
+    from minilvdm.vae import model as vae  # the module that defines the default: the others look it up there
 
     real = vae.default_vae_config
     monkeypatch.setattr(
@@ -133,7 +135,7 @@ def test_diffusion_configs_follow_the_vae_latent_channels(monkeypatch):
 def test_pixel_baseline_gets_the_latent_models_cpu_time(monkeypatch):
     """Pixel steps = latent steps x latent step cost / pixel step cost, from costs timed once:
     a second call reuses the same step count and checkpoint instead of training again."""
-    from minilvdm.lvdm import default_lvdm_config, train_lvdm, train_pixel_baseline
+    from minilvdm.methods.lvdm import default_lvdm_config, train_lvdm, train_pixel_baseline
 
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
     latent_trainer, _ = train_lvdm(default_lvdm_config("mnist"), progress=False)

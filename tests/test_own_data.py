@@ -10,12 +10,12 @@ import pytest
 import torch
 from PIL import Image
 
-from minilvdm.config import ROOT
+from minilvdm.core.config import ROOT
+from minilvdm.core.viz import write_mp4_frames
 from minilvdm.data.frame_cache import CachedClips, cache_folder, prepare
 from minilvdm.data.loader import StepBatches
 from minilvdm.data.video_folder import VideoFolder, VideoFolderConfig
-from minilvdm.latents import ClipSource, VideoDataConfig
-from minilvdm.viz import write_mp4_frames
+from minilvdm.vae.latent_cache import ClipSource, VideoDataConfig
 
 
 def _mp4(path, n, size=(48, 32), base=0):
@@ -178,7 +178,7 @@ def test_workers_give_the_same_batches_run_after_run(messy):
 
 
 def test_clip_source_reads_a_folder_and_its_config_hash_is_unchanged_without_one(tmp_path):
-    from minilvdm.config import config_hash, config_to_dict
+    from minilvdm.core.config import config_hash, config_to_dict
 
     for i in range(5):
         _mp4(tmp_path / "v" / f"{i}.mp4", 8, base=20 * i)
@@ -227,7 +227,7 @@ def test_prepare_command_and_training_options_name_their_checkpoints(tmp_path, m
     from minilvdm.__main__ import build_parser
     from minilvdm.commands import train as train_cmd
     from minilvdm.commands import train_overrides
-    from minilvdm.lvdm import default_train_config
+    from minilvdm.methods.lvdm import default_train_config
 
     for i in range(2):
         _mp4(tmp_path / "v" / f"{i}.mp4", 8)

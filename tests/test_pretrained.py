@@ -6,8 +6,9 @@ import json
 import pytest
 import torch
 
-from minilvdm import checkpoint, pretrained
-from minilvdm.train import CheckpointError
+from minilvdm import pretrained
+from minilvdm.core import checkpoint
+from minilvdm.core.train import CheckpointError
 from minilvdm.vae import default_train_config, train_vae
 
 
@@ -60,7 +61,7 @@ def test_shipped_weights_cannot_be_trained_on(ship_folder, monkeypatch):
     shipped = ship_folder / trained.ckpt_path.name
     ship_folder.mkdir()
     torch.save(pretrained.slim_state(torch.load(trained.ckpt_path, weights_only=True)), shipped)
-    from minilvdm.train import Trainer
+    from minilvdm.core.train import Trainer
 
     longer = dataclasses.replace(default_train_config("mnist"), steps=trained.step + 5)
     fresh = Trainer(trained.model, trained.loss_fn, trained.batch_fn, longer, ckpt_path=shipped)
@@ -94,12 +95,12 @@ def test_committed_weights_reach_their_stated_metrics():
 
 
 def test_shipped_switch_makes_the_quick_pipeline_load_instead_of_train(monkeypatch, tmp_path):
-    from minilvdm.lvdm import default_lvdm_config, train_lvdm
+    from minilvdm.methods.lvdm import default_lvdm_config, train_lvdm
 
     monkeypatch.setenv("MINILVDM_PROFILE", "quick")
     monkeypatch.setenv("MINILVDM_OUTPUTS", str(tmp_path))
     monkeypatch.setenv(pretrained.WEIGHTS_ENV, "shipped")
-    from minilvdm.train import Trainer
+    from minilvdm.core.train import Trainer
 
     def refuse(self, step):
         raise AssertionError(

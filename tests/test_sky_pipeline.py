@@ -8,10 +8,10 @@ import torch
 
 from minilvdm.commands import demo
 from minilvdm.data import SkyConfig, SkyTimelapse
-from minilvdm.latents import VideoDataConfig, cache_path, video_size
-from minilvdm.long_models import default_long_config, long_data_config, long_stride, long_video_config
-from minilvdm.lvdm import default_data_config, default_lvdm_config, train_lvdm
+from minilvdm.methods.long_video import default_long_config, long_data_config, long_stride, long_video_config
+from minilvdm.methods.lvdm import default_data_config, default_lvdm_config, train_lvdm
 from minilvdm.vae import default_vae_config
+from minilvdm.vae.latent_cache import VideoDataConfig, cache_path, video_size
 
 
 def test_sky_configs_are_rgb_and_unconditional():
@@ -96,7 +96,7 @@ def test_loader_reads_real_size_frames(tmp_path):
 
 
 def test_show_mp4_embeds_a_clip_or_a_file(tmp_path):
-    from minilvdm.viz import save_mp4, show_mp4
+    from minilvdm.core.viz import save_mp4, show_mp4
 
     clip = torch.rand(2, 3, 8, 16, 16) * 2 - 1
     html = show_mp4(clip).data

@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from minilvdm.train import (
+from minilvdm.core.train import (
     CheckpointError,
     NonFiniteLossError,
     TrainConfig,
@@ -153,7 +153,7 @@ def test_checkpoint_survives_a_kill_during_save(tmp_path):
     child = textwrap.dedent(
         f"""
         import time, torch
-        from minilvdm import train
+        from minilvdm.core import train
         real_save = torch.save
         def slow_save(obj, f):
             f.write(b"PARTIAL" * 1000); f.flush()
@@ -195,7 +195,7 @@ def test_two_process_torchrun_trains_in_lockstep(tmp_path):
 
 
 def test_epoch_indices_cover_each_epoch_once_and_split_processes():
-    from minilvdm.train import epoch_indices
+    from minilvdm.core.train import epoch_indices
 
     n, bsz = 10, 5
     epoch = torch.cat([epoch_indices(s, 0, 1, bsz, n) for s in range(2)])
@@ -229,7 +229,7 @@ def test_param_groups_scale_the_learning_rate_per_group(tmp_path):
 
 # ----------------------------------------------------------------------------- recipe options
 def test_cosine_schedule_warms_up_then_decays_to_the_floor():
-    from minilvdm.train import lr_at
+    from minilvdm.core.train import lr_at
 
     cfg = TrainConfig(steps=110, lr=1.0, warmup=10, lr_schedule="cosine", min_lr_ratio=0.1)
     assert lr_at(cfg, 0) == pytest.approx(0.1)  # (0 + 1) / 10 of the way up
@@ -243,7 +243,7 @@ def test_cosine_schedule_warms_up_then_decays_to_the_floor():
 
 
 def test_ema_warmup_follows_its_formula_and_off_keeps_the_fixed_decay():
-    from minilvdm.train import ema_decay_at
+    from minilvdm.core.train import ema_decay_at
 
     cfg = TrainConfig(ema_decay=0.999, ema_warmup=True)
     assert ema_decay_at(cfg, 0) == pytest.approx(1 / 10)
@@ -272,7 +272,7 @@ def test_ema_warmup_forgets_the_initial_weights(tmp_path):
 
 def test_new_options_at_default_leave_checkpoint_names_unchanged():
     """Options added after weights were shipped do not enter the hash at their defaults."""
-    from minilvdm.config import config_hash, config_to_dict
+    from minilvdm.core.config import config_hash, config_to_dict
 
     cfg = TrainConfig(steps=1500, batch_size=8, lr=1e-3, warmup=50, ema_decay=0.995, ckpt_every=100)
     assert set(config_to_dict(cfg)) == {
@@ -344,7 +344,7 @@ def test_fit_restores_the_previous_sigterm_handler(tmp_path):
 
 
 def test_compile_is_a_no_op_on_cpu_and_state_dicts_keep_their_names(tmp_path):
-    from minilvdm.config import maybe_compile
+    from minilvdm.core.config import maybe_compile
 
     config = TrainConfig(steps=2)
     trainer = Trainer(tiny_model(), denoise_loss, batch_fn, config, device="cpu", progress=False)

@@ -5,7 +5,7 @@ import itertools
 import pytest
 import torch
 
-from minilvdm.unet import (
+from minilvdm.diffusion.unet import (
     SpaceTimeUNet,
     UNetConfig,
     count_parameters,

@@ -6,7 +6,7 @@ import itertools
 import pytest
 import torch
 
-from minilvdm.train import TrainConfig
+from minilvdm.core.train import TrainConfig
 from minilvdm.vae import DiagonalGaussian, VAEConfig, VideoVAE, load_vae, train_vae, vae_loss
 
 
@@ -152,7 +152,7 @@ def test_loss_backpropagates_and_kl_weight_counts():
 def test_train_vae_reuses_checkpoint_and_stores_scale():
     cfg = tiny(time_factor=2)
     tc = TrainConfig(steps=2, batch_size=2, lr=1e-3, ckpt_every=100)
-    from minilvdm.latents import VideoDataConfig
+    from minilvdm.vae.latent_cache import VideoDataConfig
 
     data = VideoDataConfig("mnist", frames=4, size=48, count=10**9)
     first = train_vae("mnist", cfg, tc, data, progress=False)
@@ -175,7 +175,7 @@ def test_patchify_stem_shapes_and_chunking(tf, fs, patch):
 
 
 def test_patchify_round_trip_and_bad_patch():
-    from minilvdm.vae_blocks import patchify, unpatchify
+    from minilvdm.vae.blocks import patchify, unpatchify
 
     x = torch.randn(2, 3, 4, 8, 8)
     torch.testing.assert_close(unpatchify(patchify(x, 2), 2), x, atol=0, rtol=0)

@@ -3,10 +3,10 @@
 import torch
 import torch.nn.functional as F
 
-from minilvdm.latents import VideoDataConfig
-from minilvdm.train import TrainConfig
+from minilvdm.core.train import TrainConfig
 from minilvdm.vae import VAEConfig, VideoVAE, train_vae
-from minilvdm.vae_finetune import DecoderGAN, FinetuneConfig, finetune_decoder, gan_loss, temporal_decoder_vae
+from minilvdm.vae.finetune import DecoderGAN, FinetuneConfig, finetune_decoder, gan_loss, temporal_decoder_vae
+from minilvdm.vae.latent_cache import VideoDataConfig
 
 
 def test_temporal_layers_start_as_identity():

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from minilvdm.diffusion import Diffusion, DiffusionConfig
-from minilvdm.unet import SpaceTimeUNet, UNetConfig
-from minilvdm.videofusion import DecomposedDenoiser, base_frame, decomposed_noise, lambdas
+from minilvdm.diffusion.unet import SpaceTimeUNet, UNetConfig
+from minilvdm.methods.videofusion import DecomposedDenoiser, base_frame, decomposed_noise, lambdas
 
 T = 5
 
@@ -140,9 +140,9 @@ def test_bad_input_is_refused():
 
 
 def test_train_videofusion_two_ci_steps_then_samples_through_the_shared_sampler(monkeypatch):
-    from minilvdm.train import TrainConfig
+    from minilvdm.core.train import TrainConfig
+    from minilvdm.methods.videofusion import VideoFusionConfig, default_videofusion_config, train_videofusion
     from minilvdm.vae import default_vae_config
-    from minilvdm.videofusion import VideoFusionConfig, default_videofusion_config, train_videofusion
 
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
     cfg = default_videofusion_config(lam=0.5)
@@ -157,9 +157,9 @@ def test_train_videofusion_two_ci_steps_then_samples_through_the_shared_sampler(
 
 
 def test_sample_videos_decodes_clips_and_the_seed_moves_the_residuals(monkeypatch):
-    from minilvdm.train import TrainConfig
+    from minilvdm.core.train import TrainConfig
+    from minilvdm.methods.videofusion import default_videofusion_config, sample_videos, train_videofusion
     from minilvdm.vae import train_vae
-    from minilvdm.videofusion import default_videofusion_config, sample_videos, train_videofusion
 
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
     vae = train_vae("mnist", progress=False).ema.module.eval()
@@ -174,13 +174,13 @@ def test_sample_videos_decodes_clips_and_the_seed_moves_the_residuals(monkeypatc
 
 
 def test_equal_compute_steps_scales_by_the_measured_step_costs(monkeypatch):
-    from minilvdm import videofusion
-    from minilvdm.lvdm import default_lvdm_config
+    from minilvdm.methods import videofusion
+    from minilvdm.methods.lvdm import default_lvdm_config
     from minilvdm.vae import VAEConfig, VideoVAE
 
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
     costs = iter([3.0, 1.0])  # VideoFusion step first, then the plain LVDM step
-    monkeypatch.setattr("minilvdm.cost.loss_step_seconds", lambda fn, params: next(costs))
+    monkeypatch.setattr("minilvdm.core.cost.loss_step_seconds", lambda fn, params: next(costs))
     vae = VideoVAE(VAEConfig(base_channels=8))
     out = videofusion.equal_compute_steps(
         300, videofusion.default_videofusion_config(0.5), default_lvdm_config("mnist"), vae, 2
@@ -189,7 +189,7 @@ def test_equal_compute_steps_scales_by_the_measured_step_costs(monkeypatch):
 
 
 def test_loss_step_seconds_takes_optimizer_steps():
-    from minilvdm.cost import loss_step_seconds
+    from minilvdm.core.cost import loss_step_seconds
 
     w = torch.nn.Parameter(torch.ones(3))
     seconds = loss_step_seconds(lambda: (w**2).sum(), [w], repeats=2, warmup=1)
@@ -197,7 +197,7 @@ def test_loss_step_seconds_takes_optimizer_steps():
 
 
 def test_base_lr_scale_zero_keeps_the_base_generator_fixed():
-    from minilvdm.train import TrainConfig, Trainer
+    from minilvdm.core.train import TrainConfig, Trainer
 
     def batches(step, rank, world):
         return torch.randn(2, 1, T, 8, 8, generator=torch.Generator().manual_seed(step))
@@ -222,10 +222,10 @@ def test_base_lr_scale_zero_keeps_the_base_generator_fixed():
 
 
 def test_base_generator_starts_from_the_image_model_of_notebook_07(monkeypatch):
-    from minilvdm.image_to_video import image_pipeline
-    from minilvdm.train import TrainConfig
-    from minilvdm.videofusion import sample_videos
-    from minilvdm.videofusion_image_base import image_base_config, train_from_image_model
+    from minilvdm.core.train import TrainConfig
+    from minilvdm.methods.image_to_video import image_pipeline
+    from minilvdm.methods.videofusion import sample_videos
+    from minilvdm.methods.videofusion.image_base import image_base_config, train_from_image_model
 
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
     vae_run, latents, image = image_pipeline(progress=False)  # latents (N, 4, T, 16, 16)
@@ -251,7 +251,7 @@ def test_base_generator_starts_from_the_image_model_of_notebook_07(monkeypatch):
 
 
 def test_held_out_losses_average_the_seeded_losses():
-    from minilvdm.videofusion import held_out_losses
+    from minilvdm.methods.videofusion import held_out_losses
 
     vf, x = make_vf(), torch.randn(3, 1, T, 8, 8)
     first, again = held_out_losses(vf, x, draws=1), held_out_losses(vf, x, draws=1)

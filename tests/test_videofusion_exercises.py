@@ -5,7 +5,7 @@ import torch
 
 from minilvdm.exercises import ExerciseFailed, check
 from minilvdm.exercises.nb08_base_residual_noise import frame_noise, noise_correlation
-from minilvdm.videofusion import decomposed_noise
+from minilvdm.methods.videofusion import decomposed_noise
 
 
 def test_reference_noise_matches_the_package():

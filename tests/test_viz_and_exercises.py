@@ -5,6 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
+from minilvdm.core.viz import save_gif, save_mp4, show_video, to_uint8_frames
 from minilvdm.exercises import (
     ExerciseFailed,
     check,
@@ -13,7 +14,6 @@ from minilvdm.exercises import (
     strip_solutions,
     write_student_notebook,
 )
-from minilvdm.viz import save_gif, save_mp4, show_video, to_uint8_frames
 
 
 def test_frames_tile_a_batch_into_a_grid():

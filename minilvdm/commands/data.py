@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..config import output_dir
-from ..cost import throughput
+from ..core.config import output_dir
+from ..core.cost import throughput
+from ..core.presets import preset
+from ..core.viz import save_gif
 from ..data import MovingMNIST, SkyConfig, SkyTimelapse, find_sky_root, sky_synthetic_config
-from ..presets import preset
-from ..viz import save_gif
 
 
 def add_arguments(parser):

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..config import get_device, get_profile, output_dir
-from ..cost import peak_rss_mb
+from ..core.config import get_device, get_profile, output_dir
+from ..core.cost import peak_rss_mb
+from ..core.presets import preset
+from ..core.viz import save_gif, save_mp4
 from ..data import MovingMNIST, SkyConfig, SkyTimelapse, find_sky_root
-from ..latents import video_size
-from ..presets import preset
-from ..viz import save_gif, save_mp4
+from ..vae.latent_cache import video_size
 from .data import sky_synthetic_config
 
 DATASETS = ("mnist", "sky")
@@ -42,7 +42,7 @@ def stage_data(args, report: list[str]) -> None:
 
 def stage_vae(args, report: list[str]) -> None:
     """Train (or reuse) the quick VAE for the chosen data set and report held-out PSNR."""
-    from ..vae import evaluate_vae, train_vae
+    from ..vae.model import evaluate_vae, train_vae
     from .vae import eval_data_config, side_by_side
 
     trainer = train_vae(args.dataset)
@@ -63,8 +63,8 @@ def stage_lvdm(args, report: list[str]) -> None:
     import torch
 
     from ..eval import format_score, frechet_video_distance, real_clips, score
-    from ..lvdm import default_lvdm_config, train_lvdm
-    from ..vae import train_vae
+    from ..methods.lvdm import default_lvdm_config, train_lvdm
+    from ..vae.model import train_vae
 
     trainer, model = train_lvdm(default_lvdm_config(args.dataset), vae_trainer=train_vae(args.dataset))
     p = preset(args.dataset)
@@ -99,8 +99,13 @@ def stage_long(args, report: list[str]) -> None:
     disk and measure drift: FVD of each 128-frame block (all its 16-frame windows) against
     held-out clips, next to the real-vs-real floor at the same sample counts."""
     from ..eval import block_windows, frechet_video_distance, real_clips, segment_distances
-    from ..long_models import default_long_config, generate_long_videos, long_video_config, train_long_model
-    from ..vae import train_vae
+    from ..methods.long_video.models import (
+        default_long_config,
+        generate_long_videos,
+        long_video_config,
+        train_long_model,
+    )
+    from ..vae.model import train_vae
 
     vae_trainer = train_vae(args.dataset)
     pred_cfg = default_long_config("predict", args.dataset)

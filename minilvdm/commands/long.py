@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from ..config import output_dir
+from ..core.config import output_dir
 from . import at_least
 
 
@@ -36,10 +36,10 @@ def validate(args):
 
 
 def run(args):
-    from ..latents import video_size
-    from ..long_models import build_generator, default_long_config, train_long_model
-    from ..long_video import LongVideoConfig
-    from ..vae import train_vae
+    from ..methods.long_video.generator import LongVideoConfig
+    from ..methods.long_video.models import build_generator, default_long_config, train_long_model
+    from ..vae.latent_cache import video_size
+    from ..vae.model import train_vae
 
     vae_trainer = train_vae(args.dataset)
     perturb = not args.no_perturb_training

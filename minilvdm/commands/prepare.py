@@ -30,7 +30,7 @@ def validate(args):
 
 def run(args):
     from ..data.frame_cache import prepare
-    from ..latents import video_size
+    from ..vae.latent_cache import video_size
 
     size = args.size or video_size("folder")
     start = time.perf_counter()

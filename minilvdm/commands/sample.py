@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from ..config import output_dir
-from ..viz import save_gif, save_mp4
+from ..core.config import output_dir
+from ..core.viz import save_gif, save_mp4
 from . import UsageError, at_least, dataset_of
 from .train import add_arguments as add_model_arguments
 from .train import model_from_args
@@ -38,7 +38,7 @@ def validate(args):
 
 
 def run(args):
-    from ..latents import video_size
+    from ..vae.latent_cache import video_size
 
     trainer, model = model_from_args(args)
     labels = None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from ..config import get_profile
+from ..core.config import get_profile
 
 CHECK_CLIPS = 8  # the small fixed sample the test re-measures
 CHECK_STEPS = 20  # DDIM steps for that sample
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser):
 
 def vae_check(vae) -> dict:
     """PSNR and SSIM (dB, -) of posterior-mean reconstructions of CHECK_CLIPS held-out clips."""
-    from ..vae import evaluate_vae
+    from ..vae.model import evaluate_vae
     from .vae import eval_data_config
 
     result = evaluate_vae(vae, eval_data_config("mnist", clips=CHECK_CLIPS))
@@ -45,9 +45,9 @@ def lvdm_check(model) -> dict:
 
 
 def run(args):
-    from ..lvdm import default_lvdm_config, train_lvdm
+    from ..methods.lvdm import default_lvdm_config, train_lvdm
     from ..pretrained import SHIPPED_DIR, ship
-    from ..vae import train_vae
+    from ..vae.model import train_vae
 
     vae_trainer = train_vae("mnist")
     lvdm_trainer, model = train_lvdm(default_lvdm_config("mnist"), vae_trainer=vae_trainer)

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from ..config import ROOT, output_dir
+from ..core.config import ROOT, output_dir
 from ..exercises import write_student_notebook
 
 

@@ -30,7 +30,7 @@ def validate(args, steps_flag: str = "--steps"):
 
 def model_from_args(args):
     """Train, resume or reuse the model the arguments name; returns (trainer, ema model)."""
-    from ..lvdm import default_data_config, default_lvdm_config, default_train_config, train_lvdm
+    from ..methods.lvdm import default_data_config, default_lvdm_config, default_train_config, train_lvdm
 
     dataset = dataset_of(args)
     cfg = default_lvdm_config(dataset, args.space, args.conditional)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..config import config_hash, describe, output_dir
-from ..latents import VideoDataConfig, eval_data_config, video_size
-from ..presets import preset
-from ..viz import save_gif, side_by_side
+from ..core.config import config_hash, describe, output_dir
+from ..core.presets import preset
+from ..core.viz import save_gif, side_by_side
+from ..vae.latent_cache import VideoDataConfig, eval_data_config, video_size
 from . import UsageError, add_training_options, at_least, check_training_options, dataset_of, train_overrides
 
 DATASETS = ("mnist", "sky")
@@ -46,7 +46,7 @@ def validate(args):
 
 
 def vae_config_from_args(args):
-    from ..vae import default_vae_config
+    from ..vae.model import default_vae_config
 
     cfg = default_vae_config(dataset_of(args))
     overrides = {
@@ -60,7 +60,7 @@ def vae_config_from_args(args):
 
 
 def run(args):
-    from ..vae import default_train_config, evaluate_vae, train_data_config, train_vae
+    from ..vae.model import default_train_config, evaluate_vae, train_data_config, train_vae
 
     dataset = args.dataset = dataset_of(args)
     cfg = vae_config_from_args(args)
@@ -86,7 +86,7 @@ def run(args):
     )
     print(f"originals (left) vs reconstructions (right): {gif}\ncheckpoint: {trainer.ckpt_path}")
     if args.finetune:
-        from ..vae_finetune import finetune_decoder
+        from ..vae.finetune import finetune_decoder
 
         train_data = VideoDataConfig(
             args.dataset, split="train", frames=preset(dataset).short_frames, size=size
@@ -99,7 +99,7 @@ def run(args):
         )
         save_gif(side_by_side(result["recon"][:4], after["recon"][:4]), out / f"{tag}-finetune.gif")
     if args.cache:
-        from ..latents import load_or_encode_latents
+        from ..vae.latent_cache import load_or_encode_latents
 
         data = VideoDataConfig(
             args.dataset,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import data_dir
+from ..core.config import data_dir
 
 DIGIT_SIZE = 28
 _IDX_NAMES = {

@@ -27,7 +27,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from tqdm.auto import tqdm
 
-from ..config import output_dir
+from ..core.config import output_dir
 from .frames import span_of, to_video, warn_skipped, window_starts
 from .video_folder import FrameError, fingerprint, index_folder, iter_segment, select_split, walk
 

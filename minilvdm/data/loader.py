@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from ..config import SEED_MIX
+from ..core.config import SEED_MIX
 
 
 def seed_worker(worker_id: int) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..config import data_dir
+from ..core.config import data_dir
 from .digits import DIGIT_SIZE, load_digits
 
 MAX_DIGITS = 3

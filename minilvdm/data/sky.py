@@ -31,8 +31,8 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ..config import config_hash, data_dir, output_dir
-from ..presets import preset
+from ..core.config import config_hash, data_dir, output_dir
+from ..core.presets import preset
 
 SKY_LABELS = ("wind_speed", "wind_direction", "cover", "time_of_day")
 GENERATOR_VERSION = 1  # bump when the images change: cached synthetic folders are then rebuilt

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checkpoint import sha256
+from ..core.checkpoint import sha256
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 WEIGHTS_ENV = "MINILVDM_EVAL_WEIGHTS"  # point at another folder, e.g. freshly retrained weights

@@ -313,7 +313,7 @@ def real_clips(dataset: str, n: int, part: int = 0, frames: int = CLIP_FRAMES) -
 
         batch = MovingMNIST(split="test", seed=REAL_SEEDS["mnist"], frames=frames).batch(part * n, n)
         return batch.pop("video"), batch
-    from ..config import data_dir
+    from ..core.config import data_dir
     from ..data import SkyConfig, SkyTimelapse, synthetic_sky_clips
 
     # real SkyTimelapse where find_sky_root looks for it (without generating synthetic skies)

@@ -16,10 +16,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..config import SEED_MIX
+from ..core.config import SEED_MIX
+from ..core.train import TrainConfig, Trainer, checkpoint_path
 from ..data import MovingMNIST
 from ..data.sky import SyntheticSkyConfig, synthetic_sky_clips
-from ..train import TrainConfig, Trainer, checkpoint_path
 from .evaluators import CLIP_FRAMES, DIRECTIONS, FRAME_KINDS, SIZE, build, default_config
 from .metrics import confident_from_probs
 from .negatives import FAMILIES, blur_frames, make_family, negatives

@@ -2,7 +2,7 @@
 
 import torch
 
-from ..vae import DiagonalGaussian, check_divisible
+from ..vae.model import DiagonalGaussian, check_divisible
 from . import ExerciseFailed, checker
 
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from ..diffusion import Diffusion, DiffusionConfig
+from ..diffusion.gaussian import Diffusion, DiffusionConfig
 from . import ExerciseFailed, checker
 
 

@@ -2,7 +2,7 @@
 
 import math
 
-from ..diffusion import make_timesteps
+from ..diffusion.gaussian import make_timesteps
 from . import ExerciseFailed, checker
 
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from ..conditioning import condition_mask, model_inputs
+from ..diffusion.conditioning import condition_mask, model_inputs
 from . import ExerciseFailed, checker
 
 

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from ..videofusion import lambdas
+from ..methods.videofusion.model import lambdas
 from . import ExerciseFailed, checker
 
 

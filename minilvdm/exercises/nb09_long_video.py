@@ -1,6 +1,6 @@
 """Checkers for notebook 09_long_video."""
 
-from ..long_video import keyframe_count, prediction_calls
+from ..methods.long_video.generator import keyframe_count, prediction_calls
 from . import ExerciseFailed, checker
 
 

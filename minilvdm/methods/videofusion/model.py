@@ -46,9 +46,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .diffusion import Diffusion, DiffusionConfig
-from .presets import preset
-from .unet import SpaceTimeUNet, UNetConfig
+from ...core.presets import preset
+from ...diffusion.gaussian import Diffusion, DiffusionConfig
+from ...diffusion.unet import SpaceTimeUNet, UNetConfig
 
 
 def base_frame(frames: int) -> int:
@@ -212,7 +212,7 @@ class VideoFusionConfig:
 
 def default_videofusion_config(lam: float = 0.5) -> VideoFusionConfig:
     """The profile's UNet sizes on the default Moving MNIST VAE's latent channels, as for the LVDM."""
-    from .vae import default_vae_config
+    from ...vae.model import default_vae_config
 
     latent = default_vae_config("mnist").latent_channels
     return VideoFusionConfig(
@@ -233,10 +233,10 @@ def train_videofusion(
     """Train (resume, or reuse) a VideoFusion model on cached VAE latents of Moving MNIST, as
     `train_lvdm` does. Returns (trainer, model): the EMA or raw weights (`weights`, default
     `train.sampling_weights()`: raw for the short ci/quick runs); the VAE is `vae_trainer`'s."""
-    from .config import seed_everything
-    from .lvdm import default_data_config, default_train_config, training_data
-    from .train import Trainer, checkpoint_path, epoch_indices, pick_weights, sampling_weights
-    from .vae import train_vae
+    from ...core.config import seed_everything
+    from ...core.train import Trainer, checkpoint_path, epoch_indices, pick_weights, sampling_weights
+    from ...vae.model import train_vae
+    from ..lvdm import default_data_config, default_train_config, training_data
 
     cfg.validate()
     if cfg.space != "latent":
@@ -280,7 +280,7 @@ def ablation_train_config():
     """Equal steps for every lambda of the ablation (notebook 08 and benchmarks/videofusion
     share it, so either reuses the other's checkpoints): presets.py `videofusion_train` over
     the LVDM's training."""
-    from .lvdm import default_train_config
+    from ..lvdm import default_train_config
 
     return dataclasses.replace(default_train_config(), **preset("mnist").videofusion_train.kwargs())
 
@@ -298,7 +298,7 @@ def sample_videos(
 ) -> torch.Tensor:
     """n decoded clips (n, C, frames, H, W) in [-1, 1] (Moving MNIST's frame size): DDIM through
     the one sampler with decomposed noise; `base` (1, c, 1, h, w) fixes b_T for every clip."""
-    from .latents import video_size
+    from ...vae.latent_cache import video_size
 
     size = video_size("mnist")
     shape = vae.cfg.latent_shape(frames, size, size)
@@ -321,10 +321,10 @@ def equal_compute_steps(plain_steps: int, cfg: VideoFusionConfig, lvdm_cfg, vae,
     """How many VideoFusion steps cost what `plain_steps` steps of the plain LVDM cost: both
     step costs measured back to back (so the machine's load cancels out), once per machine
     (`cost.measured_once`), so a rerun trains the same steps and reuses that checkpoint."""
-    from .config import config_hash
-    from .cost import loss_step_seconds, measured_once
-    from .latents import video_size
-    from .lvdm import LatentVideoDiffusion
+    from ...core.config import config_hash
+    from ...core.cost import loss_step_seconds, measured_once
+    from ...vae.latent_cache import video_size
+    from ..lvdm import LatentVideoDiffusion
 
     size = video_size(cfg.dataset)
 

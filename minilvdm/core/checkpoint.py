@@ -27,7 +27,7 @@ from .config import config_hash, get_profile, output_dir
 CHECKPOINT_FORMAT = 1
 WEIGHTS_ENV = "MINILVDM_WEIGHTS"
 WEIGHTS_MODES = ("train", "shipped")
-SHIPPED_DIR = Path(__file__).resolve().parent / "weights" / "pretrained"
+SHIPPED_DIR = Path(__file__).resolve().parents[1] / "weights" / "pretrained"  # minilvdm/weights/pretrained
 
 
 class CheckpointError(RuntimeError):

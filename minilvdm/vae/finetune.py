@@ -30,10 +30,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from .config import FINETUNE_CLIPS_START
-from .latents import ClipSource, VideoDataConfig, file_fingerprint
-from .train import TrainConfig, Trainer, checkpoint_path
-from .vae import VideoVAE, load_vae, random_crop
+from ..core.config import FINETUNE_CLIPS_START
+from ..core.train import TrainConfig, Trainer, checkpoint_path
+from .latent_cache import ClipSource, VideoDataConfig, file_fingerprint
+from .model import VideoVAE, load_vae, random_crop
 
 
 @dataclass
@@ -107,7 +107,7 @@ def finetune_decoder(
     """Fine-tune the decoder of the VAE at `base_checkpoint` on `data_cfg` clips. The
     checkpoint name hashes the base checkpoint's bytes, so a retrained VAE is fine-tuned
     anew. The result is `trainer.ema.module.vae`; its encoder equals the base encoder."""
-    from .presets import preset
+    from ..core.presets import preset
 
     cfg = dataclasses.replace(
         cfg or FinetuneConfig(), base_checkpoint=file_fingerprint(base_checkpoint)["sha256"]

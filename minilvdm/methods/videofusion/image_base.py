@@ -17,7 +17,7 @@ import dataclasses
 
 import torch
 
-from .videofusion import VideoFusionConfig
+from .model import VideoFusionConfig
 
 BASE_INIT_RUNS = (  # label, base starts from the image model, base lr scale (notebook 08, benchmarks)
     ("image model, fine-tuned at 0.1x lr", True, 0.1),
@@ -59,9 +59,9 @@ def train_from_image_model(
     generator starting from `image_trainer`'s image LDM (EMA weights, as notebook 07 samples
     them) and fine-tuned at base_lr_scale times the learning rate, as the paper does.
     pretrained=False starts the base from scratch instead: the control. Returns (trainer, model)."""
-    from .config import seed_everything
-    from .image_to_video import default_video_train_config, provenance
-    from .train import Trainer, checkpoint_path, epoch_indices, pick_weights, sampling_weights
+    from ...core.config import seed_everything
+    from ...core.train import Trainer, checkpoint_path, epoch_indices, pick_weights, sampling_weights
+    from ..image_to_video.lifting import default_video_train_config, provenance
 
     image = image_trainer.ema.module
     cfg = image_base_config(image.cfg, lam, base_lr_scale)

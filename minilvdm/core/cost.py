@@ -153,7 +153,7 @@ ATTENTION_COST_SIZE = 16  # latent side: a 128x128 clip through an x8 autoencode
 def attention_cost_config(joint: bool):
     """The small UNet of the comparison: attention at the two finest levels (16x16 and 8x8
     tokens per frame), where its cost matters; both variants keep the temporal convs."""
-    from .unet import UNetConfig
+    from ..diffusion.unet import UNetConfig
 
     return UNetConfig(
         in_channels=4,
@@ -173,8 +173,8 @@ def measure_attention_cost(
     head at the finest level: T (HW)^2 + HW T^2 (factorized) or (T HW)^2 (joint)."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
+    from ..diffusion.unet import SpaceTimeUNet, count_parameters
     from .config import get_device, seed_everything
-    from .unet import SpaceTimeUNet, count_parameters
 
     device, rows = get_device(), []
     for frames in frames_list:

@@ -31,7 +31,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
-from .checkpoint import (  # noqa: F401  (re-exported: `from minilvdm.train import save_checkpoint`)
+from .checkpoint import (  # noqa: F401  (re-exported: `from minilvdm.core.train import save_checkpoint`)
     CHECKPOINT_FORMAT,
     CheckpointError,
     checkpoint_path,

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import save_checkpoint, sha256
-from .config import OMIT_AT_DEFAULT, config_to_dict, get_profile, output_dir
-from .presets import preset
+from ..core.checkpoint import save_checkpoint, sha256
+from ..core.config import OMIT_AT_DEFAULT, config_to_dict, get_profile, output_dir
+from ..core.presets import preset
 
 DATASETS = ("mnist", "sky", "folder")  # folder: your own videos, at `path`
 CACHE_FORMAT = 1
@@ -80,18 +80,18 @@ class ClipSource:
         cfg.validate()
         self.cfg = cfg
         if cfg.dataset == "mnist":
-            from .data import MovingMNIST, MovingMNISTConfig
+            from ..data import MovingMNIST, MovingMNISTConfig
 
             mm = MovingMNISTConfig(frames=cfg.frames, size=cfg.size, split=cfg.split, seed=cfg.seed)
             self.mnist, self.length, self.channels = MovingMNIST(mm), None, 1
         elif cfg.dataset == "folder":
-            from .data.frame_cache import CachedClips, prepare
+            from ..data.frame_cache import CachedClips, prepare
 
             cache = prepare(cfg.path, size=cfg.size)
             self.folder = CachedClips(cache, frames=cfg.frames, split=cfg.split)
             self.length, self.channels = len(self.folder), cache.channels
         else:
-            from .data import SkyConfig, SkyTimelapse, find_sky_root, sky_synthetic_config
+            from ..data import SkyConfig, SkyTimelapse, find_sky_root, sky_synthetic_config
 
             root, self.real = find_sky_root(sky_synthetic_config())
             self.sky = SkyTimelapse(root, SkyConfig(frames=cfg.frames, size=cfg.size, split=cfg.split))

@@ -24,9 +24,9 @@ batch_size) single frames; the frames are T = 1 inputs, so they skip every tempo
 
 Continued training on a shifted distribution with video only makes the spatial layers
 forget the original frames; adding original frames as images keeps them
-(`minilvdm.i2v_experiments.forgetting`).
+(`minilvdm.methods.image_to_video.experiments.forgetting`).
 
-Context guidance (Video LDM's prediction model, `minilvdm.i2v_context`): `ContextPredictor` is trained with
+Context guidance (Video LDM's prediction model, `image_to_video.context`): `ContextPredictor` is trained with
 S in {0, 1, 2} leading context frames, condition c_S = (m_S * z, m_S) on channels, and
 sampled with eps = eps_u + s (eps_c - eps_u) (`ConditionalDenoiser.sample`, form 'cfg').
 """
@@ -39,13 +39,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .config import SEED_MIX, seed_everything
-from .diffusion import DiffusionConfig
-from .latents import VideoDataConfig, file_fingerprint, load_or_encode_latents, video_size
-from .lvdm import LatentVideoDiffusion, LVDMConfig
-from .presets import FRAME_VAE_LAYOUT, preset
-from .train import TrainConfig, Trainer, checkpoint_path, epoch_indices
-from .unet import UNetConfig, count_parameters, freeze_spatial, load_image_weights
+from ...core.config import SEED_MIX, seed_everything
+from ...core.presets import FRAME_VAE_LAYOUT, preset
+from ...core.train import TrainConfig, Trainer, checkpoint_path, epoch_indices
+from ...diffusion.gaussian import DiffusionConfig
+from ...diffusion.unet import UNetConfig, count_parameters, freeze_spatial, load_image_weights
+from ...vae.latent_cache import VideoDataConfig, file_fingerprint, load_or_encode_latents, video_size
+from ..lvdm import LatentVideoDiffusion, LVDMConfig
 
 
 # ----------------------------------------------------------------------------- configs
@@ -53,7 +53,7 @@ def frame_vae_config():
     """The project's VAE with time factor x1 and 4 latent channels (pinned: this track's
     models and figures must not move when the video VAE's layout does): every frame is
     encoded and decoded on its own."""
-    from .vae import default_vae_config
+    from ...vae.model import default_vae_config
 
     return dataclasses.replace(default_vae_config("mnist"), **FRAME_VAE_LAYOUT.kwargs())
 
@@ -108,7 +108,7 @@ def provenance(checkpoint, data: torch.Tensor) -> Provenance:
 # ----------------------------------------------------------------------------- data
 def train_frame_vae(train_cfg: TrainConfig | None = None, progress: bool = True) -> Trainer:
     """Train (or reuse) the per-frame autoencoder: short clips, as frames are independent."""
-    from .vae import train_data_config, train_vae
+    from ...vae.model import train_data_config, train_vae
 
     p = preset("mnist")
     train_cfg = train_cfg or TrainConfig(**p.frame_vae_train.kwargs())
@@ -130,14 +130,14 @@ def encode_clips(vae, videos: torch.Tensor, batch_size: int = 16) -> torch.Tenso
 
 def thick_clips(n: int, frames: int, thickness: int, start: int = 0, split: str = "train", seed: int = 0):
     """n Moving MNIST clips with dilated strokes: the shifted distribution."""
-    from .data import MovingMNIST
+    from ...data import MovingMNIST
 
     return MovingMNIST(frames=frames, split=split, seed=seed, thickness=thickness).videos(start, n)
 
 
 def clip_latents(vae, vae_checkpoint, data_cfg: VideoDataConfig | None = None, progress: bool = True):
     """Cached latents of the original-distribution clips under the per-frame VAE: (N, 4, T, h, w)."""
-    from .latents import cache_path
+    from ...vae.latent_cache import cache_path
 
     data_cfg = data_cfg or i2v_data_config()
     # not the 3D VAE's cache

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import torch
 
-from .image_to_video import JointConfig, encode_clips, frames_of, sample_clips, thick_clips, train_video
-from .latents import VideoDataConfig
-from .lvdm import LatentVideoDiffusion
-from .presets import preset
-from .train import TrainConfig
+from ...core.presets import preset
+from ...core.train import TrainConfig
+from ...vae.latent_cache import VideoDataConfig
+from ..lvdm import LatentVideoDiffusion
+from .lifting import JointConfig, encode_clips, frames_of, sample_clips, thick_clips, train_video
 
 THICKNESS = 1  # the shifted distribution: strokes dilated by a 3x3 max filter
 SHIFT_START = 5_000_000  # clip indices of the shifted training set (disjoint from the original ones)
@@ -38,7 +38,7 @@ def shifted_latents(vae, frames: int, count: int | None = None, thickness: int =
 def video_metrics(videos: torch.Tensor, real: torch.Tensor) -> dict:
     """FVD (clip encoder: motion + content), frame FD (appearance), frame change and
     recognisability of generated clips against real clips of the same length."""
-    from .eval import frame_change, frame_frechet_distance, frechet_video_distance, recognisability
+    from ...eval import frame_change, frame_frechet_distance, frechet_video_distance, recognisability
 
     return {
         "fvd": frechet_video_distance(videos, real),
@@ -51,7 +51,7 @@ def video_metrics(videos: torch.Tensor, real: torch.Tensor) -> dict:
 def per_frame_quality(videos: torch.Tensor, real_frame_features: torch.Tensor) -> dict:
     """Appearance only: frame Fréchet distance to real frames and the share of frames whose
     digits the frame classifier recognises."""
-    from .eval import frame_features, frechet_distance, recognisability
+    from ...eval import frame_features, frechet_distance, recognisability
 
     return {
         "frame_fd": frechet_distance(frame_features(videos), real_frame_features),
@@ -98,8 +98,8 @@ def flicker_with_and_without(
     """Reconstruction flicker of the per-frame VAE's image decoder against its temporally
     fine-tuned decoder (same frozen encoder). Returns {'image decoder': ..., 'fine-tuned
     decoder': ...} with psnr / ssim / flicker, and the fine-tuning trainer."""
-    from .vae import evaluate_vae, load_vae
-    from .vae_finetune import finetune_decoder
+    from ...vae.finetune import finetune_decoder
+    from ...vae.model import evaluate_vae, load_vae
 
     p = preset("mnist")
     frames = frames or p.short_frames
@@ -117,8 +117,8 @@ def flicker_with_and_without(
 def forgetting_rows(models: dict, n: int, frames: int, real: torch.Tensor, steps: int = 20) -> dict:
     """{label: metrics} for each model: frames sampled in image mode and clips in video mode,
     against the ORIGINAL real frames (`real`, thin digits) and thick real frames."""
-    from .eval import frame_features
-    from .eval.metrics import REAL_SEEDS
+    from ...eval import frame_features
+    from ...eval.metrics import REAL_SEEDS
 
     orig = frame_features(real)
     thick = frame_features(thick_clips(len(real), frames, THICKNESS, split="test", seed=REAL_SEEDS["mnist"]))

@@ -33,9 +33,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .config import SEED_MIX
-from .viz import write_mp4_frames
+from ...core.checkpoint import load_checkpoint, save_checkpoint
+from ...core.config import SEED_MIX
+from ...core.viz import write_mp4_frames
 
 STATE_FORMAT = 1
 

@@ -14,12 +14,12 @@ import dataclasses
 import torch
 from torch import nn
 
-from .conditioning import ConditionalDenoiser, ConditionConfig
-from .config import seed_everything
-from .image_to_video import default_video_train_config, provenance
-from .lvdm import LatentVideoDiffusion
-from .train import TrainConfig, Trainer, checkpoint_path, epoch_indices
-from .unet import SpaceTimeUNet
+from ...core.config import seed_everything
+from ...core.train import TrainConfig, Trainer, checkpoint_path, epoch_indices
+from ...diffusion.conditioning import ConditionalDenoiser, ConditionConfig
+from ...diffusion.unet import SpaceTimeUNet
+from ..lvdm import LatentVideoDiffusion
+from .lifting import default_video_train_config, provenance
 
 
 class ContextPredictor(ConditionalDenoiser):

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .config import config_to_dict, get_device, seed_everything
-from .eval.reconstruction import flicker, psnr, ssim
-from .latents import ClipSource, VideoDataConfig
-from .train import TrainConfig, Trainer, checkpoint_path, epoch_indices
-from .vae_blocks import BLOCKS, Decoder, Encoder, patchify, unpatchify
+from ..core.config import config_to_dict, get_device, seed_everything
+from ..core.train import TrainConfig, Trainer, checkpoint_path, epoch_indices
+from ..eval.reconstruction import flicker, psnr, ssim
+from .blocks import BLOCKS, Decoder, Encoder, patchify, unpatchify
+from .latent_cache import ClipSource, VideoDataConfig
 
 TIME_FACTORS = (1, 2, 4)
 SPACE_FACTORS = (1, 2, 4, 8, 16)
@@ -243,7 +243,7 @@ def vae_loss(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 def default_vae_train_config(dataset: str = "mnist") -> TrainConfig:
     """The VAE's training (presets.py `vae_train`)."""
-    from .presets import preset
+    from ..core.presets import preset
 
     return TrainConfig(**preset(dataset).vae_train.kwargs())
 
@@ -258,7 +258,7 @@ def default_vae_config(dataset: str = "mnist") -> VAEConfig:
     Moving MNIST's layout comes from `benchmarks vae_layouts` and `lvdm_layouts`: at the same
     16x, time x2 / 2 channels reconstructs held-out clips at 26.3 dB (x4 / 4: 23.2) and the LVDM
     trained on it samples at EMA FVD 91 over two seeds (x4 / 4: 215 over three)."""
-    from .presets import preset, vae_layout
+    from ..core.presets import preset, vae_layout
 
     # Full 3x3x3 blocks: on a 2-core CPU they cost no more per step than (2+1)D ones (the 3x1x1
     # conv is memory-bound) and reach higher PSNR at equal time (benchmarks/vae.py).
@@ -269,8 +269,8 @@ def default_vae_config(dataset: str = "mnist") -> VAEConfig:
 
 def train_data_config(dataset: str = "mnist", frames: int | None = None, path: str = "") -> VideoDataConfig:
     """Training clips: short clips are enough (the VAE is convolutional in time) and cheap."""
-    from .latents import video_size
-    from .presets import preset
+    from ..core.presets import preset
+    from .latent_cache import video_size
 
     p = preset(dataset)
     return VideoDataConfig(
@@ -322,7 +322,7 @@ def train_vae(
 
     read = None
     if data_cfg.dataset == "folder":  # read from files: DataLoader workers may read ahead
-        from .data.loader import StepBatches
+        from ..data.loader import StepBatches
 
         read = StepBatches(lambda idx: source.clips(idx)[0], indices, workers, train_cfg.seed)
 
@@ -363,15 +363,15 @@ def train_vae(
 
 def scale_estimate_clips(dataset: str = "mnist") -> int:
     """Clips the latent scale factor is estimated on (presets.py `scale_clips`)."""
-    from .presets import preset
+    from ..core.presets import preset
 
     return preset(dataset).scale_clips
 
 
 def load_vae(path, device=None) -> VideoVAE:
     """The EMA VAE from a checkpoint written by `train_vae` (weights only, no code runs)."""
-    from .config import config_from_dict
-    from .train import ema_state_dict, load_checkpoint
+    from ..core.config import config_from_dict
+    from ..core.train import ema_state_dict, load_checkpoint
 
     state = load_checkpoint(path)
     vae = VideoVAE(config_from_dict(VAEConfig, state["configs"]["model"]))

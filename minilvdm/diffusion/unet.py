@@ -41,8 +41,8 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
+from ..core.presets import preset
 from .attention import JointAttention, SpatialAttention, TemporalAttention
-from .presets import preset
 
 TEMPORAL_NAMES = ("temporal", "frame_embed")  # parameters an image network does not have
 

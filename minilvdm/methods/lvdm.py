@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .diffusion import Diffusion, DiffusionConfig
-from .presets import CLASSES, preset
-from .unet import SpaceTimeUNet, UNetConfig
+from ..core.presets import CLASSES, preset
+from ..diffusion.gaussian import Diffusion, DiffusionConfig
+from ..diffusion.unet import SpaceTimeUNet, UNetConfig
 
 SPACES = ("latent", "pixel")
 
@@ -171,7 +171,7 @@ def default_lvdm_config(
         raise ValueError(
             f"class conditioning needs digit classes: only dataset='mnist' has them, got {dataset!r}"
         )
-    from .vae import default_vae_config
+    from ..vae.model import default_vae_config
 
     vae = default_vae_config(dataset)  # latent: the default VAE's channels; pixel: the video's
     channels = vae.latent_channels if space == "latent" else vae.in_channels
@@ -195,7 +195,7 @@ def default_lvdm_train_config(space: str = "latent", dataset: str = "mnist"):
     steps averages incompatible weights: measured on the quick sky LVDM (500 steps), EMA 0.99
     gave latents of std 1.2-1.5 (real: 0.99) and colour flicker, the raw weights clean skies.
     0.9 (a ~10-step window) keeps the raw model's quality."""
-    from .train import TrainConfig
+    from ..core.train import TrainConfig
 
     return TrainConfig(**preset(dataset).lvdm_train.kwargs())
 
@@ -204,7 +204,7 @@ default_train_config = default_lvdm_train_config  # the older name, which notebo
 
 
 def default_data_config(dataset: str = "mnist", frames: int = 16, path: str = ""):
-    from .latents import VideoDataConfig, video_size
+    from ..vae.latent_cache import VideoDataConfig, video_size
 
     count = preset(dataset).lvdm_clips  # sky, folder: capped at the clips they hold
     return VideoDataConfig(
@@ -214,7 +214,7 @@ def default_data_config(dataset: str = "mnist", frames: int = 16, path: str = ""
 
 def training_data(cfg: LVDMConfig, data_cfg, vae=None, vae_checkpoint=None, progress: bool = True):
     """(x0 (N, C, T, H, W), class labels (N,) or None): cached latents, or pixels for the baseline."""
-    from .latents import ClipSource, load_or_encode_latents
+    from ..vae.latent_cache import ClipSource, load_or_encode_latents
 
     if cfg.space == "latent":
         cache = load_or_encode_latents(vae, vae_checkpoint, data_cfg, progress=progress)
@@ -231,9 +231,9 @@ def train_lvdm(
     """Train (resume, or reuse) an LVDM or pixel-space model. Returns (trainer, ema_model);
     sample from `ema_model`. The VAE is trained (or reused) first when none is given.
     `until`: stop (saved) at that step, to evaluate part way; a later call goes on."""
-    from .config import seed_everything
-    from .train import Trainer, checkpoint_path, epoch_indices
-    from .vae import train_data_config, train_vae
+    from ..core.config import seed_everything
+    from ..core.train import Trainer, checkpoint_path, epoch_indices
+    from ..vae.model import train_data_config, train_vae
 
     train_cfg = train_cfg or default_train_config(cfg.space, cfg.dataset)
     data_cfg = data_cfg or default_data_config(cfg.dataset)
@@ -284,9 +284,9 @@ def train_pixel_baseline(latent_trainer, progress: bool = True):
     reuses the checkpoint. Returns (trainer, EMA model, {'latent': s/step, 'pixel': s/step})."""
     import dataclasses
 
-    from .config import config_hash
-    from .cost import loss_step_seconds, measured_once
-    from .latents import video_size
+    from ..core.config import config_hash
+    from ..core.cost import loss_step_seconds, measured_once
+    from ..vae.latent_cache import video_size
 
     latent = latent_trainer.ema.module
     cfg, batch = latent.cfg, latent_trainer.config.batch_size

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .diffusion import Diffusion
+from .gaussian import Diffusion
 
 MODES = ("uncond", "predict", "interp")
 STYLES = ("lvdm", "videoldm")

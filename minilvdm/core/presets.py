@@ -1,7 +1,7 @@
 """Every size, step and count the pipeline uses, per profile and data set: the one place to
 read or change them.
 
-    from minilvdm.presets import preset
+    from minilvdm.core.presets import preset
     p = preset("mnist")                  # the active profile; preset("sky", "full") for another
     p.lvdm_train.steps, p.unet.model_channels, p.eval_clips
 

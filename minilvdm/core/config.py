@@ -28,8 +28,8 @@ PROFILES = ("ci", "quick", "full")
 PROFILE_ENV = "MINILVDM_PROFILE"
 DEFAULT_PROFILE = "quick"
 
-# Repo root (the folder holding minilvdm/): data/ and outputs/ live there.
-ROOT = Path(__file__).resolve().parent.parent
+# Repo root (the folder holding minilvdm/; this file is minilvdm/core/config.py): data/, outputs/.
+ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
 

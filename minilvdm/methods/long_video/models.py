@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .conditioning import ConditionalDenoiser, ConditionConfig
-from .config import LONG_BATCH_SEED_MIX, seed_everything
-from .diffusion import Diffusion, DiffusionConfig
-from .long_video import LongVideoConfig, LongVideoGenerator
-from .presets import LONG_CLIP_FRAMES, LONG_KEYFRAME_SPACING, preset
-from .train import TrainConfig, Trainer, checkpoint_path, pick_weights, sampling_weights
-from .unet import SpaceTimeUNet, UNetConfig
+from ...core.config import LONG_BATCH_SEED_MIX, seed_everything
+from ...core.presets import LONG_CLIP_FRAMES, LONG_KEYFRAME_SPACING, preset
+from ...core.train import TrainConfig, Trainer, checkpoint_path, pick_weights, sampling_weights
+from ...diffusion.conditioning import ConditionalDenoiser, ConditionConfig
+from ...diffusion.gaussian import Diffusion, DiffusionConfig
+from ...diffusion.unet import SpaceTimeUNet, UNetConfig
+from .generator import LongVideoConfig, LongVideoGenerator
 
 
 @dataclass
@@ -61,7 +61,7 @@ class LongModelConfig:
 def long_stride(dataset: str = "mnist") -> int:
     """Keyframe stride S in latent frames: the data set's spacing over the default VAE's time
     factor, so the spacing in pixel frames stays put when the VAE layout changes."""
-    from .vae import default_vae_config  # looked up at call time: tests swap the default
+    from ...vae.model import default_vae_config  # looked up at call time: tests swap the default
 
     if dataset not in LONG_KEYFRAME_SPACING:
         raise ValueError(f"dataset must be one of {tuple(LONG_KEYFRAME_SPACING)}, got {dataset!r}")
@@ -84,7 +84,7 @@ def default_long_config(
     frames 1..S-1 between given 0 and S (drop 0.1); perturbation S_max = 250, s = 100 of 1000.
     S = `long_stride(dataset)`: 16 pixel frames for Moving MNIST, 8 for sky. stride=1 gives the
     plain autoregressive baseline's predictor (consecutive latent frames)."""
-    from .vae import default_vae_config
+    from ...vae.model import default_vae_config
 
     if role not in ("predict", "interp"):
         raise ValueError(f"role must be 'predict' or 'interp', got {role!r}")
@@ -127,7 +127,7 @@ default_train_config = default_long_train_config  # the older name, which notebo
 
 
 def long_data_config(dataset: str = "mnist", frames: int | None = None):
-    from .latents import VideoDataConfig, video_size
+    from ...vae.latent_cache import VideoDataConfig, video_size
 
     return VideoDataConfig(
         dataset=dataset,
@@ -144,8 +144,8 @@ def train_long_model(
     """Train (resume, or reuse) a prediction or interpolation model. Returns (trainer, model in
     eval mode): the EMA or the raw weights, `weights` or `sampling_weights()`."""
     weights = weights or sampling_weights()
-    from .latents import cache_path, load_or_encode_latents
-    from .vae import train_vae
+    from ...vae.latent_cache import cache_path, load_or_encode_latents
+    from ...vae.model import train_vae
 
     train_cfg = train_cfg or default_train_config(cfg.dataset)
     data_cfg = data_cfg or long_data_config(cfg.dataset)
@@ -209,8 +209,8 @@ def generate_long_videos(
     import time
     from pathlib import Path
 
-    from .config import config_hash
-    from .long_video import load_long_video
+    from ...core.config import config_hash
+    from .generator import load_long_video
 
     videos, seconds, reused, result = [], 0.0, 0, {}
     for k in range(count):

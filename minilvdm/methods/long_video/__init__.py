@@ -1,0 +1,55 @@
+"""LVDM's long videos: keyframes by prediction, the frames between by interpolation.
+
+generator   the hierarchical generator, streamed to disk and resumable (re-exported here)
+models      training the prediction and interpolation models (re-exported here)
+"""
+
+from .generator import (
+    STATE_FORMAT,
+    LongVideoConfig,
+    LongVideoGenerator,
+    StreamingDecoder,
+    keyframe_count,
+    load_long_video,
+    prediction_calls,
+    resolve_stride,
+    trained_stride,
+)
+from .models import (
+    LongModel,
+    LongModelConfig,
+    build_generator,
+    default_long_config,
+    default_long_train_config,
+    default_train_config,
+    examples,
+    generate_long_videos,
+    long_data_config,
+    long_stride,
+    long_video_config,
+    train_long_model,
+)
+
+__all__ = [
+    "STATE_FORMAT",
+    "LongModel",
+    "LongModelConfig",
+    "LongVideoConfig",
+    "LongVideoGenerator",
+    "StreamingDecoder",
+    "build_generator",
+    "default_long_config",
+    "default_long_train_config",
+    "default_train_config",
+    "examples",
+    "generate_long_videos",
+    "keyframe_count",
+    "load_long_video",
+    "long_data_config",
+    "long_stride",
+    "long_video_config",
+    "prediction_calls",
+    "resolve_stride",
+    "train_long_model",
+    "trained_stride",
+]
