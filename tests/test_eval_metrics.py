@@ -124,8 +124,10 @@ def test_score_and_cli(mnist_sets, tmp_path, capsys):
         torch.save(a[i], folder / f"{i:03d}.pt")
     assert main(["eval", str(folder), "--boot", "5"]) == 0
     torch.save(a * 3, path)
-    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
-        main(["eval", str(path)])
+    capsys.readouterr()
+    assert main(["eval", str(path)]) == 2  # the user's file is out of range: one line, status 2
+    err = capsys.readouterr().err.strip()
+    assert "[-1, 1]" in err and err.startswith("minilvdm eval: error:") and "\n" not in err
 
 
 def test_sky_floor_below_noise():
