@@ -89,7 +89,8 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
 
 
 def ema_decay_at(cfg: TrainConfig, num_averaged: int) -> float:
-    """The EMA's decay for its update number `num_averaged` (0 on the first update)."""
+    """The EMA's decay after `num_averaged` earlier updates (AveragedModel copies the weights on
+    its first update, then averages with num_averaged = 1, 2, ...)."""
     if not cfg.ema_warmup:
         return cfg.ema_decay
     return min(cfg.ema_decay, (1 + num_averaged) / (10 + num_averaged))
