@@ -76,18 +76,21 @@ def eval_clips() -> int:
 
 
 def build(name: str):
-    """(LVDMConfig, TrainConfig without its step count, VideoDataConfig) of a variant."""
+    """(LVDMConfig, TrainConfig without its step count, VideoDataConfig) of a variant: the
+    package's sizes with the baseline recipe (eps, no min-SNR, constant lr, plain EMA, as
+    before this study) under the variant's overrides, so the rows stay put when the package's
+    own recipe changes."""
     over = VARIANTS[name]
     cfg = default_lvdm_config("mnist")
-    cfg.diffusion.prediction = over.get("prediction", cfg.diffusion.prediction)
-    cfg.diffusion.min_snr_gamma = over.get("min_snr", cfg.diffusion.min_snr_gamma)
+    cfg.diffusion.prediction = over.get("prediction", "eps")
+    cfg.diffusion.min_snr_gamma = over.get("min_snr", 0.0)
     cfg.unet.model_channels = over.get("width", cfg.unet.model_channels)
     cfg.unet.attention_resolutions = over.get("attention", cfg.unet.attention_resolutions)
     base_train, base_data = default_train_config("latent", "mnist"), default_data_config("mnist")
     train_cfg = dataclasses.replace(
         base_train,
-        lr_schedule=over.get("lr_schedule", base_train.lr_schedule),
-        ema_warmup=over.get("ema_warmup", base_train.ema_warmup),
+        lr_schedule=over.get("lr_schedule", "constant"),
+        ema_warmup=over.get("ema_warmup", False),
         batch_size=over.get("batch_size", base_train.batch_size),
     )
     data_cfg = dataclasses.replace(base_data, count=over.get("clips", base_data.count))
@@ -187,8 +190,12 @@ def train_and_score(name: str, vae_trainer, real, progress: bool = True) -> None
         print(f"{name} step {trainer.step}: {json.dumps(row)}", flush=True)
 
 
-def _rows_of(name: str, results: dict) -> list[dict]:
-    return sorted((v for k, v in results.items() if k.split("|")[0] == name), key=lambda r: r["step"])
+def _rows_of(name: str, results: dict, current: dict | None = None) -> list[dict]:
+    """The scored points of a variant; with `current` ({name: config hash}), only those of
+    its present config (a changed config trains and scores anew)."""
+    wanted = [name] if current is None else [name, current[name]]
+    rows = (v for k, v in results.items() if k.split("|")[: len(wanted)] == wanted)
+    return sorted(rows, key=lambda r: r["step"])
 
 
 def _fmt(triple, digits: int = 3) -> str:
@@ -204,6 +211,7 @@ def run() -> str:
     real_rec = recognisability(other)
     for name in VARIANTS:  # every step cost first, back to back, before any training
         step_seconds(name, vae)
+    current = {name: config_hash(*budgeted(name, vae)) for name in VARIANTS}
     results = _load_results()
     lines = [
         f"Budget: {budget_seconds() / 60:.0f} CPU-minutes of training per variant (2 threads), fixed in "
@@ -218,7 +226,7 @@ def run() -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name in VARIANTS:
-        for row in _rows_of(name, results):
+        for row in _rows_of(name, results, current):
             raw = row.get("raw")
             raw_cols = f"{_fmt(raw['recognisability'])} | {raw['fvd'][0] / floor:.2f}" if raw else "- | -"
             lines.append(
@@ -226,10 +234,12 @@ def run() -> str:
                 f"| {row['budget_min']:.1f} | {row['wall_min']:.1f} | {_fmt(row['ema']['recognisability'])} "
                 f"| {row['ema']['fvd'][0] / floor:.2f} | {raw_cols} |"
             )
-    finished = {k: r[-1] for k in VARIANTS if (r := _rows_of(k, results)) and r[-1]["step"] == r[-1]["steps"]}
+    finished = {
+        k: r[-1] for k in VARIANTS if (r := _rows_of(k, results, current)) and r[-1]["step"] == r[-1]["steps"]
+    }
     if finished:
-        lines += ["", *winner_lines(finished, results, floor, vae_trainer, real)]
-        plot_curves(results, real_rec)
+        lines += ["", *winner_lines(finished, results, current, floor, vae_trainer, real)]
+        plot_curves(results, current, real_rec)
         lines += ["", f"![recognisability against training minutes]({PLOT.name})"]
     lines += [
         "",
@@ -254,7 +264,7 @@ def minutes_to_reach(rows: list[dict], target: float) -> tuple[float, bool]:
     return points[-1][0], False
 
 
-def winner_lines(finished: dict, results: dict, floor: float, vae_trainer, real) -> list[str]:
+def winner_lines(finished: dict, results: dict, current: dict, floor: float, vae_trainer, real) -> list[str]:
     """The winner (best EMA recognisability at the end of the budget), its minutes to the
     baseline's final level, and its sampler settings."""
     at_budget = [k for k in finished if "steps" not in VARIANTS[k]]  # fixed-step rows don't compete
@@ -266,7 +276,7 @@ def winner_lines(finished: dict, results: dict, floor: float, vae_trainer, real)
         lines.append("Within its 95% interval: " + ", ".join(f"`{k}`" for k in tied) + ".")
     if "baseline" in finished and winner != "baseline":
         target = finished["baseline"]["ema"]["recognisability"][0]
-        minutes, reached = minutes_to_reach(_rows_of(winner, results), target)
+        minutes, reached = minutes_to_reach(_rows_of(winner, results, current), target)
         base_minutes = finished["baseline"]["budget_min"]
         lines.append(
             f"Quality per CPU-minute: the winner reaches the baseline's final EMA recognisability "
@@ -298,7 +308,7 @@ def winner_lines(finished: dict, results: dict, floor: float, vae_trainer, real)
     return lines
 
 
-def plot_curves(results: dict, real_rec: float) -> None:
+def plot_curves(results: dict, current: dict, real_rec: float) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -306,7 +316,7 @@ def plot_curves(results: dict, real_rec: float) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name in VARIANTS:
-        rows = _rows_of(name, results)
+        rows = _rows_of(name, results, current)
         if rows:
             ax.plot([0] + [r["budget_min"] for r in rows],
                     [0] + [r["ema"]["recognisability"][0] for r in rows], marker="o", label=name)  # fmt: skip
