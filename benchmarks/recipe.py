@@ -41,25 +41,20 @@ BASE = "v+minsnr+cosine+emawarm"
 # name -> overrides: prediction / min_snr (diffusion), lr_schedule / ema_warmup / batch_size
 # (training), clips (distinct training clips), width / attention (UNet). Greedy and cumulative:
 # later rows build on the recipe the earlier rows chose.
+RECIPE = dict(prediction="v", min_snr=5.0, lr_schedule="cosine", ema_warmup=True)  # = BASE
 VARIANTS: dict[str, dict] = {
     "baseline": {},
     "v": dict(prediction="v"),
     "minsnr": dict(min_snr=5.0),
     "v+minsnr": dict(prediction="v", min_snr=5.0),
     "v+minsnr+cosine": dict(prediction="v", min_snr=5.0, lr_schedule="cosine"),
-    BASE: dict(prediction="v", min_snr=5.0, lr_schedule="cosine", ema_warmup=True),
-    f"{BASE}+clips8192": dict(prediction="v", min_snr=5.0, lr_schedule="cosine", ema_warmup=True, clips=8192),
-    f"{BASE}+batch32": dict(
-        prediction="v", min_snr=5.0, lr_schedule="cosine", ema_warmup=True, batch_size=32
-    ),
-    f"{BASE}+width48": dict(prediction="v", min_snr=5.0, lr_schedule="cosine", ema_warmup=True, width=48),
-    f"{BASE}+attn16": dict(
-        prediction="v", min_snr=5.0, lr_schedule="cosine", ema_warmup=True, attention=(1, 2, 4)
-    ),
+    BASE: RECIPE,
+    f"{BASE}+clips8192": {**RECIPE, "clips": 8192},
+    f"{BASE}+batch32": {**RECIPE, "batch_size": 32},
+    f"{BASE}+width48": {**RECIPE, "width": 48},
+    f"{BASE}+attn16": {**RECIPE, "attention": (1, 2, 4)},
     # the notebooks' budget: today's 1500 steps (about 7 CPU-minutes), the recipe the package adopts
-    f"{BASE}@1500": dict(
-        prediction="v", min_snr=5.0, lr_schedule="cosine", ema_warmup=True, steps=1500, ckpt_every=100
-    ),
+    f"{BASE}@1500": {**RECIPE, "steps": 1500, "ckpt_every": 100},
 }
 ADOPTED = f"{BASE}@1500"  # the recipe the package's quick Moving MNIST LVDM trains with (presets.py)
 CURVE = (1 / 3, 2 / 3, 1.0)  # fractions of the budget at which the model is scored
@@ -190,11 +185,10 @@ def train_and_score(name: str, vae_trainer, real, progress: bool = True) -> None
         print(f"{name} step {trainer.step}: {json.dumps(row)}", flush=True)
 
 
-def _rows_of(name: str, results: dict, current: dict | None = None) -> list[dict]:
-    """The scored points of a variant; with `current` ({name: config hash}), only those of
-    its present config (a changed config trains and scores anew)."""
-    wanted = [name] if current is None else [name, current[name]]
-    rows = (v for k, v in results.items() if k.split("|")[: len(wanted)] == wanted)
+def _rows_of(name: str, results: dict, current: dict) -> list[dict]:
+    """The scored points of a variant's present config (`current`: {name: config hash}); a
+    changed config trains and scores anew."""
+    rows = (v for k, v in results.items() if k.split("|")[:2] == [name, current[name]])
     return sorted(rows, key=lambda r: r["step"])
 
 
