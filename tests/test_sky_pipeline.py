@@ -95,11 +95,19 @@ def test_loader_reads_real_size_frames(tmp_path):
         write_jpeg_folder(tmp_path / "bad", frames=1, width=90, height=160)
 
 
-def test_show_mp4_embeds_a_clip_or_a_file(tmp_path):
-    from minilvdm.core.viz import save_mp4, show_mp4
+def test_show_mp4_embeds_a_clip_or_a_file(tmp_path, monkeypatch):
+    import IPython.display
+
+    from minilvdm.core.viz import mp4_html, save_mp4, show_mp4
 
     clip = torch.rand(2, 3, 8, 16, 16) * 2 - 1
-    html = show_mp4(clip).data
+    html = mp4_html(clip).data
     assert html.startswith("<video") and "data:video/mp4;base64," in html and 'width="' in html
     path = save_mp4(clip, tmp_path / "c.mp4")
-    assert show_mp4(path, width=100).data.count('width="100"') == 1
+    assert mp4_html(path, width=100).data.count('width="100"') == 1
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    assert show_mp4(path, width=100) is None
+    video, still = shown  # the MP4, then a still strip of the decoded file for GitHub
+    assert video.data.startswith("<video") and still.axes[0].get_title() == "frames 0..7 every 1"
+    assert still.axes[0].images[0].get_array().shape == (16, 8 * 34, 3)  # 8 frames of the 2-clip grid

@@ -1,3 +1,4 @@
+import io
 import json
 
 import numpy as np
@@ -5,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from minilvdm.core.viz import save_gif, save_mp4, show_video, to_uint8_frames
+from minilvdm.core.viz import frame_slider, save_gif, save_mp4, show_video, to_uint8_frames, video_html
 from minilvdm.exercises import (
     ExerciseFailed,
     check,
@@ -35,8 +36,44 @@ def test_gif_and_mp4_round_trip(tmp_path):
         assert im.n_frames == 5
     mp4 = save_mp4(video, tmp_path / "a.mp4")
     assert mp4.stat().st_size > 0 and mp4.read_bytes()[4:8] == b"ftyp"
-    html = show_video(video).data
+    html = video_html(video).data
     assert "<script" in html and "animation" in html.lower()
+
+
+def test_show_video_and_frame_slider_display_a_still_beside_the_animation(monkeypatch):
+    """GitHub drops the animation and the widget: each call must also display a PNG figure."""
+    import IPython.display
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    video = torch.rand(1, 1, 4, 8, 8) * 2 - 1
+    assert show_video(video, title="tiny") is None  # None: a cell ending in show_video shows it once
+    animation, still = shown
+    assert isinstance(animation, IPython.display.HTML) and "<script" in animation.data
+    assert isinstance(still, Figure) and still.axes[0].get_title() == "tiny  (frames 0..3 every 1)"
+    strip = still.axes[0].images[0].get_array()
+    assert strip.shape == (8, 4 * 8, 3)  # all 4 frames, left to right
+    np.testing.assert_array_equal(strip, np.concatenate(list(to_uint8_frames(video)), axis=1))
+    assert not plt.fignum_exists(still.number)  # closed, so the inline backend does not draw it again
+    png = io.BytesIO()
+    still.savefig(png, format="png")
+    assert Image.open(png).format == "PNG"
+
+    shown.clear()
+    show_video(torch.rand(2, 1, 20, 8, 8) * 2 - 1, static=False)
+    assert [type(o) for o in shown] == [IPython.display.HTML]
+    show_video(torch.rand(2, 1, 20, 8, 8) * 2 - 1)
+    assert shown[-1].axes[0].get_title() == "frames 0..19 every 3"  # 7 of 20 frames, a 2-clip grid
+    assert shown[-1].axes[0].images[0].get_array().shape == (8, 7 * 18, 3)
+
+    shown.clear()
+    frame_slider([video[0, :, i : i + 1] for i in range(3)], description="step")
+    widget, still = shown
+    assert type(widget).__name__ == "VBox" and widget.children[0].value == 0
+    assert still.axes[0].get_title() == "step 0..2 every 1"
+    plt.close("all")
 
 
 def test_checkers_accept_the_reference_and_reject_wrong_answers(capsys):

@@ -1,5 +1,8 @@
 """Seeing results: inline videos, GIF/MP4 export, a frame slider and loss curves.
 
+The show_* calls and frame_slider display what they show and return None. Each adds a still
+strip of frames (a PNG), because GitHub's notebook view and print drop animations and widgets.
+
 Every function takes videos in the package layout: (C, T, H, W) or (B, C, T, H, W),
 values in [-1, 1], C = 1 (grey) or 3 (RGB).
 """
@@ -41,8 +44,11 @@ def side_by_side(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.cat([a, b], dim=-1)
 
 
-def show_video(video, nrow: int | None = None, fps: int = 8, scale: float = 2.0, title: str = ""):
-    """An inline, playable animation (HTML) of a clip or a grid of clips."""
+STILL_FRAMES = 8  # at most this many frames in the still strip beside each animation
+
+
+def video_html(video, nrow: int | None = None, fps: int = 8, scale: float = 2.0, title: str = ""):
+    """A playable JavaScript animation (HTML) of a clip or a grid of clips, not yet displayed."""
     import matplotlib.pyplot as plt
     from IPython.display import HTML
     from matplotlib import animation
@@ -64,33 +70,66 @@ def show_video(video, nrow: int | None = None, fps: int = 8, scale: float = 2.0,
     return HTML(html)
 
 
-def show_frames(video, max_frames: int = 16, nrow: int | None = None, title: str = "", ax=None):
-    """A static strip of frames (left to right) of a clip or grid: for print and for PNGs."""
+def show_video(
+    video, nrow: int | None = None, fps: int = 8, scale: float = 2.0, title: str = "", static: bool = True
+) -> None:
+    """Display a clip or grid as an animation (JupyterLab) and, if `static`, a still strip (GitHub).
+
+    Returns None: a cell ending in `show_video(...)` must not display the animation a second time.
+    """
+    from IPython.display import display
+
+    display(video_html(video, nrow, fps, scale, title))
+    if static:
+        _display_still(to_uint8_frames(video, nrow), title)
+
+
+def _strip(frames: np.ndarray, step: int, title: str, ax=None):
+    """Every `step`-th of (T, H, W, 3) uint8 frames, left to right, on `ax` or a new figure."""
     import matplotlib.pyplot as plt
 
-    frames = to_uint8_frames(video, nrow)
-    step = max(1, int(np.ceil(len(frames) / max_frames)))
     strip = np.concatenate(list(frames[::step]), axis=1)
     if ax is None:
         _, ax = plt.subplots(figsize=(min(16, strip.shape[1] / 40), strip.shape[0] / 40 + 0.4))
     ax.imshow(strip, interpolation="nearest")
     ax.set_axis_off()
-    ax.set_title(title or f"frames 0..{len(frames) - 1} every {step}", fontsize=9)
+    ax.set_title(title, fontsize=9)
     return ax
 
 
-def frame_slider(video, nrow: int | None = None, description: str = "frame"):
-    """An ipywidgets slider that scrubs through the frames of a clip or grid.
+def _display_still(frames: np.ndarray, title: str = "", unit: str = "frames") -> None:
+    """Display a still strip as a PNG now, then close it: an open figure would be drawn again at
+    the end of the cell by the inline backend."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
 
-    `video` may also be a list of videos (e.g. diffusion steps): the slider then walks the list.
+    step = -(-len(frames) // STILL_FRAMES)  # ceil
+    about = f"{unit} 0..{len(frames) - 1} every {step}"
+    fig = _strip(frames, step, f"{title}  ({about})" if title else about).figure
+    display(fig)
+    plt.close(fig)
+
+
+def show_frames(video, max_frames: int = 16, nrow: int | None = None, title: str = "", ax=None):
+    """A static strip of frames (left to right) of a clip or grid: for print and for PNGs."""
+    frames = to_uint8_frames(video, nrow)
+    step = -(-len(frames) // max_frames)  # ceil
+    return _strip(frames, step, title or f"frames 0..{len(frames) - 1} every {step}", ax)
+
+
+def frame_slider(video, nrow: int | None = None, description: str = "frame", static: bool = True) -> None:
+    """Display an ipywidgets slider that scrubs through the frames of a clip or grid and, if
+    `static`, a still strip of the slider's positions, starting at its default 0 (GitHub shows no
+    widgets). `video` may also be a list of videos (e.g. diffusion steps): the slider walks the list.
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
+    from IPython.display import display
 
     if isinstance(video, (list, tuple)):
-        frames = [to_uint8_frames(v, nrow)[0] for v in video]
+        frames = np.stack([to_uint8_frames(v, nrow)[0] for v in video])
     else:
-        frames = list(to_uint8_frames(video, nrow))
+        frames = to_uint8_frames(video, nrow)
     out = widgets.Output()
     slider = widgets.IntSlider(0, 0, len(frames) - 1, description=description)
 
@@ -104,12 +143,14 @@ def frame_slider(video, nrow: int | None = None, description: str = "frame"):
 
     slider.observe(draw, names="value")
     draw()
-    return widgets.VBox([slider, out])
+    display(widgets.VBox([slider, out]))
+    if static:
+        _display_still(frames, unit=description)
 
 
-def show_mp4(video_or_path, width: int | None = None, fps: int = 8, nrow: int | None = None):
-    """An MP4 embedded in the notebook (base64), so it plays in the saved notebook too: a file,
-    or a clip / grid of clips encoded on the spot. Far smaller than `show_video` for RGB."""
+def mp4_html(video_or_path, width: int | None = None, fps: int = 8, nrow: int | None = None):
+    """An MP4 embedded as base64 HTML, not yet displayed: a file, or a clip / grid of clips encoded
+    on the spot. Far smaller than `video_html` for RGB."""
     import base64
     import tempfile
 
@@ -118,12 +159,26 @@ def show_mp4(video_or_path, width: int | None = None, fps: int = 8, nrow: int | 
     if isinstance(video_or_path, (str, Path)):
         data = Path(video_or_path).read_bytes()
     else:
+        frames = to_uint8_frames(video_or_path, nrow)
         with tempfile.TemporaryDirectory() as tmp:
-            data = save_mp4(video_or_path, Path(tmp) / "clip.mp4", fps=fps, nrow=nrow).read_bytes()
-            width = width or 2 * to_uint8_frames(video_or_path[..., :1, :, :], nrow).shape[2]
+            data = write_mp4_frames(frames, Path(tmp) / "clip.mp4", fps).read_bytes()
+        width = width or 2 * frames.shape[2]
     src = base64.b64encode(data).decode()
     size = f' width="{width}"' if width else ""
     return HTML(f'<video{size} controls loop autoplay muted src="data:video/mp4;base64,{src}"></video>')
+
+
+def show_mp4(
+    video_or_path, width: int | None = None, fps: int = 8, nrow: int | None = None, static: bool = True
+) -> None:
+    """Display an embedded MP4 (plays in JupyterLab and in the saved notebook there) and, if
+    `static`, a still strip of its frames (GitHub drops <video>). Returns None, as show_video."""
+    from IPython.display import display
+
+    display(mp4_html(video_or_path, width, fps, nrow))
+    if static:
+        is_file = isinstance(video_or_path, (str, Path))
+        _display_still(read_mp4_frames(video_or_path) if is_file else to_uint8_frames(video_or_path, nrow))
 
 
 def save_gif(video, path: str | Path, fps: int = 8, nrow: int | None = None) -> Path:
@@ -165,6 +220,15 @@ def write_mp4_frames(frames, path: str | Path, fps: int = 8) -> Path:
         raise ValueError("no frames to write")
     writer.close()
     return path
+
+
+def read_mp4_frames(path: str | Path) -> np.ndarray:
+    """An MP4's frames as (T, H, W, 3) uint8, decoded by the same ffmpeg binary."""
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    w, h = next(reader)["size"]
+    return np.stack([np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader])
 
 
 def plot_losses(history, ax=None, smooth: int = 20, label: str = "loss"):
