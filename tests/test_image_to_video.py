@@ -4,7 +4,7 @@ mixed image/video batches train, and context frames are written and masked as sp
 import pytest
 import torch
 
-from minilvdm.core.train import TrainConfig
+from minilvdm.core.train import TrainConfig, Trainer
 from minilvdm.data import MovingMNIST
 from minilvdm.diffusion.unet import count_parameters, is_temporal
 from minilvdm.methods.image_to_video import (
@@ -46,17 +46,17 @@ def image_and_lifted():
 def test_lifted_model_at_init_equals_the_image_model_on_every_frame():
     image, video = image_and_lifted()
     assert not any(is_temporal(n) for n, _ in image.unet.named_parameters())
-    assert all(a == 1.0 for a in alphas(video.unet).values()) and alphas(video.unet)
+    assert all(a == 0.5 for a in alphas(video.unet).values()) and alphas(video.unet)
     x, t = torch.randn(2, 4, 5, 8, 8), torch.tensor([10, 60])
     with torch.no_grad():
         out = video.unet(x, t)
         assert torch.equal(out, image.unet(x, t))  # same frames folded into the batch: bit for bit
         for f in range(x.shape[2]):  # and frame by frame, up to float summation order
             torch.testing.assert_close(out[:, :, f], image.unet(x[:, :, f], t), atol=1e-5, rtol=1e-5)
-        # not vacuous: with alpha moved the temporal layers change the output
+        # not vacuous: with the temporal layers moved off the identity the output changes
         for name, p in video.unet.named_parameters():
-            if name.endswith("temporal_alpha"):
-                p.fill_(0.5)
+            if is_temporal(name) and not name.endswith("temporal_alpha"):
+                p.add_(0.05 * torch.randn_like(p))
         assert not torch.allclose(video.unet(x, t), out, atol=1e-4)
 
 
@@ -87,7 +87,33 @@ def test_temporal_training_leaves_frozen_parameters_unchanged():
         else:
             assert torch.equal(p, before[name]), f"frozen {name} changed"
     assert any(moved)
-    assert all(a != 1.0 for a in alphas(trainer.model.unet).values())  # every alpha got a gradient
+    values = list(alphas(trainer.model.unet).values())
+    assert all(0.0 <= a <= 1.0 for a in values)  # Video LDM: alpha in [0, 1]
+    assert any(a < 1.0 for a in values)  # some alpha moved towards the temporal layers
+
+
+def test_alpha_is_projected_into_the_unit_interval_and_mixes_within_it():
+    """A step that pushes alpha past 1 (or below 0) lands on the bound, and the mix never
+    extrapolates: with a = 1.5 set by hand it still returns the spatial input."""
+    from minilvdm.diffusion.unet import TemporalLayer
+
+    layer = TemporalLayer(alpha_mixing=True)
+    x, y = torch.randn(3), torch.randn(3)
+    with torch.no_grad():
+        layer.temporal_alpha.fill_(1.5)
+        assert torch.equal(layer.mix(x, y), x)
+        layer.project_()
+        assert layer.temporal_alpha.item() == 1.0
+        layer.temporal_alpha.fill_(-0.2)
+        assert torch.equal(layer.mix(x, y), y)
+        layer.project_()
+        assert layer.temporal_alpha.item() == 0.0
+    # through the Trainer: gradient ascent on alpha (loss = -alpha) would leave [0, 1] at once
+    model = torch.nn.Sequential(TemporalLayer(alpha_mixing=True))
+    cfg = TrainConfig(steps=5, batch_size=1, lr=0.5, warmup=0, ema_decay=0.9, ckpt_every=1000)
+    trainer = Trainer(model, lambda m, b: -m[0].temporal_alpha, lambda *a: {}, cfg, progress=False)
+    trainer.fit()
+    assert model[0].temporal_alpha.item() == 1.0
 
 
 def test_joint_batch_mixes_clips_and_frames_at_the_ratio():

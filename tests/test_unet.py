@@ -139,9 +139,16 @@ def test_freeze_spatial_and_alpha_gets_gradient():
     randomize(video, only=lambda n: n.startswith("conv_out"), seed=6)  # a non-zero image output
     video(x, t).pow(2).mean().backward()
     alphas = [p for n, p in video.named_parameters() if n.endswith("temporal_alpha")]
-    assert alphas and all(torch.allclose(a, torch.ones(())) for a in alphas)
-    assert any(a.grad is not None and a.grad.abs() > 0 for a in alphas)  # a can move away from 1
+    assert alphas and all(torch.equal(a, torch.full((), 0.5)) for a in alphas)
+    # at init temporal(x) = x: the temporal weights learn (through 1 - a = 0.5), a does not yet
+    temporal = [p for n, p in video.named_parameters() if is_temporal(n) and not n.endswith("temporal_alpha")]
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in temporal)
     assert all(p.grad is None for n, p in video.named_parameters() if not is_temporal(n))
+    # once the temporal layers differ from the identity, a gets a gradient too
+    video.zero_grad()
+    randomize(video, only=lambda n: is_temporal(n) and not n.endswith("temporal_alpha"), seed=7)
+    video(x, t).pow(2).mean().backward()
+    assert any(a.grad is not None and a.grad.abs() > 0 for a in alphas)
     assert count_parameters(video) == counts
 
 

@@ -198,6 +198,8 @@ class Trainer:
             raise ValueError("a parameter appears in more than one of param_groups")
         self.optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
         self.ema = AveragedModel(model, multi_avg_fn=_ema_avg_fn(config), use_buffers=True)
+        # modules whose parameters live in a set (Video LDM's alpha in [0, 1]) project after each step
+        self.constrained = [m for m in model.modules() if hasattr(m, "project_")]
         self.step, self.history, self.progress, self.seconds = 0, [], progress, 0.0
         self.net = model
         if self.world_size > 1:  # data-parallel: gradients are averaged across processes
@@ -274,6 +276,9 @@ class Trainer:
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
         self.optimizer.step()
+        with torch.no_grad():
+            for module in self.constrained:
+                module.project_()
         self.ema.update_parameters(self.model)
         return value
 

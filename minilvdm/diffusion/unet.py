@@ -18,8 +18,8 @@ image network leaves its output unchanged:
     temporal_init='zero'      y = x + Conv_T(SiLU(GN(x))) with Conv_T = 0 (and attention
                               output projections = 0)
     temporal_init='identity'  y = Conv_T(x) with a Dirac kernel (centre tap = I)
-    alpha_mixing=True         Video LDM: y = a x + (1 - a) temporal(x), learnable a = 1 at
-                              start; temporal layers keep a random init so that a moves
+    alpha_mixing=True         Video LDM: y = a x + (1 - a) temporal(x), learnable a in [0, 1],
+                              a = 0.5 at start; temporal(x) starts as in 'zero', so y = x
 Image mode: T = 1 or `enable_time=False` skips every temporal layer (LaVie's joint
 image-video training, Video LDM's lift).
 
@@ -101,18 +101,31 @@ def embed_mlp(dim: int, out: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(dim, out), nn.SiLU(), nn.Linear(out, out))
 
 
+ALPHA_INIT = 0.5  # Video LDM's mixing factor at the start of the lift
+
+
 class TemporalLayer(nn.Module):
     """Base for layers that mix frames: applies `temporal(x)` and, with alpha mixing,
-    returns a x + (1 - a) temporal(x) (Video LDM)."""
+    returns a x + (1 - a) temporal(x) with a in [0, 1] (Video LDM)."""
 
     def __init__(self, alpha_mixing: bool):
         super().__init__()
-        self.temporal_alpha = nn.Parameter(torch.ones(())) if alpha_mixing else None
+        # 0.5, not 1: at a = 1 neither a nor temporal(x) gets a gradient once temporal(x) = x at
+        # init, and a step above 1 is projected back, so the layer would never learn
+        self.temporal_alpha = nn.Parameter(torch.full((), ALPHA_INIT)) if alpha_mixing else None
 
     def mix(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.temporal_alpha is None:
             return y
-        return self.temporal_alpha * x + (1 - self.temporal_alpha) * y
+        # Unconstrained, a drifts above 1 (7 of 12 did): a x + (1 - a) y then extrapolates
+        # away from the temporal output instead of mixing. The Trainer projects after each step.
+        a = self.temporal_alpha.clamp(0.0, 1.0)
+        return a * x + (1 - a) * y
+
+    def project_(self) -> None:
+        """Keep a in [0, 1] (projected gradient descent; called by the Trainer after each step)."""
+        if self.temporal_alpha is not None:
+            self.temporal_alpha.clamp_(0.0, 1.0)
 
 
 class TemporalConv(TemporalLayer):
@@ -121,9 +134,7 @@ class TemporalConv(TemporalLayer):
         self.residual = cfg.temporal_init == "zero" or cfg.alpha_mixing
         self.norm = nn.GroupNorm(cfg.norm_groups, channels) if self.residual else nn.Identity()
         self.conv = nn.Conv3d(channels, channels, (3, 1, 1), padding=(1, 0, 0))
-        if cfg.alpha_mixing:
-            pass  # random init: a = 1 already makes the layer an identity
-        elif cfg.temporal_init == "zero":
+        if cfg.temporal_init == "zero" or cfg.alpha_mixing:
             nn.init.zeros_(self.conv.weight)
             nn.init.zeros_(self.conv.bias)
         else:  # Dirac kernel: output frame t = input frame t
@@ -146,7 +157,7 @@ class TemporalAttentionLayer(TemporalLayer):
             cfg.head_channels,
             cfg.temporal_attention,
             cfg.max_relative,
-            zero_init=not cfg.alpha_mixing,
+            zero_init=True,  # the identity at init, with or without alpha mixing
         )
 
     def forward(self, x: torch.Tensor, frames: int) -> torch.Tensor:

@@ -5,16 +5,18 @@
     latents = clip_latents(vae, vae_ckpt)                        # (N, 4, T, 16, 16) latent clips
     image = train_image_ldm(latents, vae, vae_ckpt)              # the UNet without temporal layers
     # (or all three at once: vae_run, latents, image = image_pipeline())
-    video = lift(image.ema.module)                               # + temporal layers, alpha = 1
+    video = lift(image.ema.module)                               # + temporal layers, alpha = 0.5
     run = train_video(video, latents, JointConfig(), base_checkpoint=image.ckpt_path)
     clips = sample_clips(run.ema.module, 8, frames=8)            # (8, 1, 8, 64, 64) in [-1, 1]
 
 The lift (Video LDM): after each spatial layer of the trained image UNet a temporal layer is
 inserted and mixed with a learnable alpha,
 
-    z_out = a * z_spatial + (1 - a) * temporal(z_spatial),      a = 1 at the start,
+    z_out = a * z_spatial + (1 - a) * temporal(z_spatial),      a in [0, 1], 0.5 at the start,
 
-so the lifted network computes exactly what the image network computes, frame by frame;
+and every temporal layer starts as the identity (temporal(z) = z: zero-initialised residual
+convolutions and attention outputs), so the lifted network computes exactly what the image
+network computes, frame by frame, whatever a is;
 only the temporal parameters (and the alphas) are trained, the spatial ones stay frozen.
 
 Joint image-video training (LaVie): a batch holds `batch_size` clips and round(ratio *
@@ -147,8 +149,8 @@ def clip_latents(vae, vae_checkpoint, data_cfg: VideoDataConfig | None = None, p
 
 # ----------------------------------------------------------------------------- the lift
 def lift(image_model: LatentVideoDiffusion, cfg: LVDMConfig | None = None) -> LatentVideoDiffusion:
-    """Video LDM: the image model's weights in a video UNet whose temporal layers start with
-    alpha = 1, so the new network equals the image network on every frame."""
+    """Video LDM: the image model's weights in a video UNet whose temporal layers start
+    as identities (alpha = 0.5), so the new network equals the image network on every frame."""
     cfg = cfg or dataclasses.replace(
         image_model.cfg,
         unet=dataclasses.replace(image_model.cfg.unet, temporal_layers=True, alpha_mixing=True),
