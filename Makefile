@@ -6,7 +6,7 @@ PY      := $(VENV)/bin/python
 PROFILE ?= quick
 DATASET ?= mnist
 
-.PHONY: demo test lab lint format student-notebooks benchmarks clean
+.PHONY: demo test lab lint format student-notebooks benchmarks notebook clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ lint: $(VENV)/.installed
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+# Execute one notebook in place in a profile and save it (outputs committed from quick runs).
+NB ?= 05_latent_video_diffusion
+notebook: $(VENV)/.installed
+	MINILVDM_PROFILE=$(PROFILE) $(PY) scripts/run_notebook.py notebooks/$(NB).ipynb
 
 student-notebooks: $(VENV)/.installed
 	$(PY) -m minilvdm student-notebooks
