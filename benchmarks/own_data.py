@@ -131,6 +131,22 @@ def data_rates(work: Path) -> list[str]:
     return lines
 
 
+def gpu_need() -> str:
+    """What one step of the full profile reads (the GPU step time itself is not measured here)."""
+    from minilvdm.core.presets import preset
+
+    full, clip = preset("sky", "full"), 16  # 16: the LVDM's training clips (default_data_config)
+    frames = full.lvdm_train.batch_size * clip
+    return (
+        f"A training step of the full sky profile reads {full.lvdm_train.batch_size} clips x "
+        f"{clip} frames = {frames} frames at {full.video_size}x{full.video_size}: at "
+        f"s seconds per GPU step the loader must give {frames}/s frames per second ({frames * 4:,} at "
+        "0.25 s, an assumed step time: no GPU step was measured). The cache read in the main "
+        "process (0 workers) is the fastest path here; workers only add the cost of passing batches "
+        "between processes."
+    )
+
+
 def pipeline(work: Path) -> list[str]:
     """The quick pipeline on a folder of MP4s: VAE, LVDM, samples, FVD on its held-out clips."""
     from minilvdm.eval.metrics import score
@@ -173,6 +189,7 @@ def run() -> str:
             "",
         ]
         lines += data_rates(work)
+        lines += ["", gpu_need()]
         lines += ["", "### Pipeline on a folder of MP4 files", ""] + pipeline(work)
     finally:
         if saved is None:
