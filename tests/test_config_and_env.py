@@ -85,3 +85,16 @@ def test_seeding_repeats_and_cpu_autocast_is_a_no_op():
     assert torch.equal(a, torch.randn(5))
     with autocast("cpu"):
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
+
+
+def test_display_path_prints_repo_paths_relative_and_leaves_others_alone(tmp_path, monkeypatch):
+    from minilvdm.core.config import ROOT, display_path
+
+    assert display_path(ROOT / "outputs" / "data" / "x.npy") == str(Path("outputs", "data", "x.npy"))
+    assert display_path(str(ROOT / "data")) == "data"
+    assert display_path(ROOT) == "."
+    monkeypatch.chdir(tmp_path)  # outside the repo: relative to the current directory
+    assert display_path(tmp_path / "a" / "b.mp4") == str(Path("a", "b.mp4"))
+    assert display_path(Path("c.npy")) == "c.npy"
+    outside = tmp_path.parent / "elsewhere" / "d.npy"
+    assert display_path(outside) == str(outside)  # in neither: unchanged

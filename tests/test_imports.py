@@ -50,6 +50,7 @@ LAYERS = [
             "minilvdm.eval.evaluators",
             "minilvdm.eval.metrics",
             "minilvdm.eval.drift",
+            "minilvdm.eval.claims",
         ],
     ),
     ("training", ["minilvdm.core.train", "minilvdm.vae.latent_cache"]),

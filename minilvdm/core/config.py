@@ -60,6 +60,17 @@ def data_dir() -> Path:
     return Path(os.environ.get("MINILVDM_DATA", ROOT / "data"))
 
 
+def display_path(path: str | Path) -> str:
+    """A path as a notebook or message should print it: relative to the repo root when inside
+    it, else relative to the current directory when inside that, else unchanged (no machine's
+    folder layout in saved outputs)."""
+    absolute = Path(path).resolve()  # a relative path is taken from the current directory
+    for base in (ROOT, Path.cwd().resolve()):
+        if absolute.is_relative_to(base):
+            return str(absolute.relative_to(base))
+    return str(path)
+
+
 def output_dir() -> Path:
     """Where everything we write goes ($MINILVDM_OUTPUTS or <repo>/outputs)."""
     path = Path(os.environ.get("MINILVDM_OUTPUTS", ROOT / "outputs"))

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..core.config import data_dir
+from ..core.config import data_dir, display_path
 from .digits import DIGIT_SIZE, load_digits
 
 MAX_DIGITS = 3
@@ -167,14 +167,15 @@ def load_test_file(path: str | Path | None = None) -> torch.Tensor:
     """
     path = Path(path) if path else data_dir() / TEST_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found; put {TEST_FILE} there to use the test set")
+        raise FileNotFoundError(f"{display_path(path)} not found; put {TEST_FILE} there to use the test set")
     try:
         array = np.load(path, mmap_mode="r")
     except ValueError as err:
-        raise ValueError(f"{path}: not a readable .npy file ({err})") from err
+        raise ValueError(f"{display_path(path)}: not a readable .npy file ({err})") from err
     if array.dtype != np.uint8 or array.ndim != 4 or array.shape[2:] != (64, 64):
         raise ValueError(
-            f"{path}: expected uint8 (T, N, 64, 64) like (20, 10000, 64, 64), got {array.dtype} {array.shape}"
+            f"{display_path(path)}: expected uint8 (T, N, 64, 64) like (20, 10000, 64, 64), "
+            f"got {array.dtype} {array.shape}"
         )
     # (T, N, H, W) -> (N, 1, T, H, W) as a view: nothing is copied or written. torch warns
     # that the memory map is read-only; that is the point, so the warning is silenced.

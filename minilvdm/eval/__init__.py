@@ -1,9 +1,11 @@
-"""Measuring video: evaluator networks, Fréchet distances, corruptions, reconstruction metrics.
+"""Measuring video: evaluator networks, Fréchet distances, corruptions, reconstruction metrics,
+and the closing tables that hold paper claims against the numbers (`claims`).
 
 from minilvdm.eval import frechet_video_distance, recognisability, corrupt
 fvd = frechet_video_distance(generated, real_clips("mnist", 256)[0], dataset="mnist")
 """
 
+from .claims import Claim, claims_table, higher, lower, proportion, within
 from .corruptions import SEVERITIES, corrupt
 from .evaluators import KINDS, load_evaluator
 from .frechet import (
@@ -35,10 +37,12 @@ from .metrics import (
 from .reconstruction import flicker, psnr, ssim
 
 __all__ = [
+    "Claim",
     "KINDS",
     "SEVERITIES",
     "block_windows",
     "bootstrap_ci",
+    "claims_table",
     "clip_diversity",
     "clip_features",
     "condition_accuracy",
@@ -53,9 +57,12 @@ __all__ = [
     "frechet_from_stats",
     "frechet_video_distance",
     "gaussian_stats",
+    "higher",
     "identity_persistence",
     "load_evaluator",
+    "lower",
     "motion_amount",
+    "proportion",
     "psnr",
     "real_clips",
     "recognisability",
@@ -64,4 +71,5 @@ __all__ = [
     "segment_distances",
     "sqrtm_psd",
     "ssim",
+    "within",
 ]
