@@ -59,40 +59,41 @@ def interval(x) -> tuple[float, float, float]:
         if low > high:
             raise ValueError(f"interval low {low} > high {high}")
         return value, low, high
-    value = float(x)
-    return value, value, value
+    return float(x), float(x), float(x)
 
 
 def show(x, fmt: str = ".4g") -> str:
     """'12.3 [10.1, 14.2]' for a triple, '12.3' for a number."""
     value, low, high = interval(x)
-    width = isinstance(x, (tuple, list))
-    return f"{value:{fmt}} [{low:{fmt}}, {high:{fmt}}]" if width else f"{value:{fmt}}"
+    return f"{value:{fmt}} [{low:{fmt}}, {high:{fmt}}]" if isinstance(x, (tuple, list)) else f"{value:{fmt}}"
 
 
 def _kind(*xs) -> str:
-    return "intervals" if any(isinstance(x, (tuple, list)) for x in xs) else "point values (no interval)"
+    if any(isinstance(x, (tuple, list)) for x in xs):
+        return "intervals" if len(xs) > 1 else "interval"
+    return "point values (no interval)" if len(xs) > 1 else "point value (no interval)"
 
 
-def lower(claim: str, source: str, a, b, names=("a", "b"), fmt: str = ".4g") -> Claim:
-    """The claim 'a is lower than b'."""
+def _compare(claim: str, source: str, a, b, names, fmt: str, claimed: str) -> Claim:
     (_, a_low, a_high), (_, b_low, b_high) = interval(a), interval(b)
     kind, (na, nb) = _kind(a, b), names
     measured = f"{na} {show(a, fmt)} vs {nb} {show(b, fmt)}"
     if any(math.isnan(v) for v in (a_low, a_high, b_low, b_high)):
         return Claim(claim, source, measured, None, "a value is not a number")
-    if a_high < b_low:
-        return Claim(claim, source, measured, True, f"{kind}: {na} lies below {nb}")
-    if a_low > b_high:
-        return Claim(claim, source, measured, False, f"{kind}: {na} lies above {nb}")
-    return Claim(claim, source, measured, None, f"{kind} overlap: this run cannot tell {na} from {nb}")
+    if a_low <= b_high and b_low <= a_high:
+        return Claim(claim, source, measured, None, f"{kind} overlap: this run cannot tell {na} from {nb}")
+    side = "below" if a_high < b_low else "above"
+    return Claim(claim, source, measured, side == claimed, f"{kind}: {na} lies {side} {nb}")
+
+
+def lower(claim: str, source: str, a, b, names=("a", "b"), fmt: str = ".4g") -> Claim:
+    """The claim 'a is lower than b'."""
+    return _compare(claim, source, a, b, names, fmt, "below")
 
 
 def higher(claim: str, source: str, a, b, names=("a", "b"), fmt: str = ".4g") -> Claim:
     """The claim 'a is higher than b'."""
-    row = lower(claim, source, b, a, names[::-1], fmt)
-    na, nb = names
-    return dataclasses.replace(row, measured=f"{na} {show(a, fmt)} vs {nb} {show(b, fmt)}")
+    return _compare(claim, source, a, b, names, fmt, "above")
 
 
 def within(claim: str, source: str, a, low: float, high: float, name: str = "a", fmt: str = ".4g") -> Claim:
@@ -136,10 +137,7 @@ class ClaimsTable:
             lines.append("| " + " | ".join(cell(f) for f in fields) + " |")
         return "\n".join(lines) + "\n\n" + RULE
 
-    def _repr_markdown_(self) -> str:
-        return self.markdown()
-
-    __str__ = __repr__ = markdown
+    _repr_markdown_ = __str__ = __repr__ = markdown
 
 
 def claims_table(rows: list[Claim]) -> ClaimsTable:
