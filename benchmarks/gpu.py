@@ -112,10 +112,10 @@ def zoo(device: torch.device, vae) -> dict:
 
 def quick_vae(device: torch.device):
     """The shipped quick Moving MNIST VAE (minilvdm/weights/pretrained) and its file."""
-    from minilvdm.pretrained import SHIPPED_DIR, manifest
+    from minilvdm.pretrained import SHIPPED_DIR, VAE_ROLE, shipped_entry
     from minilvdm.vae import load_vae
 
-    path = SHIPPED_DIR / manifest()["files"]["vae"]["file"]
+    path = SHIPPED_DIR / shipped_entry(VAE_ROLE, "quick", "mnist")["file"]
     return load_vae(path, device), path
 
 
@@ -276,13 +276,13 @@ def train(device, guard, vae, vae_path, train_s: float, rate: float, use_compile
 def samples(device, guard, trainer) -> dict:
     from minilvdm.core.train import load_checkpoint
     from minilvdm.eval import frechet_video_distance, real_clips, score
-    from minilvdm.pretrained import SHIPPED_DIR, load_shipped_pipeline, manifest
+    from minilvdm.pretrained import LVDM_ROLE, SHIPPED_DIR, load_shipped_pipeline, shipped_entry
 
     n, steps = (4, 2) if guard.dry else (64, 50)
     real, other = real_clips("mnist", n)[0], real_clips("mnist", n, part=1)[0]
     floor = frechet_video_distance(other, real, dataset="mnist")
     _, shipped = load_shipped_pipeline(device=device)
-    cpu_s = load_checkpoint(SHIPPED_DIR / manifest()["files"]["lvdm"]["file"])["seconds"]
+    cpu_s = load_checkpoint(SHIPPED_DIR / shipped_entry(LVDM_ROLE, "quick")["file"])["seconds"]
     rows = {}
     models = {"trained-raw": trainer.model, "trained-ema": trainer.ema.module, "quick-shipped": shipped}
     for name, model in models.items():

@@ -26,7 +26,7 @@ COMMANDS = {
     "student-notebooks": "write copies of the notebooks with exercise solutions stripped",
     "eval": "score generated clips (.pt tensors) against held-out real clips, with intervals",
     "train-evaluators": "retrain the evaluator networks behind the metrics (minilvdm/weights/)",
-    "ship": "train (or reuse) the quick Moving MNIST pipeline and write the shipped weights + metrics",
+    "ship": "write shipped weights + metrics: the quick VAE + LVDM, or --requested / --add files",
 }
 
 

@@ -1,24 +1,31 @@
-"""Shipped quick-profile weights: a classroom can skip training with one switch.
+"""Shipped weights: a classroom can skip training with one switch.
 
     MINILVDM_WEIGHTS=shipped jupyter lab        # or: python -m minilvdm --weights shipped demo
 
-With the switch on, `checkpoint_path` finds a missing quick-profile checkpoint in
-`minilvdm/weights/pretrained/` (same file name = same configs) and copies it into
-outputs/checkpoints, where the Trainer reuses it as a finished run. Nothing else
-changes: a notebook that trains by default loads instead, and a config that differs from
-the shipped one simply trains. The switch and the fetch live in `checkpoint.py`, below
-the trainer (re-exported here).
+With the switch on, `checkpoint_path` finds a missing checkpoint in `minilvdm/weights/pretrained/`
+(same file name = same profile and configs) and copies it into outputs/checkpoints, where the
+Trainer reuses it as a finished run. Nothing else changes: a notebook that trains by default
+loads instead, and a config that differs from the shipped one simply trains. The switch and
+the fetch live in `checkpoint.py`, below the trainer (re-exported here).
 
-Shipped files are slim: EMA weights only (no optimizer, no raw weights), so the Trainer
-can reuse them but not resume them. `python -m minilvdm ship` trains (or reuses) the
-quick Moving MNIST pipeline and rewrites the files and MANIFEST.json, which records the
-metrics they reach on a small fixed sample; tests/test_pretrained.py checks them again.
+Shipped files are slim: EMA weights only, in float16 (no optimizer, no raw weights), so the
+Trainer can reuse them but not resume them; every loader gives float32 models back. `ship`
+merges files into the folder (`python -m minilvdm ship [--requested] [--add FILE...]`, see
+commands/ship.py) and keeps MANIFEST.json, one entry per file: role, sha256, steps, training
+seconds, the command that rebuilds it and its metrics (a weight fingerprint for every file,
+quality checks for the VAE and the short-clip LVDM); tests/test_pretrained.py checks them again.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+import torch
 
 from .core.checkpoint import (  # noqa: F401  (re-exported)
     SHIPPED_DIR,
@@ -28,27 +35,59 @@ from .core.checkpoint import (  # noqa: F401  (re-exported)
     fetch_shipped,
     load_checkpoint,
     load_into,
+    read_requested,
+    requested_path,
     save_checkpoint,
     set_weights_mode,
     sha256,
     weights_mode,
 )
-from .core.config import config_from_dict, get_device
+from .core.config import PROFILES, config_from_dict, get_device, get_profile, output_dir
 from .methods.lvdm import LatentVideoDiffusion, LVDMConfig
 from .vae.model import load_vae
 
 MANIFEST = "MANIFEST.json"
-MAX_TOTAL_MB = 30.0
+MAX_TOTAL_MB = 40.0
+VAE_ROLE, LVDM_ROLE = "vae", "lvdm-latent-mnist"  # the pipeline `load_shipped_pipeline` returns
+_NAME = re.compile(rf"^(?P<role>.+)-(?P<profile>{'|'.join(PROFILES)})-(?P<hash>[0-9a-f]{{10}})\.pt$")
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """'lvdm-latent-mnist-quick-052e94b0a0.pt' -> ('lvdm-latent-mnist', 'quick'): the name
+    `checkpoint_path` was given (the role) and the profile."""
+    match = _NAME.match(Path(name).name)
+    if not match:
+        raise ValueError(f"{name!r} is not named <name>-<profile>-<config hash>.pt")
+    return match["role"], match["profile"]
+
+
+def dataset_of(state: dict) -> str | None:
+    """The data set a checkpoint was trained on (data config, else model config): two files of
+    one role on different data (the Moving MNIST and sky VAEs are both 'vae') are not rivals."""
+    configs = state.get("configs", {})
+    return configs.get("data", {}).get("dataset") or configs.get("model", {}).get("dataset")
+
+
+def is_finished(state: dict) -> bool:
+    """Trained to its own train config's steps (a run stopped at `until` is not)."""
+    return state["step"] >= state["configs"]["train"]["steps"]
+
+
+def _progress(state: dict) -> str:
+    return f"step {state['step']} of {state['configs']['train']['steps']}"
 
 
 def slim_state(state: dict, max_history: int = 500) -> dict:
-    """A finished Trainer checkpoint reduced to what sampling and reuse need."""
+    """A finished Trainer checkpoint reduced to what sampling and reuse need: the EMA weights
+    with their float tensors in float16 (scalars such as the VAE's scale factor, integer and
+    bool buffers and the EMA's n_averaged stay as they are)."""
     history = state["history"]
     stride = max(1, len(history) // max_history)
+    ema = {k: v.half() if v.is_floating_point() and v.numel() > 1 else v for k, v in state["ema"].items()}
     return {
         "format": state["format"],
         "shipped": True,
-        "ema": state["ema"],
+        "ema": ema,
         "step": state["step"],
         "configs": state["configs"],
         "history": history[::stride],
@@ -56,22 +95,150 @@ def slim_state(state: dict, max_history: int = 500) -> dict:
     }
 
 
-def ship(checkpoints: dict[str, Path], metrics: dict, command: str, folder: Path = SHIPPED_DIR) -> Path:
-    """Write slim copies of `checkpoints` ({role: path}) and MANIFEST.json into `folder`."""
+def fingerprint(state: dict) -> float:
+    """Sum of |w| over the EMA's float tensors (in float64, sorted by name) as stored, i.e.
+    after the fp16 rounding: any change to the stored weights changes it. Re-check a file with
+    `fingerprint(load_checkpoint(path))`."""
+    total = sum(
+        v.double().abs().sum().item()
+        for k, v in sorted(state["ema"].items())
+        if k.startswith("module.") and v.is_floating_point()
+    )
+    return round(total, 4)
+
+
+def _entry(path: Path, command: str | None, metrics: dict | None = None) -> dict:
+    state = load_checkpoint(path)
+    try:
+        role, profile = split_name(path.name)
+    except ValueError:  # a file the switch cannot find (not a checkpoint_path name): kept, listed
+        role, profile = None, None
+    return {
+        "role": role,
+        "profile": profile,
+        "dataset": dataset_of(state),
+        "file": path.name,
+        "sha256": sha256(path),
+        "bytes": path.stat().st_size,
+        "mb": round(path.stat().st_size / 2**20, 3),
+        "steps": state["step"],
+        "seconds": round(state.get("seconds", 0.0), 1),
+        "command": command,
+        "metrics": {**(metrics or {}), "fingerprint": fingerprint(state)},
+    }
+
+
+def _write_atomic(data: bytes, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def ship(
+    checkpoints: Iterable[str | Path],
+    command: str,
+    folder: Path = SHIPPED_DIR,
+    replace: bool = False,
+    checks: Callable[[Path, dict], dict] | None = None,
+) -> Path:
+    """Merge slim copies of finished `checkpoints` into `folder` and rewrite MANIFEST.json.
+
+    A file of the same name is rewritten; a shipped file of the same role, profile and data
+    set under another config hash (an older config) is removed, unless requested.json shows a
+    run still asks for it (the KL sweep's VAEs share a role); every other file stays, with its
+    entry. `replace`: remove every other shipped file first. The size limit counts the whole
+    folder after merging and is checked before anything is written (ValueError).
+    `checks(folder, entry)`: extra metrics per file, measured on the shipped copies."""
+    sources = [Path(p) for p in checkpoints]
+    slim = {}
+    for path in sources:
+        split_name(path.name)  # a name the switch can find again
+        state = load_checkpoint(path)
+        if not is_finished(state):
+            raise ValueError(f"{path.name} is unfinished: {_progress(state)}")
+        buffer = io.BytesIO()
+        torch.save(slim_state(state), buffer)
+        slim[path.name] = (buffer.getvalue(), dataset_of(state))
+    old = _read_manifest(folder)
+    requested = read_requested()
+    new_slots = {(*split_name(name), dataset) for name, (_, dataset) in slim.items()}
+    files, drop = {}, []
+    for path in sorted(folder.glob("*.pt")) if folder.is_dir() else []:
+        if path.name in slim:
+            continue
+        before = old.get(path.name, {})
+        entry = _entry(path, before.get("command"), before.get("metrics"))
+        slot = (entry["role"], entry["profile"], entry["dataset"])
+        stale = slot in new_slots and path.name not in requested
+        if replace or stale:
+            drop.append(path)
+        else:
+            files[path.name] = entry
+    total_mb = (sum(len(data) for data, _ in slim.values()) + sum(e["bytes"] for e in files.values())) / 2**20
+    if total_mb > MAX_TOTAL_MB:
+        raise ValueError(
+            f"shipped weights would total {total_mb:.1f} MB ({len(slim)} new, {len(files)} kept), "
+            f"over the {MAX_TOTAL_MB:.0f} MB budget"
+        )
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.pt"):  # stale files of an earlier config would never match again
-        old.unlink()
-    files = {}
-    for role, path in checkpoints.items():
-        target = folder / Path(path).name
-        save_checkpoint(slim_state(load_checkpoint(path)), target)
-        files[role] = {"file": target.name, "sha256": sha256(target), "mb": target.stat().st_size / 2**20}
-    total = sum(f["mb"] for f in files.values())
-    if total > MAX_TOTAL_MB:
-        raise ValueError(f"shipped weights total {total:.1f} MB, over the {MAX_TOTAL_MB:.0f} MB budget")
-    manifest = {"command": command, "files": files, "total_mb": round(total, 2), "metrics": metrics}
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    for path in drop:
+        print(f"removing shipped {path.name}")
+        path.unlink()
+    for name, (data, _) in slim.items():
+        _write_atomic(data, folder / name)
+        files[name] = _entry(folder / name, command)
+    _write_manifest(folder, files)  # the files on disk are listed even if a check fails below
+    if checks is not None:
+        for entry in files.values():
+            entry["metrics"].update(checks(folder, entry))
+        _write_manifest(folder, files)
     return folder / MANIFEST
+
+
+def _write_manifest(folder: Path, files: dict) -> None:
+    manifest = {
+        "max_total_mb": MAX_TOTAL_MB,
+        "total_mb": round(sum(e["bytes"] for e in files.values()) / 2**20, 2),
+        "files": dict(sorted(files.items())),
+    }
+    _write_atomic((json.dumps(manifest, indent=2) + "\n").encode(), folder / MANIFEST)
+
+
+def _read_manifest(folder: Path) -> dict:
+    """{file name: entry} of the manifest in `folder`; {} when there is none."""
+    try:
+        return {e["file"]: e for e in manifest(folder)["files"].values() if "file" in e}
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def requested_checkpoints(profile: str | None = None) -> tuple[list[Path], list[str]]:
+    """(finished checkpoints, lines about the others) among the files requested.json lists for
+    `profile` (default: the active one) that exist in outputs/checkpoints."""
+    profile = profile or get_profile()
+    folder = output_dir() / "checkpoints"
+    finished, skipped = [], []
+    for name, record in sorted(read_requested().items()):
+        path = folder / name
+        try:
+            named = split_name(name)[1]
+        except ValueError:
+            named = record.get("profile")
+        if named != profile or not path.is_file():
+            continue
+        try:
+            state = load_checkpoint(path)
+        except Exception as err:
+            skipped.append(f"skipping {name}: {err}")
+            continue
+        if is_finished(state):
+            finished.append(path)
+        else:
+            skipped.append(f"skipping {name}: unfinished, {_progress(state)}")
+    return finished, skipped
 
 
 def manifest(folder: Path = SHIPPED_DIR) -> dict:
@@ -81,14 +248,35 @@ def manifest(folder: Path = SHIPPED_DIR) -> dict:
     return json.loads(path.read_text())
 
 
-def load_shipped_pipeline(folder: Path | None = None, device=None):
+def shipped_entry(
+    role: str, profile: str = "quick", dataset: str | None = None, folder: Path | None = None
+) -> dict:
+    """The MANIFEST entry of the shipped file with this role and profile (and data set)."""
+    files = manifest(folder or SHIPPED_DIR)["files"].values()
+    found = [
+        e
+        for e in files
+        if e.get("role") == role and e.get("profile") == profile and dataset in (None, e.get("dataset"))
+    ]
+    if len(found) != 1:
+        raise LookupError(
+            f"{len(found)} shipped files of role {role!r}, profile {profile!r}, data {dataset!r}"
+        )
+    return found[0]
+
+
+def load_shipped_pipeline(folder: Path | None = None, device=None, profile: str = "quick"):
     """(vae, lvdm): the shipped Moving MNIST VAE and latent video diffusion model, EMA
-    weights, in eval mode, without touching outputs/: `lvdm.sample(4)` gives videos."""
+    weights in float32, in eval mode, without touching outputs/: `lvdm.sample(4)` gives videos."""
     folder = folder or SHIPPED_DIR
-    files = manifest(folder)["files"]
     device = device or get_device()
-    vae = load_vae(folder / files["vae"]["file"], device)
-    state = load_checkpoint(folder / files["lvdm"]["file"])
+    vae = load_vae(folder / shipped_entry(VAE_ROLE, profile, "mnist", folder)["file"], device)
+    return vae, load_lvdm(folder / shipped_entry(LVDM_ROLE, profile, folder=folder)["file"], vae, device)
+
+
+def load_lvdm(path: Path, vae, device=None) -> LatentVideoDiffusion:
+    """The EMA LVDM of a checkpoint (float32, eval mode) over `vae`, the VAE it was trained with."""
+    state = load_checkpoint(path)
     lvdm = LatentVideoDiffusion(config_from_dict(LVDMConfig, state["configs"]["model"]), vae)
     lvdm.load_state_dict(ema_state_dict(state))
-    return vae, lvdm.to(device).eval()
+    return lvdm.to(device or get_device()).eval()

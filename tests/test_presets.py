@@ -112,16 +112,21 @@ def test_quick_defaults_name_the_shipped_weights(monkeypatch):
     `train_vae` and `train_lvdm` build them (so MINILVDM_WEIGHTS=shipped finds them)."""
     monkeypatch.setenv(PROFILE_ENV, "quick")
     shipped = json.loads((ROOT / "minilvdm" / "weights" / "pretrained" / "MANIFEST.json").read_text())
-    files = {role: entry["file"] for role, entry in shipped["files"].items()}
+    files = {
+        (e["role"], e["dataset"]): e["file"] for e in shipped["files"].values() if e["profile"] == "quick"
+    }
     vae_cfg, vae_train, vae_data = (
         vae.default_vae_config(),
         vae.default_train_config(),
         vae.train_data_config("mnist"),
     )
     vae_name = f"vae-quick-{config_hash(vae_cfg, vae_train, vae_data)}.pt"
-    assert files["vae"] == vae_name
+    assert files["vae", "mnist"] == vae_name
     cfg, train, data = lvdm.default_lvdm_config(), lvdm.default_train_config(), lvdm.default_data_config()
-    assert files["lvdm"] == f"lvdm-latent-mnist-quick-{config_hash(cfg, train, data, vae_cfg, vae_name)}.pt"
+    assert (
+        files["lvdm-latent-mnist", "mnist"]
+        == f"lvdm-latent-mnist-quick-{config_hash(cfg, train, data, vae_cfg, vae_name)}.pt"
+    )
 
 
 def test_no_module_picks_sizes_itself():

@@ -1,4 +1,5 @@
-"""Shipped weights: the switch, the slim round trip, and the committed files' metrics."""
+"""Shipped weights: the switch, the fp16 slim round trip, recording and merging, and the
+committed files' metrics."""
 
 import dataclasses
 import json
@@ -31,12 +32,20 @@ def test_weights_mode_switch(monkeypatch):
         pretrained.weights_mode()
 
 
+def _rounded(tensor):
+    """What fp16 storage keeps of a trained float tensor (scalars are stored as they are)."""
+    return tensor.half().float() if tensor.is_floating_point() and tensor.numel() > 1 else tensor
+
+
 def test_shipped_round_trip_reuses_without_training(ship_folder, monkeypatch):
     trained = train_vae("mnist", progress=False)
-    manifest = pretrained.ship({"vae": trained.ckpt_path}, {"note": 1}, "test", folder=ship_folder)
-    data = json.loads(manifest.read_text())
-    shipped_file = ship_folder / data["files"]["vae"]["file"]
-    assert data["files"]["vae"]["sha256"] == pretrained.sha256(shipped_file)
+    manifest = pretrained.ship([trained.ckpt_path], "test", folder=ship_folder)
+    entry = json.loads(manifest.read_text())["files"][trained.ckpt_path.name]
+    shipped_file = ship_folder / entry["file"]
+    assert entry["sha256"] == pretrained.sha256(shipped_file)
+    assert (entry["role"], entry["profile"], entry["dataset"]) == ("vae", "ci", "mnist")
+    assert entry["steps"] == trained.step and entry["command"] == "test"
+    assert entry["seconds"] == pytest.approx(trained.seconds, abs=0.1)
     state = torch.load(shipped_file, weights_only=True)
     assert state["shipped"] and "optimizer" not in state and "model" not in state
 
@@ -51,9 +60,37 @@ def test_shipped_round_trip_reuses_without_training(ship_folder, monkeypatch):
     assert len(reused.optimizer.state) == 0  # loaded, never stepped
     assert reused.step == trained.step
     for (name, a), b in zip(trained.ema.module.state_dict().items(), reused.ema.module.state_dict().values()):
-        assert torch.equal(a, b), name
+        assert a.dtype == b.dtype and torch.equal(_rounded(a), b), name  # the trained EMA to fp16 precision
     for a, b in zip(reused.model.parameters(), reused.ema.module.parameters()):
         assert torch.equal(a, b)  # the raw model starts from the EMA weights
+
+
+def test_shipped_files_store_fp16_and_every_loader_gives_fp32(ship_folder, monkeypatch):
+    from minilvdm.vae.model import load_vae
+
+    trained = train_vae("mnist", progress=False)
+    pretrained.ship([trained.ckpt_path], "test", folder=ship_folder)
+    shipped_file = ship_folder / trained.ckpt_path.name
+    raw = torch.load(shipped_file, weights_only=True)["ema"]
+    floats = {k: v for k, v in raw.items() if v.is_floating_point() and v.numel() > 1}
+    assert floats and all(v.dtype == torch.float16 for v in floats.values())
+    assert raw["n_averaged"].dtype == torch.int64 and raw["module.scale_factor"].dtype == torch.float32
+    assert {v.dtype for v in checkpoint.load_checkpoint(shipped_file)["ema"].values()} <= {
+        torch.float32,
+        torch.int64,
+    }
+    assert all(v.dtype == torch.float32 for v in pretrained.ema_state_dict({"ema": raw}).values())
+    vae = load_vae(shipped_file, "cpu")
+    assert all(p.dtype == torch.float32 for p in vae.parameters())
+
+    trained.ckpt_path.unlink()
+    monkeypatch.setenv(pretrained.WEIGHTS_ENV, "shipped")
+    reused = train_vae("mnist", progress=False)
+    for module in (reused.model, reused.ema.module):
+        assert all(p.dtype == torch.float32 for p in module.parameters())
+    assert (
+        reused.ema.n_averaged.dtype == torch.int64 and reused.ema.n_averaged.item() == trained.ema.n_averaged
+    )
 
 
 def test_shipped_weights_cannot_be_trained_on(ship_folder, monkeypatch):
@@ -70,11 +107,139 @@ def test_shipped_weights_cannot_be_trained_on(ship_folder, monkeypatch):
         fresh.load()
 
 
+def test_checkpoint_path_records_each_name(ship_folder):
+    from minilvdm.vae import default_vae_config
+
+    path = checkpoint.checkpoint_path("thing", default_vae_config("mnist"))
+    record = json.loads((path.parent / "requested.json").read_text())
+    assert record[path.name]["profile"] == "ci" and record[path.name]["last"]
+    other = checkpoint.checkpoint_path("other", default_vae_config("mnist"))
+    assert set(json.loads((path.parent / "requested.json").read_text())) == {path.name, other.name}
+
+
+def test_a_corrupt_or_unwritable_record_never_stops_training(ship_folder, monkeypatch, recwarn):
+    from minilvdm.vae import default_vae_config
+
+    record = checkpoint.requested_path()
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text('{"half a')
+    path = checkpoint.checkpoint_path("thing", default_vae_config("mnist"))
+    assert list(json.loads(record.read_text())) == [path.name]  # replaced, no exception
+    assert not recwarn.list
+
+    def refuse(*args):
+        raise OSError("read-only")
+
+    monkeypatch.setattr(checkpoint.os, "replace", refuse)
+    with pytest.warns(UserWarning, match="could not record"):
+        again = checkpoint.checkpoint_path("other", default_vae_config("mnist"))
+    assert again.parent == path.parent and list(json.loads(record.read_text())) == [path.name]
+
+
+def _copy(path, name):
+    """A second checkpoint without training: the same state under another name."""
+    target = path.with_name(name)
+    target.write_bytes(path.read_bytes())
+    return target
+
+
+def _unfinished(path, name):
+    state = torch.load(path, weights_only=True)
+    state["step"] = state["configs"]["train"]["steps"] - 1
+    target = path.with_name(name)
+    torch.save(state, target)
+    return target
+
+
+def test_ship_requested_ships_finished_files_of_the_profile_and_merges(ship_folder, capsys):
+    from minilvdm.__main__ import main
+
+    trained = train_vae("mnist", progress=False)  # recorded by checkpoint_path, profile ci
+    half_done = _unfinished(trained.ckpt_path, "half-ci-0000000001.pt")
+    quick = _copy(trained.ckpt_path, "other-quick-0000000002.pt")  # another profile's file
+    for path in (half_done, quick, trained.ckpt_path.with_name("gone-ci-0000000004.pt")):  # gone: no file
+        checkpoint.record_request(path)
+    _copy(trained.ckpt_path, "never-ci-0000000003.pt")  # in outputs/ but no run asked for it
+    earlier = _copy(trained.ckpt_path, "earlier-ci-0000000005.pt")
+    pretrained.ship([earlier], "earlier", folder=ship_folder)
+
+    assert main(["ship", "--requested", "--folder", str(ship_folder)]) == 0
+    out = capsys.readouterr().out
+    assert "skipping half-ci-0000000001.pt: unfinished" in out
+    files = pretrained.manifest(ship_folder)["files"]
+    assert set(files) == {earlier.name, trained.ckpt_path.name}
+    assert {p.name for p in ship_folder.glob("*.pt")} == set(files)
+    assert files[earlier.name]["command"] == "earlier"  # merged: the earlier entry stays as it was
+    assert "--requested" in files[trained.ckpt_path.name]["command"]
+    vae_metrics = files[trained.ckpt_path.name]["metrics"]
+    assert {"psnr", "ssim", "fingerprint"} <= set(vae_metrics)  # the VAE's quality check ran
+
+    assert main(["ship", "--add", str(half_done), "--folder", str(ship_folder)]) == 2  # unfinished
+
+
+def test_ship_requested_leaves_other_profiles(ship_folder, monkeypatch):
+    trained = train_vae("mnist", progress=False)
+    quick = _copy(trained.ckpt_path, "other-quick-0000000002.pt")
+    monkeypatch.setenv("MINILVDM_PROFILE", "quick")
+    checkpoint.record_request(quick)
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    finished, skipped = pretrained.requested_checkpoints()
+    assert finished == [trained.ckpt_path] and not skipped
+    assert pretrained.requested_checkpoints("quick") == ([quick], [])
+
+
+def test_ship_replaces_an_older_hash_of_the_same_role(ship_folder):
+    trained = train_vae("mnist", progress=False)
+    older = _copy(trained.ckpt_path, "vae-ci-00000000aa.pt")  # same role, profile and data
+    sibling = _copy(trained.ckpt_path, "vae-ci-00000000bb.pt")  # same too, but a run asks for it
+    checkpoint.record_request(sibling)
+    other_profile = _copy(trained.ckpt_path, "vae-quick-00000000cc.pt")
+    pretrained.ship([older, sibling, other_profile], "old", folder=ship_folder)
+    older.unlink()  # the stale file is not requested: outputs/ no longer has it either
+
+    pretrained.ship([trained.ckpt_path], "new", folder=ship_folder)
+    files = pretrained.manifest(ship_folder)["files"]
+    assert set(files) == {trained.ckpt_path.name, sibling.name, other_profile.name}
+    assert not (ship_folder / older.name).exists()
+
+    pretrained.ship([trained.ckpt_path], "again", folder=ship_folder, replace=True)
+    assert set(pretrained.manifest(ship_folder)["files"]) == {trained.ckpt_path.name}
+    assert [p.name for p in ship_folder.glob("*.pt")] == [trained.ckpt_path.name]
+
+
 def test_ship_refuses_over_budget(ship_folder, monkeypatch):
     trained = train_vae("mnist", progress=False)
     monkeypatch.setattr(pretrained, "MAX_TOTAL_MB", 0.01)
     with pytest.raises(ValueError, match="budget"):
-        pretrained.ship({"vae": trained.ckpt_path}, {}, "test", folder=ship_folder)
+        pretrained.ship([trained.ckpt_path], "test", folder=ship_folder)
+    assert not ship_folder.exists()  # checked before anything is written
+
+
+def test_the_size_limit_counts_the_folder_after_merging(ship_folder, monkeypatch):
+    trained = train_vae("mnist", progress=False)
+    first = _copy(trained.ckpt_path, "first-ci-0000000001.pt")
+    pretrained.ship([first], "test", folder=ship_folder)
+    one = (ship_folder / first.name).stat().st_size / 2**20
+    monkeypatch.setattr(pretrained, "MAX_TOTAL_MB", 1.5 * one)  # room for one file, not two
+    with pytest.raises(ValueError, match="1 new, 1 kept"):
+        pretrained.ship([trained.ckpt_path], "test", folder=ship_folder)
+    assert [p.name for p in ship_folder.glob("*.pt")] == [first.name]  # nothing changed
+    pretrained.ship([trained.ckpt_path], "test", folder=ship_folder, replace=True)  # fits alone
+
+
+def test_fingerprint_survives_the_round_trip_and_sees_changes(ship_folder):
+    trained = train_vae("mnist", progress=False)
+    pretrained.ship([trained.ckpt_path], "test", folder=ship_folder)
+    shipped = ship_folder / trained.ckpt_path.name
+    stated = pretrained.manifest(ship_folder)["files"][shipped.name]["metrics"]["fingerprint"]
+    state = checkpoint.load_checkpoint(shipped)
+    assert pretrained.fingerprint(state) == stated
+    assert (
+        pretrained.fingerprint(pretrained.slim_state(checkpoint.load_checkpoint(trained.ckpt_path))) == stated
+    )
+    key = next(k for k, v in state["ema"].items() if k.startswith("module.") and v.numel() > 1)
+    state["ema"][key] = state["ema"][key] + 0.01
+    assert pretrained.fingerprint(state) != stated
 
 
 def test_committed_weights_reach_their_stated_metrics():
@@ -82,16 +247,25 @@ def test_committed_weights_reach_their_stated_metrics():
     from minilvdm.commands.ship import lvdm_check, vae_check
 
     manifest = pretrained.manifest()
-    for entry in manifest["files"].values():
-        assert pretrained.sha256(pretrained.SHIPPED_DIR / entry["file"]) == entry["sha256"]
-    assert manifest["total_mb"] <= pretrained.MAX_TOTAL_MB
+    files = manifest["files"]
+    assert {p.name for p in pretrained.SHIPPED_DIR.glob("*.pt")} == set(files)  # one entry per file
+    for name, entry in files.items():
+        path = pretrained.SHIPPED_DIR / name
+        assert pretrained.sha256(path) == entry["sha256"]
+        assert {"role", "steps", "seconds", "command", "metrics"} <= set(entry)
+        state = checkpoint.load_checkpoint(path)
+        assert pretrained.fingerprint(state) == pytest.approx(entry["metrics"]["fingerprint"], rel=1e-9)
+        assert state["step"] == entry["steps"]
+    total = sum(p.stat().st_size for p in pretrained.SHIPPED_DIR.glob("*.pt")) / 2**20
+    assert total <= pretrained.MAX_TOTAL_MB and manifest["total_mb"] == pytest.approx(total, abs=0.01)
     vae, lvdm = pretrained.load_shipped_pipeline(device="cpu")
-    stated = manifest["metrics"]
+    stated_vae = pretrained.shipped_entry(pretrained.VAE_ROLE, "quick", "mnist")["metrics"]
+    stated_lvdm = pretrained.shipped_entry(pretrained.LVDM_ROLE, "quick")["metrics"]
     got_vae, got_lvdm = vae_check(vae), lvdm_check(lvdm)
-    assert got_vae["psnr"] == pytest.approx(stated["vae"]["psnr"], abs=0.05)
-    assert got_vae["ssim"] == pytest.approx(stated["vae"]["ssim"], abs=0.005)
-    assert got_lvdm["mean_pixel"] == pytest.approx(stated["lvdm"]["mean_pixel"], abs=0.01)
-    assert got_lvdm["recognisability"] == pytest.approx(stated["lvdm"]["recognisability"], abs=0.05)
+    assert got_vae["psnr"] == pytest.approx(stated_vae["psnr"], abs=0.05)
+    assert got_vae["ssim"] == pytest.approx(stated_vae["ssim"], abs=0.005)
+    assert got_lvdm["mean_pixel"] == pytest.approx(stated_lvdm["mean_pixel"], abs=0.01)
+    assert got_lvdm["recognisability"] == pytest.approx(stated_lvdm["recognisability"], abs=0.05)
 
 
 def test_shipped_switch_makes_the_quick_pipeline_load_instead_of_train(monkeypatch, tmp_path):

@@ -1,26 +1,66 @@
-"""`python -m minilvdm ship`: the one command that (re)makes the shipped weights.
+"""`python -m minilvdm ship`: the command that (re)makes the shipped weights.
 
-Trains (or reuses) the quick Moving MNIST pipeline exactly as `demo` and the notebooks
-do, then writes slim copies into minilvdm/weights/pretrained/ with MANIFEST.json: the
-metrics each model reaches on a small fixed sample (checked by tests/test_pretrained.py)
-and on the demo's larger sample.
+    python -m minilvdm ship --profile quick                # train/reuse the quick VAE + LVDM, ship them
+    python -m minilvdm ship --profile quick --requested    # ship every finished model runs asked for
+    python -m minilvdm ship --add outputs/checkpoints/X.pt # ship these files too
+    ... --replace                                          # drop every other shipped file first
+
+Without --requested or --add it trains (or reuses) the Moving MNIST pipeline exactly as `demo`
+and the notebooks do. `--requested` reads outputs/checkpoints/requested.json (every name
+`checkpoint_path` handed out: run the notebooks in a profile first) and ships the finished
+files of the active profile. Files merge into minilvdm/weights/pretrained/ (see
+`pretrained.ship`); MANIFEST.json gets one entry per file, with the VAE's and the LVDM's
+quality on a small fixed sample measured on the shipped (float16) copies, which
+tests/test_pretrained.py re-measures.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 from pathlib import Path
 
 import torch
 
 from ..core.config import get_profile
+from . import UsageError
 
 CHECK_CLIPS = 8  # the small fixed sample the test re-measures
 CHECK_STEPS = 20  # DDIM steps for that sample
+DEFAULT_EXCLUDE = ("evaluator_*", "recipe-*")  # metric networks ship in minilvdm/weights/; benchmark runs
 
 
 def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--folder", default=None, help="output folder (default: minilvdm/weights/pretrained)")
+    parser.add_argument(
+        "--requested",
+        action="store_true",
+        help="ship every finished checkpoint of this profile listed in outputs/checkpoints/requested.json",
+    )
+    parser.add_argument(
+        "--add", nargs="+", default=[], metavar="FILE", help="ship these checkpoint files too"
+    )
+    parser.add_argument(
+        "--replace", action="store_true", help="remove every other shipped file (default: merge)"
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        metavar="GLOB",
+        help=f"with --requested: skip these names (default: {' '.join(DEFAULT_EXCLUDE)}; '' skips none)",
+    )
+    parser.add_argument(
+        "--rebuild-command",
+        default=None,
+        metavar="TEXT",
+        help="the rebuild command MANIFEST.json records for --requested/--add files",
+    )
+
+
+def validate(args):
+    for name in args.add:
+        if not Path(name).is_file():
+            raise UsageError(f"--add: no checkpoint file at {name!r}")
 
 
 def vae_check(vae) -> dict:
@@ -44,28 +84,74 @@ def lvdm_check(model) -> dict:
     }
 
 
-def run(args):
-    from ..methods.lvdm import default_lvdm_config, train_lvdm
-    from ..pretrained import SHIPPED_DIR, ship
-    from ..vae.model import train_vae
+def quality_checks(folder: Path, entry: dict) -> dict:
+    """`pretrained.ship`'s per-file checks: the VAE's reconstructions and the short-clip LVDM's
+    samples (with the folder's Moving MNIST VAE of its profile), on the CPU; {} for others."""
+    from ..pretrained import LVDM_ROLE, VAE_ROLE, load_lvdm, shipped_entry
+    from ..vae.model import load_vae
 
-    vae_trainer = train_vae("mnist")
-    lvdm_trainer, model = train_lvdm(default_lvdm_config("mnist"), vae_trainer=vae_trainer)
-    metrics = {
-        "profile": get_profile(),
-        "check_clips": CHECK_CLIPS,
-        "check_ddim_steps": CHECK_STEPS,
-        "vae": vae_check(vae_trainer.ema.module),
-        "lvdm": lvdm_check(model),
-        "vae_steps": vae_trainer.step,
-        "lvdm_steps": lvdm_trainer.step,
-    }
+    checked = {"check_clips": CHECK_CLIPS}
+    if entry["role"] == VAE_ROLE and entry["dataset"] == "mnist":
+        return {**vae_check(load_vae(folder / entry["file"], "cpu")), **checked}
+    if entry["role"] == LVDM_ROLE:
+        try:
+            vae_file = shipped_entry(VAE_ROLE, entry["profile"], "mnist", folder)["file"]
+        except LookupError as err:
+            print(f"no check for {entry['file']}: {err}")
+            return {}
+        lvdm = load_lvdm(folder / entry["file"], load_vae(folder / vae_file, "cpu"), "cpu")
+        return {**lvdm_check(lvdm), **checked, "check_ddim_steps": CHECK_STEPS}
+    return {}
+
+
+def requested(args) -> list[Path]:
+    from ..pretrained import requested_checkpoints
+
+    patterns = DEFAULT_EXCLUDE if args.exclude is None else [p for p in args.exclude if p]
+    finished, skipped = requested_checkpoints()
+    for line in skipped:
+        print(line)
+    chosen = []
+    for path in finished:
+        if any(fnmatch.fnmatch(path.name, p) for p in patterns):
+            print(f"skipping {path.name}: excluded ({' '.join(patterns)})")
+        else:
+            chosen.append(path)
+    return chosen
+
+
+def run(args):
+    from ..pretrained import SHIPPED_DIR, is_finished, load_checkpoint, ship, split_name
+
+    profile = get_profile()
     folder = Path(args.folder) if args.folder else SHIPPED_DIR
-    path = ship(
-        {"vae": vae_trainer.ckpt_path, "lvdm": lvdm_trainer.ckpt_path},
-        metrics,
-        command=f"python -m minilvdm ship --profile {get_profile()}",
-        folder=folder,
-    )
+    ship_cmd = f"python -m minilvdm ship --profile {profile}"
+    if not args.requested and not args.add:  # the default: the quick Moving MNIST pipeline
+        from ..methods.lvdm import default_lvdm_config, train_lvdm
+        from ..vae.model import train_vae
+
+        vae_trainer = train_vae("mnist")
+        lvdm_trainer, _ = train_lvdm(default_lvdm_config("mnist"), vae_trainer=vae_trainer)
+        paths, command = [vae_trainer.ckpt_path, lvdm_trainer.ckpt_path], ship_cmd
+    else:
+        paths = requested(args) if args.requested else []
+        for name in args.add:
+            state = load_checkpoint(name)
+            try:
+                split_name(name)
+            except ValueError as err:
+                raise UsageError(f"--add: {err}") from err
+            if not is_finished(state):
+                raise UsageError(f"--add: {name} is unfinished (step {state['step']})")
+            paths.append(Path(name))
+        if not paths:
+            print("nothing to ship")
+            return 0
+        flags = (" --requested" if args.requested else "") + "".join(f" --add {a}" for a in args.add)
+        command = (
+            args.rebuild_command
+            or f"<the notebook or command that trains it in {profile}>; {ship_cmd}{flags}"
+        )
+    path = ship(paths, command, folder=folder, replace=args.replace, checks=quality_checks)
     print(path.read_text())
     return 0

@@ -7,16 +7,24 @@
 Files are written atomically (temporary file, then rename) and read with `weights_only=True`,
 so loading runs no code. With MINILVDM_WEIGHTS=shipped, `checkpoint_path` first copies a
 missing file from the shipped weights (`minilvdm/weights/pretrained/`, see `pretrained.py`)
-when they hold one of that name. This module sits below the trainer and every model, so
-each of them can name, save and load files without importing the layers above.
+when they hold one of that name. Every name `checkpoint_path` hands out is also noted in
+outputs/checkpoints/requested.json ({file: {"profile", "last"}}), so `python -m minilvdm ship
+--requested` can ship every model the notebooks asked for. Shipped files store the EMA in
+float16; `load_checkpoint` (and `ema_state_dict`, `load_into`) give float32 back. This module
+sits below the trainer and every model, so each of them can name, save and load files without
+importing the layers above.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import shutil
+import tempfile
+import warnings
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +36,7 @@ CHECKPOINT_FORMAT = 1
 WEIGHTS_ENV = "MINILVDM_WEIGHTS"
 WEIGHTS_MODES = ("train", "shipped")
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "weights" / "pretrained"  # minilvdm/weights/pretrained
+REQUESTED = "requested.json"  # in outputs/checkpoints: every name checkpoint_path handed out
 
 
 class CheckpointError(RuntimeError):
@@ -69,8 +78,70 @@ def checkpoint_path(name: str, *configs: Any) -> Path:
     folder = output_dir() / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}-{get_profile()}-{config_hash(*configs)}.pt"
+    record_request(path)
     fetch_shipped(path)
     return path
+
+
+def requested_path() -> Path:
+    return output_dir() / "checkpoints" / REQUESTED
+
+
+def read_requested(path: Path | None = None) -> dict:
+    """{file name: {"profile": ..., "last": iso time}} from requested.json; {} when the file
+    is missing or corrupt (the next record replaces it)."""
+    path = path or requested_path()
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(entries, dict):
+        return {}
+    return {k: v for k, v in entries.items() if isinstance(v, dict)}
+
+
+def record_request(path: Path) -> None:
+    """Note in requested.json (next to `path`) that a run asked for this checkpoint. One small
+    JSON rewrite, atomic (temporary file, then rename) and under a lock where the platform has
+    one; a failure only warns: recording never stops training."""
+    record = path.parent / REQUESTED
+    try:
+        with _locked(record):
+            entries = read_requested(record)
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            entries[path.name] = {"profile": get_profile(), "last": now}
+            fd, tmp = tempfile.mkstemp(prefix=f".{REQUESTED}.", dir=record.parent)
+            try:
+                with os.fdopen(fd, "w") as f:
+                    json.dump(entries, f, indent=1, sort_keys=True)
+                    f.write("\n")
+                os.replace(tmp, record)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+    except Exception as err:
+        warnings.warn(f"could not record {path.name} in {record}: {err}", stacklevel=3)
+
+
+class _locked:
+    """An exclusive lock on `<record>.lock` (fcntl; a no-op where there is none), so two
+    processes recording at once do not drop each other's names."""
+
+    def __init__(self, record: Path):
+        self.path = record.with_name(f".{record.name}.lock")
+
+    def __enter__(self):
+        self.file = open(self.path, "a")
+        try:
+            import fcntl
+
+            fcntl.flock(self.file, fcntl.LOCK_EX)
+        except ImportError:
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()  # closing releases the lock
 
 
 def save_checkpoint(state: dict, path: str | Path) -> None:
@@ -101,6 +172,8 @@ def load_checkpoint(path: str | Path, expect_configs: dict | None = None) -> dic
         raise CheckpointError(f"{path} is corrupt or truncated ({type(err).__name__}: {err})") from err
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a minilvdm checkpoint (format {CHECKPOINT_FORMAT})")
+    if isinstance(state.get("ema"), dict):
+        state["ema"] = upcast(state["ema"])
     for key, expected in (expect_configs or {}).items():
         found = state.get("configs", {}).get(key)
         if found != expected:
@@ -129,15 +202,25 @@ def sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def upcast(tensors: dict) -> dict:
+    """The float16 tensors of a state dict (how shipped files store the EMA) as float32; the
+    rest as they are. load_state_dict would convert on copy too, but code that reads tensors
+    from a state directly should see the dtype the models train in."""
+    return {
+        k: v.float() if torch.is_tensor(v) and v.dtype == torch.float16 else v for k, v in tensors.items()
+    }
+
+
 def ema_state_dict(state: dict) -> dict:
     """The EMA model's own state dict from a Trainer (or shipped) checkpoint: AveragedModel's
-    'module.' prefix dropped, its step counter left out."""
-    return {k.removeprefix("module."): v for k, v in state["ema"].items() if k.startswith("module.")}
+    'module.' prefix dropped, its step counter left out, float16 storage as float32."""
+    ema = upcast(state["ema"])
+    return {k.removeprefix("module."): v for k, v in ema.items() if k.startswith("module.")}
 
 
 def load_into(trainer, state: dict) -> None:
     """Trainer.load for a shipped (slim) checkpoint: weights and step, a fresh optimizer."""
-    trainer.ema.load_state_dict(state["ema"])
+    trainer.ema.load_state_dict(upcast(state["ema"]))
     trainer.model.load_state_dict(ema_state_dict(state))
     trainer.step, trainer.history = state["step"], [tuple(h) for h in state["history"]]
     trainer.seconds = state.get("seconds", 0.0)
