@@ -98,3 +98,12 @@ def test_display_path_prints_repo_paths_relative_and_leaves_others_alone(tmp_pat
     assert display_path(Path("c.npy")) == "c.npy"
     outside = tmp_path.parent / "elsewhere" / "d.npy"
     assert display_path(outside) == str(outside)  # in neither: unchanged
+
+
+def test_describe_says_which_weights_a_run_uses(monkeypatch):
+    from minilvdm.core.config import describe
+
+    monkeypatch.delenv("MINILVDM_WEIGHTS", raising=False)
+    assert "weights: train" in describe().splitlines()[0]
+    monkeypatch.setenv("MINILVDM_WEIGHTS", "Shipped")
+    assert "weights: shipped" in describe().splitlines()[0]

@@ -30,10 +30,9 @@ from typing import Any
 
 import torch
 
-from .config import config_hash, get_profile, output_dir
+from .config import WEIGHTS_ENV, config_hash, get_profile, output_dir
 
 CHECKPOINT_FORMAT = 1
-WEIGHTS_ENV = "MINILVDM_WEIGHTS"
 WEIGHTS_MODES = ("train", "shipped")
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "weights" / "pretrained"  # minilvdm/weights/pretrained
 REQUESTED = "requested.json"  # in outputs/checkpoints: every name checkpoint_path handed out

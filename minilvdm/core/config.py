@@ -194,9 +194,16 @@ def config_hash(*cfgs: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 
+WEIGHTS_ENV = "MINILVDM_WEIGHTS"  # 'train' or 'shipped' (checked in checkpoint.weights_mode)
+
+
 def describe(*cfgs: Any) -> str:
-    """The text every notebook's first cell prints: profile, device and configs."""
-    lines = [f"profile: {get_profile()}   device: {get_device()}   torch {torch.__version__}"]
+    """The text every notebook's first cell prints: profile, weights (trained here or shipped),
+    device and configs."""
+    weights = os.environ.get(WEIGHTS_ENV, "train").strip().lower()
+    lines = [
+        f"profile: {get_profile()}   weights: {weights}   device: {get_device()}   torch {torch.__version__}"
+    ]
     for cfg in cfgs:
         lines.append(f"{type(cfg).__name__}:")
         for key, value in config_to_dict(cfg).items():
