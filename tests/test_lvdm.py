@@ -146,3 +146,48 @@ def test_pixel_baseline_gets_the_latent_models_cpu_time(monkeypatch):
     assert trainer.ckpt_path.name.startswith("lvdm-pixel-equal-time-ci-")
     again, _, costs_again = train_pixel_baseline(latent_trainer, progress=False)
     assert costs_again == costs and again.ckpt_path == trainer.ckpt_path and again.step == trainer.step
+
+
+def test_classroom_model_is_never_trained_by_accident(monkeypatch, tmp_path):
+    """classroom_lvdm(train=False) gives None until a finished copy exists (a partial one too),
+    then reuses it; its configs are the package's recipe with the long budget and more clips."""
+    import dataclasses
+
+    from minilvdm.core.presets import preset
+    from minilvdm.methods.lvdm import classroom_configs, classroom_lvdm, default_train_config
+    from minilvdm.vae import train_vae
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    monkeypatch.setenv("MINILVDM_OUTPUTS", str(tmp_path))
+    vae = train_vae("mnist", progress=False)
+    assert classroom_lvdm(vae, progress=False) is None
+    cfg, train_cfg, data_cfg = classroom_configs()
+    p = preset("mnist")
+    assert (train_cfg.steps, data_cfg.count) == (p.classroom_train.steps, p.classroom_clips)
+    assert dataclasses.replace(train_cfg, steps=0) == dataclasses.replace(default_train_config(), steps=0)
+
+    trained, _ = classroom_lvdm(vae, train=True, progress=False)
+    assert trained.step == train_cfg.steps and "lvdm-latent-mnist-long" in trained.ckpt_path.name
+    reused, model = classroom_lvdm(vae, progress=False)
+    assert reused.step == train_cfg.steps and reused.history == trained.history  # loaded, not stepped
+    for a, b in zip(trained.ema.module.parameters(), model.parameters()):
+        assert torch.equal(a, b)
+    assert model.sample(1, steps=2).shape[:2] == (1, 1)
+
+    state = torch.load(trained.ckpt_path, weights_only=True)
+    state["step"] = train_cfg.steps - 1  # a partial run would resume for minutes: not by accident
+    torch.save(state, trained.ckpt_path)
+    assert classroom_lvdm(vae, progress=False) is None
+
+
+def test_recipe_benchmarks_long_row_is_the_quick_classroom_model():
+    from benchmarks.recipe import LONG, VARIANTS
+    from minilvdm.core.presets import preset
+
+    p = preset("mnist", "quick")
+    row = VARIANTS[LONG]
+    assert (row["steps"], row["ckpt_every"], row["clips"]) == (
+        p.classroom_train.steps,
+        p.classroom_train.ckpt_every,
+        p.classroom_clips,
+    )

@@ -114,6 +114,8 @@ class Preset:
     diffusion: Diffusion  # LVDM; the other models take its num_steps
     lvdm_train: Train  # also the pixel baseline's (its steps then follow the latent model's cost)
     videofusion_train: Train  # the lambda ablation: lvdm_train with these fields replaced
+    classroom_train: Train  # the shipped long-budget short-clip LVDM: lvdm_train with these replaced
+    classroom_clips: int  # its distinct training clips
     # image model and lift (image-to-video track, Moving MNIST only)
     frame_vae_train: Train
     frame_vae_frames: int
@@ -173,6 +175,8 @@ def ci(sky: bool) -> Preset:
             ema_warmup=False,
         ),
         videofusion_train=Train(steps=2),
+        classroom_train=Train(steps=6),
+        classroom_clips=8,
         frame_vae_train=Train(steps=6, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
         frame_vae_frames=2,
         i2v_unet=UNet(model_channels=16, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=16),
@@ -237,6 +241,9 @@ def quick(sky: bool) -> Preset:
         ),
         # VideoFusion keeps its measured recipe (eps, constant lr, plain EMA) until it is re-run
         videofusion_train=Train(steps=300, ckpt_every=50, lr_schedule="constant", ema_warmup=False),
+        # about 44 CPU-minutes at 2 threads (BENCHMARKS.md `recipe`, row ...@10000+clips4096)
+        classroom_train=Train(steps=10_000, ckpt_every=250),
+        classroom_clips=4096,
         frame_vae_train=Train(steps=1000, batch_size=8, lr=2e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
         frame_vae_frames=2,
         i2v_unet=UNet(model_channels=32, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=32),
@@ -300,6 +307,8 @@ def full(sky: bool) -> Preset:
             ema_warmup=False,
         ),
         videofusion_train=Train(steps=20_000),
+        classroom_train=Train(steps=300_000),
+        classroom_clips=20_000,
         frame_vae_train=Train(steps=50_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
         frame_vae_frames=4,
         i2v_unet=UNet(model_channels=128, channel_mult=(1, 2, 4), num_res_blocks=2, head_channels=64),

@@ -26,6 +26,9 @@ from ..diffusion.unet import SpaceTimeUNet, UNetConfig
 SPACES = ("latent", "pixel")
 
 
+CLASSROOM_NAME = "lvdm-latent-mnist-long"  # checkpoint name of the long-budget model
+
+
 def default_unet_config(channels: int, num_classes: int = 0, space: str = "latent") -> UNetConfig:
     """The profile's UNet; the pixel baseline gets one more down-sampling level for 64x64."""
     cfg = UNetConfig.for_profile(in_channels=channels, num_classes=num_classes)
@@ -272,6 +275,36 @@ def train_lvdm(
     )
     trainer.fit(until=until)
     return trainer, trainer.ema.module.eval()
+
+
+def classroom_configs(dataset: str = "mnist"):
+    """(LVDMConfig, TrainConfig, VideoDataConfig) of the long-budget short-clip LVDM the
+    classroom weights ship (issue 20): the package's recipe for `classroom_train` steps on
+    `classroom_clips` distinct clips (presets.py)."""
+    import dataclasses
+
+    p = preset(dataset)
+    train_cfg = dataclasses.replace(default_train_config("latent", dataset), **p.classroom_train.kwargs())
+    data_cfg = dataclasses.replace(default_data_config(dataset), count=p.classroom_clips)
+    return default_lvdm_config(dataset), train_cfg, data_cfg
+
+
+def classroom_lvdm(vae_trainer=None, train: bool = False, progress: bool = True):
+    """The long-budget LVDM as (trainer, EMA model), reused from outputs/checkpoints or, with
+    MINILVDM_WEIGHTS=shipped, from the shipped weights. None when no finished copy is there
+    and `train` is False: it takes about 45 CPU-minutes, too long to start by accident."""
+    from ..core.checkpoint import load_checkpoint
+    from ..core.train import checkpoint_path
+    from ..vae.model import train_vae
+
+    cfg, train_cfg, data_cfg = classroom_configs("mnist")
+    vae_trainer = vae_trainer or train_vae("mnist", progress=progress)
+    path = checkpoint_path(  # fetches the shipped copy when the switch is on
+        CLASSROOM_NAME, cfg, train_cfg, data_cfg, vae_trainer.ema.module.cfg, vae_trainer.ckpt_path.name
+    )
+    if not train and (not path.exists() or load_checkpoint(path)["step"] < train_cfg.steps):
+        return None
+    return train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=CLASSROOM_NAME, progress=progress)
 
 
 def train_pixel_baseline(latent_trainer, progress: bool = True):
