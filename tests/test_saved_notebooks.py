@@ -16,8 +16,6 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 STALE = {
-    "00_data",
-    "01_video_vae",
     "04_measuring_video_quality",
     "05_latent_video_diffusion",
     "06_guidance",
