@@ -18,7 +18,6 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 STALE = {
     "04_measuring_video_quality",
     "05_latent_video_diffusion",
-    "06_guidance",
     "07_image_to_video",
     "08_base_residual_noise",
     "09_long_video",
