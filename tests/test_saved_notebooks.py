@@ -16,7 +16,6 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 STALE = {
-    "04_measuring_video_quality",
     "05_latent_video_diffusion",
     "07_image_to_video",
     "08_base_residual_noise",
