@@ -238,6 +238,21 @@ def run() -> str:
         lines += ["", *winner_lines(finished, results, current, floor, vae_trainer, real)]
         plot_curves(results, current, real_rec)
         lines += ["", f"![recognisability against training minutes]({PLOT.name})"]
+    long_rows = _rows_of(LONG, results, current)
+    if len(long_rows) > 1:
+        first, last = long_rows[0], long_rows[-1]
+        lines += [
+            "",
+            f"The long budget (`{LONG}`, the classroom model notebook 05 loads): EMA recognisability "
+            f"{_fmt(first['ema']['recognisability'])} after {first['budget_min']:.0f} budget minutes and "
+            f"{_fmt(last['ema']['recognisability'])} after {last['budget_min']:.0f}: "
+            + (
+                "the curve is flat past the quick budget, so more steps of this network alone do not "
+                "approach the 0.80 target."
+                if last["ema"]["recognisability"][1] <= first["ema"]["recognisability"][2]
+                else "still rising at the end of the budget."
+            ),
+        ]
     lines += [
         "",
         "Wall minutes differ from budget minutes: variants trained two at a time on one thread each, "
