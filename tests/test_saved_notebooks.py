@@ -16,9 +16,7 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 STALE = {
-    "05_latent_video_diffusion",
     "07_image_to_video",
-    "08_base_residual_noise",
     "09_long_video",
     "10_sky_timelapse",
 }
