@@ -228,6 +228,15 @@ def training_data(cfg: LVDMConfig, data_cfg, vae=None, vae_checkpoint=None, prog
     return x0.float(), class_label
 
 
+def checkpoint_configs(cfg: LVDMConfig, train_cfg, data_cfg, vae_trainer=None) -> list:
+    """What names an LVDM checkpoint: its configs and, in latent space, the VAE's config and
+    file name (another VAE training is another latent space: another checkpoint)."""
+    configs = [cfg, train_cfg, data_cfg]
+    if vae_trainer is not None:
+        configs += [vae_trainer.ema.module.cfg, vae_trainer.ckpt_path.name]
+    return configs
+
+
 def train_lvdm(
     cfg: LVDMConfig, train_cfg=None, data_cfg=None, vae_trainer=None, name=None, progress=True, until=None
 ):
@@ -242,13 +251,12 @@ def train_lvdm(
     data_cfg = data_cfg or default_data_config(cfg.dataset)
     if cfg.num_classes and {cfg.dataset, data_cfg.dataset} != {"mnist"}:
         raise ValueError(f"num_classes > 0 needs digit classes (dataset 'mnist'), got {data_cfg.dataset!r}")
-    vae, vae_ckpt, configs = None, None, [cfg, train_cfg, data_cfg]
+    vae, vae_ckpt = None, None
     if cfg.space == "latent":
         vae_data = train_data_config(cfg.dataset, path=data_cfg.path)  # your folder: its VAE too
         vae_trainer = vae_trainer or train_vae(cfg.dataset, data_cfg=vae_data, progress=progress)
         vae, vae_ckpt = vae_trainer.ema.module.eval(), vae_trainer.ckpt_path
-        # another VAE (config, or training: its file name) is another latent space: another checkpoint
-        configs += [vae.cfg, vae_ckpt.name]
+    configs = checkpoint_configs(cfg, train_cfg, data_cfg, vae_trainer if cfg.space == "latent" else None)
     seed_everything(train_cfg.seed)
     data = []  # loaded (latents encoded) on the first training step: reusing a model needs none
 
@@ -299,9 +307,8 @@ def classroom_lvdm(vae_trainer=None, train: bool = False, progress: bool = True)
 
     cfg, train_cfg, data_cfg = classroom_configs("mnist")
     vae_trainer = vae_trainer or train_vae("mnist", progress=progress)
-    path = checkpoint_path(  # fetches the shipped copy when the switch is on
-        CLASSROOM_NAME, cfg, train_cfg, data_cfg, vae_trainer.ema.module.cfg, vae_trainer.ckpt_path.name
-    )
+    # the name train_lvdm gives it; fetches the shipped copy when the switch is on
+    path = checkpoint_path(CLASSROOM_NAME, *checkpoint_configs(cfg, train_cfg, data_cfg, vae_trainer))
     if not train and (not path.exists() or load_checkpoint(path)["step"] < train_cfg.steps):
         return None
     return train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=CLASSROOM_NAME, progress=progress)
