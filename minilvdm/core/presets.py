@@ -249,7 +249,19 @@ def quick(sky: bool) -> Preset:
         i2v_unet=UNet(model_channels=32, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=32),
         i2v_clips=512,
         image_train=Train(steps=800, batch_size=32, lr=1e-3, warmup=50, ema_decay=0.99, ckpt_every=100),
-        lift_train=Train(steps=400, batch_size=4, lr=1e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
+        # the recipe study's training half (cosine to 0, EMA warm-up); the diffusion stays the image
+        # model's (eps: VideoFusion's bases in 08 start from the same image LDM)
+        lift_train=Train(
+            steps=400,
+            batch_size=4,
+            lr=1e-3,
+            warmup=20,
+            ema_decay=0.99,
+            ckpt_every=100,
+            lr_schedule="cosine",
+            min_lr_ratio=0.0,
+            ema_warmup=True,
+        ),
         shift_train=Train(steps=200, batch_size=4, lr=5e-4, warmup=10, ema_decay=0.98, ckpt_every=100),
         shift_clips=256,
         decoder_train=Train(steps=100, batch_size=4, lr=2e-4, ema_decay=0.95, ckpt_every=50),
