@@ -2,16 +2,22 @@
 Checkpoints already in outputs/ are reused, as when a student reruns a notebook; the table
 says how many checkpoints each run wrote (0 = it trained nothing). Set
 MINILVDM_BENCH_NOTEBOOKS="05,08" to run only those notebooks: the other notebooks' rows
-already in BENCHMARKS.md are kept, each with the date it was measured."""
+already in BENCHMARKS.md are kept, each with the date it was measured.
+
+With MINILVDM_WEIGHTS=shipped (issue 20: every notebook in at most 3 minutes) the notebooks run
+in order against a fresh, empty outputs folder, as on a new clone: what they do not find shipped
+they train, and the 'checkpoints written' column counts those. Rows are kept per weights mode."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import re
 import sys
 import tempfile
 
+from minilvdm.core.checkpoint import weights_mode
 from minilvdm.core.config import ROOT, get_profile, output_dir
 from minilvdm.core.cost import run_measured
 
@@ -28,48 +34,84 @@ def selected(pick: str | None) -> list:
     return [p for p in paths if not pick or p.name[:2] in pick.split(",")]
 
 
-def kept_rows(measured: list[str]) -> dict:
-    """Rows of notebooks not measured now, from this topic's section of BENCHMARKS.md."""
+def kept_rows(measured: list[tuple[str, str]]) -> dict:
+    """Rows of (notebook, weights) pairs not measured now, from this topic's section of
+    BENCHMARKS.md (rows from before the weights column read as 'train')."""
     from benchmarks.__main__ import BENCHMARKS_MD
 
     text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else ""
     section = re.search(r"<!-- BEGIN notebook_memory -->(.*?)<!-- END notebook_memory -->", text, re.S)
-    found = re.findall(r"^(\| (\d\d_\w+) \|.*)$", section.group(1), re.M) if section else []
-    return {name: line for line, name in found if name not in measured}
+    kept = {}
+    for line in re.findall(r"^\| \d\d_\w+ \|.*$", section.group(1), re.M) if section else []:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[1] not in WEIGHTS_COLUMN:  # the old layout: no weights column
+            cells.insert(1, "train")
+        key = (cells[0], cells[1])
+        if key not in measured:
+            kept[key] = "| " + " | ".join(cells) + " |"
+    return kept
+
+
+WEIGHTS_COLUMN = ("train", "shipped")
+
+
+@contextlib.contextmanager
+def _environ(name: str, value: str):
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
 
 
 def run() -> str:
     pick = os.environ.get("MINILVDM_BENCH_NOTEBOOKS")
-    stamp, rows = f"{datetime.date.today().isoformat()}, {get_profile()}", {}
-    for path in selected(pick):
-        before = checkpoints()
-        with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute", f"--output-dir={tmp}"]
-            # a per-cell limit: a kernel reply lost by ipykernel 7 otherwise hangs the run forever
-            timeout = f"--ExecutePreprocessor.timeout={CELL_TIMEOUT_S}"
-            result = run_measured([*cmd, timeout, str(path)], env=os.environ)
-        after = checkpoints()
-        written = sum(1 for name, mtime in after.items() if before.get(name) != mtime)
-        status = "ok" if result["returncode"] == 0 else "FAILED"
-        print(f"{path.name}: {status}, {result['seconds']:.0f} s, {result['peak_mb']:.0f} MB", flush=True)
-        rows[path.stem] = (
-            f"| {path.stem} | {status} | {result['seconds'] / 60:.1f} | {result['peak_mb']:.0f} | {written} "
-            f"| {stamp} |"
-        )
+    stamp, rows, mode = f"{datetime.date.today().isoformat()}, {get_profile()}", {}, weights_mode()
+    with contextlib.ExitStack() as stack:
+        if mode == "shipped":  # a new clone's empty outputs folder, shared by the notebooks in order
+            fresh = stack.enter_context(tempfile.TemporaryDirectory(prefix="minilvdm-shipped-"))
+            stack.enter_context(_environ("MINILVDM_OUTPUTS", fresh))
+        env = dict(os.environ)
+        for path in selected(pick):
+            before = checkpoints()
+            with tempfile.TemporaryDirectory() as tmp:
+                execute = ["-m", "nbconvert", "--to", "notebook", "--execute"]
+                cmd = [sys.executable, *execute, f"--output-dir={tmp}"]
+                # a per-cell limit: a kernel reply lost by ipykernel 7 otherwise hangs the run forever
+                timeout = f"--ExecutePreprocessor.timeout={CELL_TIMEOUT_S}"
+                result = run_measured([*cmd, timeout, str(path)], env=env)
+            after = checkpoints()
+            written = sum(1 for name, mtime in after.items() if before.get(name) != mtime)
+            status = "ok" if result["returncode"] == 0 else "FAILED"
+            print(
+                f"{path.name} ({mode}): {status}, {result['seconds']:.0f} s, {result['peak_mb']:.0f} MB",
+                flush=True,
+            )
+            rows[(path.stem, mode)] = (
+                f"| {path.stem} | {mode} | {status} | {result['seconds'] / 60:.1f} | {result['peak_mb']:.0f} "
+                f"| {written} | {stamp} |"
+            )
     rows = dict(sorted({**kept_rows(list(rows)), **rows}.items()))
     return "\n".join(
         [
             "### Peak memory per notebook",
             "",
-            "| notebook | run | wall min | peak memory MB | checkpoints written | measured (date, profile) |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "| notebook | weights | run | wall min | peak memory MB | checkpoints written "
+            "| measured (date, profile) |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
             *rows.values(),
             "",
             "Peak memory = the largest resident set of the notebook's kernel (and nbconvert), executed with "
             "`python -m nbconvert --execute` in a child process. A notebook that finds its checkpoints in "
             "outputs/ loads instead of training, so its time and memory cover loading, sampling and "
             "evaluation only; 'checkpoints written' > 0 means a checkpointed model trained during this "
-            "measurement (small models trained inside a notebook write none).",
+            "measurement (small models trained inside a notebook write none). Weights `train`: the "
+            "notebooks reuse what outputs/ already holds; `shipped` (`MINILVDM_WEIGHTS=shipped`): they "
+            "run in order from an empty outputs folder with the shipped weights (target: 3 minutes each).",
             "",
         ]
     )

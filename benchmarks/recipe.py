@@ -66,6 +66,10 @@ VARIANTS: dict[str, dict] = {
         "clips": CLASSROOM.classroom_clips,
     },
 }
+# the capacity lever at the long budget (the width-32 curve is flat past 15 minutes): twice the
+# width, about 4x the FLOPs per step, so about a third of the long row's steps for a similar budget
+LONG_WIDE = f"{LONG}+width64"
+VARIANTS[LONG_WIDE] = {**VARIANTS[LONG], "width": 64, "steps": 3000, "ckpt_every": 100}
 ADOPTED = f"{BASE}@1500"  # the recipe the package's quick Moving MNIST LVDM trains with (presets.py)
 CURVE = (1 / 3, 2 / 3, 1.0)  # fractions of the budget at which the model is scored
 PLOT = Path(__file__).resolve().parent / "recipe_curve.png"
