@@ -16,7 +16,6 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 STALE = {
-    "07_image_to_video",
     "10_sky_timelapse",
 }
 WIDGET = "application/vnd.jupyter.widget-view+json"
