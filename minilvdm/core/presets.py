@@ -266,13 +266,16 @@ def quick(sky: bool) -> Preset:
         shift_clips=256,
         decoder_train=Train(steps=100, batch_size=4, lr=2e-4, ema_decay=0.95, ckpt_every=50),
         flicker_clips=64,
-        long_train=Train(
+        long_train=Train(  # Moving MNIST: the short-clip LVDM's recipe (diffusion: `diffusion` above)
             steps=300 if sky else 400,
             batch_size=8,
             lr=1e-3,
             warmup=50,
             ema_decay=0.9 if sky else 0.995,
             ckpt_every=100,
+            lr_schedule="constant" if sky else "cosine",
+            min_lr_ratio=0.0,
+            ema_warmup=not sky,
         ),
         long_clips=512,
         long_frames=512,

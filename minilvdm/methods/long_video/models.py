@@ -104,9 +104,10 @@ def default_long_config(
     unet = UNetConfig.for_profile(
         in_channels=latent, context_channels=cond.context_channels(latent), scalar_embeddings=("s",)
     )
-    return LongModelConfig(
-        dataset, role, stride=stride, condition=cond, unet=unet, diffusion=DiffusionConfig(num_steps=steps)
-    )
+    # the data set's diffusion recipe (Moving MNIST: v-prediction, min-SNR-5): guidance mixes two
+    # predictions linearly, which is the same mix in eps or v (each is affine in the other given x_t)
+    diffusion = DiffusionConfig(**preset(dataset).diffusion.kwargs())
+    return LongModelConfig(dataset, role, stride=stride, condition=cond, unet=unet, diffusion=diffusion)
 
 
 def examples(latents: torch.Tensor, cfg: LongModelConfig, offsets: torch.Tensor) -> torch.Tensor:
