@@ -65,3 +65,30 @@ def test_the_check_sees_videos_and_not_progress_bars():
     assert shows_video({"data": slider})
     assert not shows_video({"data": {WIDGET: {}, "text/plain": "train: 100%|####| 500/500"}})
     assert not shows_video({"data": {"image/png": "iVBOR..."}})
+
+
+MACHINE_PATH = re.compile(r"(?<![\w.])/(?:tmp|work|home|root|Users)/\S+")
+
+
+def printed_text(cell: dict) -> str:
+    """What a cell's outputs show as text: streams, errors and plain / markdown results."""
+    parts = []
+    for o in cell.get("outputs", []):
+        parts.append(_text(o.get("text", "")))
+        parts += [_text(o.get("data", {}).get(k, "")) for k in ("text/plain", "text/markdown")]
+        parts += o.get("traceback", [])
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("notebook", stale_or_not(NOTEBOOKS), ids=lambda p: p.stem)
+def test_no_saved_output_shows_a_machine_path(notebook):
+    cells = json.loads(notebook.read_text())["cells"]
+    found = {i: m.group(0) for i, c in enumerate(cells) if (m := MACHINE_PATH.search(printed_text(c)))}
+    assert not found, f"{notebook.name}: outputs print machine paths (print repo-relative ones): {found}"
+
+
+def test_the_path_check_finds_paths_and_not_urls_or_relative_ones():
+    assert MACHINE_PATH.search("saved /tmp/tmpab12/clip.mp4")
+    assert MACHINE_PATH.search("reusing /work/main/outputs/x.pt")
+    assert not MACHINE_PATH.search("outputs/checkpoints/vae-quick.pt")
+    assert not MACHINE_PATH.search("see https://nbviewer.org/github/x/work/y")
