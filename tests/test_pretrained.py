@@ -188,6 +188,24 @@ def test_ship_requested_leaves_other_profiles(ship_folder, monkeypatch):
     assert pretrained.requested_checkpoints("quick") == ([quick], [])
 
 
+def test_ship_requested_since_leaves_out_names_last_asked_for_earlier(ship_folder, capsys):
+    from minilvdm.__main__ import main
+
+    trained = train_vae("mnist", progress=False)  # requested now
+    stale = _copy(trained.ckpt_path, "stale-ci-00000000dd.pt")
+    checkpoint.record_request(stale)
+    record = checkpoint.requested_path()
+    entries = json.loads(record.read_text())
+    entries[stale.name]["last"] = "2026-01-01T00:00:00+00:00"  # asked for by an older config
+    record.write_text(json.dumps(entries))
+
+    assert main(["ship", "--requested", "--since", "2026-06-01", "--folder", str(ship_folder)]) == 0
+    assert "skipping stale-ci-00000000dd.pt: last requested 2026-01-01" in capsys.readouterr().out
+    assert set(pretrained.manifest(ship_folder)["files"]) == {trained.ckpt_path.name}
+    assert main(["ship", "--requested", "--since", "yesterday", "--folder", str(ship_folder)]) == 2
+    assert main(["ship", "--add", str(stale), "--since", "2026-06-01", "--folder", str(ship_folder)]) == 2
+
+
 def test_ship_replaces_an_older_hash_of_the_same_role(ship_folder):
     trained = train_vae("mnist", progress=False)
     older = _copy(trained.ckpt_path, "vae-ci-00000000aa.pt")  # same role, profile and data

@@ -2,6 +2,7 @@
 
     python -m minilvdm ship --profile quick                # train/reuse the quick VAE + LVDM, ship them
     python -m minilvdm ship --profile quick --requested    # ship every finished model runs asked for
+    ... --requested --since 2026-12-01T15:40               # only what runs asked for since then
     python -m minilvdm ship --add outputs/checkpoints/X.pt # ship these files too
     ... --replace                                          # drop every other shipped file first
 
@@ -17,11 +18,13 @@ tests/test_pretrained.py re-measures.
 from __future__ import annotations
 
 import argparse
+import datetime
 import fnmatch
 from pathlib import Path
 
 import torch
 
+from ..core.checkpoint import read_requested
 from ..core.config import get_profile
 from . import UsageError
 
@@ -50,6 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser):
         help=f"with --requested: skip these names (default: {' '.join(DEFAULT_EXCLUDE)}; '' skips none)",
     )
     parser.add_argument(
+        "--since",
+        default=None,
+        metavar="ISO-TIME",
+        help="with --requested: only names last requested at or after this time (UTC unless it "
+        "says otherwise, e.g. 2026-12-01T15:40): leaves out older hashes no current run asks for",
+    )
+    parser.add_argument(
         "--rebuild-command",
         default=None,
         metavar="TEXT",
@@ -61,6 +71,27 @@ def validate(args):
     for name in args.add:
         if not Path(name).is_file():
             raise UsageError(f"--add: no checkpoint file at {name!r}")
+    if args.since is not None:
+        if not args.requested:
+            raise UsageError("--since only filters --requested")
+        args.since = parse_since(args.since)
+
+
+def parse_since(text: str) -> datetime.datetime:
+    try:
+        when = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--since: {text!r} is not an ISO time such as 2026-12-01T15:40") from None
+    return when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)
+
+
+def requested_before(name: str, since: datetime.datetime, records: dict) -> bool:
+    """Whether requested.json last saw `name` before `since` (an unreadable time counts as before)."""
+    try:
+        last = datetime.datetime.fromisoformat(records[name]["last"])
+    except (KeyError, TypeError, ValueError):
+        return True
+    return (last if last.tzinfo else last.replace(tzinfo=datetime.timezone.utc)) < since
 
 
 def vae_check(vae) -> dict:
@@ -111,10 +142,13 @@ def requested(args) -> list[Path]:
     finished, skipped = requested_checkpoints()
     for line in skipped:
         print(line)
+    records = read_requested() if getattr(args, "since", None) else {}
     chosen = []
     for path in finished:
         if any(fnmatch.fnmatch(path.name, p) for p in patterns):
             print(f"skipping {path.name}: excluded ({' '.join(patterns)})")
+        elif records and requested_before(path.name, args.since, records):
+            print(f"skipping {path.name}: last requested {records[path.name].get('last')}, before --since")
         else:
             chosen.append(path)
     return chosen
