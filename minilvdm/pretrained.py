@@ -31,6 +31,7 @@ from .core.checkpoint import (  # noqa: F401  (re-exported)
     SHIPPED_DIR,
     WEIGHTS_ENV,
     WEIGHTS_MODES,
+    checkpoint_identity,
     ema_state_dict,
     fetch_shipped,
     load_checkpoint,
@@ -107,7 +108,7 @@ def fingerprint(state: dict) -> float:
     return round(total, 4)
 
 
-def _entry(path: Path, command: str | None, metrics: dict | None = None) -> dict:
+def _entry(path: Path, command: str | None, metrics: dict | None = None, source: str | None = None) -> dict:
     state = load_checkpoint(path)
     try:
         role, profile = split_name(path.name)
@@ -119,6 +120,7 @@ def _entry(path: Path, command: str | None, metrics: dict | None = None) -> dict
         "dataset": dataset_of(state),
         "file": path.name,
         "sha256": sha256(path),
+        "source_sha256": source,  # the trained checkpoint's bytes: `checkpoint_identity`
         "bytes": path.stat().st_size,
         "mb": round(path.stat().st_size / 2**20, 3),
         "steps": state["step"],
@@ -161,23 +163,23 @@ def ship(
             raise ValueError(f"{path.name} is unfinished: {_progress(state)}")
         buffer = io.BytesIO()
         torch.save(slim_state(state), buffer)
-        slim[path.name] = (buffer.getvalue(), dataset_of(state))
+        slim[path.name] = (buffer.getvalue(), dataset_of(state), checkpoint_identity(path))
     old = _read_manifest(folder)
     requested = read_requested()
-    new_slots = {(*split_name(name), dataset) for name, (_, dataset) in slim.items()}
+    new_slots = {(*split_name(name), dataset) for name, (_, dataset, _) in slim.items()}
     files, drop = {}, []
     for path in sorted(folder.glob("*.pt")) if folder.is_dir() else []:
         if path.name in slim:
             continue
         before = old.get(path.name, {})
-        entry = _entry(path, before.get("command"), before.get("metrics"))
+        entry = _entry(path, before.get("command"), before.get("metrics"), before.get("source_sha256"))
         slot = (entry["role"], entry["profile"], entry["dataset"])
         stale = slot in new_slots and path.name not in requested
         if replace or stale:
             drop.append(path)
         else:
             files[path.name] = entry
-    total_mb = (sum(len(data) for data, _ in slim.values()) + sum(e["bytes"] for e in files.values())) / 2**20
+    total_mb = (sum(len(d) for d, _, _ in slim.values()) + sum(e["bytes"] for e in files.values())) / 2**20
     if total_mb > MAX_TOTAL_MB:
         raise ValueError(
             f"shipped weights would total {total_mb:.1f} MB ({len(slim)} new, {len(files)} kept), "
@@ -187,15 +189,36 @@ def ship(
     for path in drop:
         print(f"removing shipped {path.name}")
         path.unlink()
-    for name, (data, _) in slim.items():
+    for name, (data, _, source) in slim.items():
         _write_atomic(data, folder / name)
-        files[name] = _entry(folder / name, command)
+        files[name] = _entry(folder / name, command, source=source)
     _write_manifest(folder, files)  # the files on disk are listed even if a check fails below
+    ship_costs(folder, {e["profile"] for e in files.values() if e["profile"]})
     if checks is not None:
         for entry in files.values():
             entry["metrics"].update(checks(folder, entry))
         _write_manifest(folder, files)
     return folder / MANIFEST
+
+
+def ship_costs(folder: Path, profiles: set[str]) -> None:
+    """Copy this machine's step timings of `profiles` (outputs/measured_costs.json) next to
+    the weights: an equal-compute model's step count, hence its name, derives from them
+    (`cost.shipped_costs`). The recipe study's timings stay out: nothing ships from it."""
+    from .core.cost import COSTS_FILE
+
+    source, target = output_dir() / COSTS_FILE, folder / COSTS_FILE
+    mine = json.loads(source.read_text()) if source.is_file() else {}
+    table = json.loads(target.read_text()) if target.is_file() else {}
+    table.update(
+        {
+            k: v
+            for k, v in mine.items()
+            if k.split("|")[1:2] and k.split("|")[1] in profiles and not k.startswith("recipe-")
+        }
+    )
+    if table:
+        _write_atomic(json.dumps(table, indent=1, sort_keys=True).encode(), target)
 
 
 def _write_manifest(folder: Path, files: dict) -> None:

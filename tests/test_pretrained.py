@@ -305,3 +305,53 @@ def test_shipped_switch_makes_the_quick_pipeline_load_instead_of_train(monkeypat
     trainer, _ = train_lvdm(default_lvdm_config("mnist"), vae_trainer=vae_trainer, progress=False)
     assert trainer.step == trainer.config.steps and len(trainer.optimizer.state) == 0
     assert not (tmp_path / "latents").exists()  # a reused model needs no training data
+
+
+def test_a_shipped_copy_keeps_the_identity_of_the_checkpoint_it_was_made_from(ship_folder):
+    """Models trained on top of a shipped VAE (decoder fine-tuning, the image LDM) hash the
+    VAE's identity into their names: a float16 copy must name them as the original did."""
+    from minilvdm.core.checkpoint import checkpoint_identity, sha256
+    from minilvdm.methods.image_to_video.lifting import provenance
+
+    trained = train_vae("mnist", progress=False)
+    pretrained.ship([trained.ckpt_path], "test", folder=ship_folder)
+    copy = ship_folder / trained.ckpt_path.name
+    assert sha256(copy) != sha256(trained.ckpt_path)  # another file (float16, EMA only) ...
+    assert checkpoint_identity(copy) == checkpoint_identity(trained.ckpt_path) == sha256(trained.ckpt_path)
+    latents = torch.zeros(2, 4, 8, 16, 16)
+    assert provenance(copy, latents) == provenance(trained.ckpt_path, latents)  # ... the same name
+    other = _copy(trained.ckpt_path, "other-ci-00000000ee.pt")
+    torch.save({**torch.load(other, weights_only=False), "step": 1}, other)  # other bytes
+    assert checkpoint_identity(other) == sha256(other) != sha256(trained.ckpt_path)
+
+
+def test_shipped_timings_stand_in_for_a_new_machines_own(ship_folder, monkeypatch):
+    from minilvdm.core import cost
+
+    ship_folder.mkdir(parents=True)
+    key = "lvdm-latent-vs-pixel-test"
+    (ship_folder / cost.COSTS_FILE).write_text(json.dumps({f"{key}|ci|cpu|threads=7": {"pixel": 3.0}}))
+
+    def measure():
+        raise AssertionError("timed although shipped timings exist")
+
+    monkeypatch.setenv("MINILVDM_WEIGHTS", "shipped")
+    assert cost.measured_once(key, measure) == {"pixel": 3.0}
+    assert cost.shipped_costs("another-key") is None
+    monkeypatch.setenv("MINILVDM_WEIGHTS", "train")
+    assert cost.measured_once(f"{key}-2", lambda: {"pixel": 5.0}) == {"pixel": 5.0}  # timed here
+
+
+def test_ship_copies_the_timings_of_its_profiles_only(ship_folder, monkeypatch, tmp_path):
+    from minilvdm.core import cost
+
+    costs = {
+        "a|ci|cpu|threads=1": {"s": 1.0},
+        "b|quick|cpu|threads=1": {"s": 2.0},
+        "recipe-c|ci|cpu|threads=2": {},
+    }
+    (tmp_path / "outputs").mkdir(exist_ok=True)
+    (tmp_path / "outputs" / cost.COSTS_FILE).write_text(json.dumps(costs))
+    trained = train_vae("mnist", progress=False)
+    pretrained.ship([trained.ckpt_path], "test", folder=ship_folder)
+    assert set(json.loads((ship_folder / cost.COSTS_FILE).read_text())) == {"a|ci|cpu|threads=1"}

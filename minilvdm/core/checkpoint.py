@@ -192,6 +192,22 @@ def config_diff(found: dict, expected: dict) -> str:
     return "; ".join(parts)
 
 
+def checkpoint_identity(path: str | Path) -> str:
+    """The SHA-256 that names what was trained from `path` (a fine-tuned decoder, an image LDM
+    on its latents): the file's own bytes, or, for a shipped float16 copy, the bytes of the
+    trained checkpoint it was made from (MANIFEST.json `source_sha256`). So a model trained on
+    top of a shipped VAE gets the name it got on top of the original, and is found shipped."""
+    digest = sha256(path)
+    try:
+        files = json.loads((SHIPPED_DIR / "MANIFEST.json").read_text())["files"].values()
+    except (OSError, ValueError, KeyError, AttributeError):
+        return digest
+    for entry in files:
+        if entry.get("sha256") == digest and entry.get("source_sha256"):
+            return entry["source_sha256"]
+    return digest
+
+
 def sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes, read in 1 MiB blocks (checkpoints can be large)."""
     digest = hashlib.sha256()

@@ -73,16 +73,38 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd=None) -> dict:
     }
 
 
+COSTS_FILE = "measured_costs.json"
+
+
+def shipped_costs(key: str) -> dict | None:
+    """With MINILVDM_WEIGHTS=shipped: the timings of `key` in this profile that named the
+    shipped models (minilvdm/weights/pretrained/measured_costs.json, any device and thread
+    count), so a new machine finds the shipped pixel baseline instead of re-timing and
+    training one of another step count. None when the switch is off or nothing is shipped."""
+    from .checkpoint import SHIPPED_DIR, weights_mode
+
+    path = SHIPPED_DIR / COSTS_FILE
+    if weights_mode() != "shipped" or not path.is_file():
+        return None
+    table = json.loads(path.read_text())
+    found = [v for k, v in sorted(table.items()) if k.startswith(f"{key}|{get_profile()}|")]
+    return found[0] if found else None
+
+
 def measured_once(key: str, measure) -> dict:
     """measure() -> {name: seconds}, run once per key, profile, device and thread count, then
     read back from outputs/measured_costs.json. An equal-compute comparison derives a step
     count from timings; a fresh timing differs a little each run, so a rerun would train (and
-    name) a new checkpoint. Delete the file to measure again."""
-    path = output_dir() / "measured_costs.json"
+    name) a new checkpoint. Delete the file to measure again. With the shipped-weights switch
+    on, a timing not yet made here is the shipped one (`shipped_costs`)."""
+    path = output_dir() / COSTS_FILE
     full_key = f"{key}|{get_profile()}|{get_device()}|threads={torch.get_num_threads()}"
     table = json.loads(path.read_text()) if path.exists() else {}
     if full_key not in table:
-        table[full_key] = {name: float(value) for name, value in measure().items()}
+        shipped = shipped_costs(key)
+        if shipped is not None:
+            print(f"using the shipped timings of {key} (set MINILVDM_WEIGHTS=train to time them here)")
+        table[full_key] = shipped or {name: float(value) for name, value in measure().items()}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
         tmp.replace(path)  # atomic: an interrupted write leaves the old table

@@ -30,9 +30,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
+from ..core.checkpoint import checkpoint_identity
 from ..core.config import FINETUNE_CLIPS_START
 from ..core.train import TrainConfig, Trainer, checkpoint_path
-from .latent_cache import ClipSource, VideoDataConfig, file_fingerprint
+from .latent_cache import ClipSource, VideoDataConfig
 from .model import VideoVAE, load_vae, random_crop
 
 
@@ -109,9 +110,7 @@ def finetune_decoder(
     anew. The result is `trainer.ema.module.vae`; its encoder equals the base encoder."""
     from ..core.presets import preset
 
-    cfg = dataclasses.replace(
-        cfg or FinetuneConfig(), base_checkpoint=file_fingerprint(base_checkpoint)["sha256"]
-    )
+    cfg = dataclasses.replace(cfg or FinetuneConfig(), base_checkpoint=checkpoint_identity(base_checkpoint))
     train_cfg = train_cfg or TrainConfig(**preset(data_cfg.dataset).decoder_train.kwargs())
     base = load_vae(base_checkpoint, device="cpu")
     vae = temporal_decoder_vae(base)

@@ -41,12 +41,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ...core.checkpoint import checkpoint_identity
 from ...core.config import SEED_MIX, seed_everything
 from ...core.presets import FRAME_VAE_LAYOUT, preset
 from ...core.train import TrainConfig, Trainer, checkpoint_path, epoch_indices
 from ...diffusion.gaussian import DiffusionConfig
 from ...diffusion.unet import UNetConfig, count_parameters, freeze_spatial, load_image_weights
-from ...vae.latent_cache import VideoDataConfig, file_fingerprint, load_or_encode_latents, video_size
+from ...vae.latent_cache import VideoDataConfig, load_or_encode_latents, video_size
 from ..lvdm import LatentVideoDiffusion, LVDMConfig
 
 
@@ -104,7 +105,7 @@ class Provenance:
 
 
 def provenance(checkpoint, data: torch.Tensor) -> Provenance:
-    return Provenance(file_fingerprint(checkpoint)["sha256"] if checkpoint else "", tuple(data.shape))
+    return Provenance(checkpoint_identity(checkpoint) if checkpoint else "", tuple(data.shape))
 
 
 # ----------------------------------------------------------------------------- data
