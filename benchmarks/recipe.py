@@ -52,6 +52,9 @@ VARIANTS: dict[str, dict] = {
     "v+minsnr": dict(prediction="v", min_snr=5.0),
     "v+minsnr+cosine": dict(prediction="v", min_snr=5.0, lr_schedule="cosine"),
     BASE: RECIPE,
+    # min-SNR-5 on v gives the noisiest steps almost no weight (min(SNR, 5) / (SNR + 1) -> SNR),
+    # and SDEdit from real latents loses digits past t ~ 400 (the notes of session 9): without it
+    "v+cosine+emawarm": dict(prediction="v", lr_schedule="cosine", ema_warmup=True),
     f"{BASE}+clips8192": {**RECIPE, "clips": 8192},
     f"{BASE}+batch32": {**RECIPE, "batch_size": 32},
     f"{BASE}+width48": {**RECIPE, "width": 48},
@@ -264,6 +267,9 @@ def run() -> str:
                 else "still rising at the end of the budget."
             ),
         ]
+    wide_rows = _rows_of(LONG_WIDE, results, current)
+    if wide_rows and long_rows:
+        lines += ["", wide_sentence(wide_rows, long_rows)]
     lines += [
         "",
         "Wall minutes differ from budget minutes: variants trained two at a time on one thread each, "
@@ -271,6 +277,27 @@ def run() -> str:
         "scored at the end of the budget only.",
     ]
     return "\n".join(lines)
+
+
+def wide_sentence(wide_rows: list[dict], long_rows: list[dict]) -> str:
+    """The width-64 row against the width-32 long row at the nearest budget minute."""
+    last = wide_rows[-1]
+    near = min(long_rows, key=lambda r: abs(r["budget_min"] - last["budget_min"]))
+    wide, narrow = last["ema"]["recognisability"], near["ema"]["recognisability"]
+    verdict = (
+        "ahead"
+        if wide[1] > narrow[2]
+        else "behind"
+        if wide[2] < narrow[1]
+        else "level (overlapping intervals)"
+    )
+    return (
+        f"Twice the width (`{LONG_WIDE}`, {last['steps']} steps): {_fmt(wide)} after "
+        f"{last['budget_min']:.0f} budget minutes, {verdict} against width 32's {_fmt(narrow)} after "
+        f"{near['budget_min']:.0f}; its points: "
+        + ", ".join(f"{r['ema']['recognisability'][0]:.3f} @ {r['budget_min']:.0f} min" for r in wide_rows)
+        + ". Its step cost was measured while another job shared the cores."
+    )
 
 
 def best_weights(row: dict) -> str:

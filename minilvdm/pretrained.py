@@ -214,7 +214,7 @@ def ship_costs(folder: Path, profiles: set[str]) -> None:
         {
             k: v
             for k, v in mine.items()
-            if k.split("|")[1:2] and k.split("|")[1] in profiles and not k.startswith("recipe-")
+            if (k.split("|") + [""])[1] in profiles and not k.startswith("recipe-")  # key|profile|...
         }
     )
     if table:
