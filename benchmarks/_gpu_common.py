@@ -3,11 +3,11 @@ the `gpu` section from gpu.json (kept apart so the check itself stays short)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import time
 
 import torch
+
+from minilvdm.core.config import environ
 
 
 class Guard:
@@ -27,14 +27,8 @@ class Guard:
         return False
 
 
-@contextlib.contextmanager
 def profile(name: str):
-    old = os.environ.get("MINILVDM_PROFILE")
-    os.environ["MINILVDM_PROFILE"] = name
-    try:
-        yield
-    finally:
-        os.environ.pop("MINILVDM_PROFILE") if old is None else os.environ.update(MINILVDM_PROFILE=old)
+    return environ("MINILVDM_PROFILE", name)
 
 
 def sync(device: torch.device) -> None:

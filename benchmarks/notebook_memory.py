@@ -19,7 +19,7 @@ import sys
 import tempfile
 
 from minilvdm.core.checkpoint import SHIPPED_DIR, weights_mode
-from minilvdm.core.config import ROOT, get_profile, output_dir
+from minilvdm.core.config import ROOT, environ, get_profile, output_dir
 from minilvdm.core.cost import run_measured
 
 CELL_TIMEOUT_S = 3600  # per cell: far above any quick cell (training cells take up to ~15 min)
@@ -56,26 +56,13 @@ def kept_rows(measured: list[tuple[str, str]]) -> dict:
 WEIGHTS_COLUMN = ("train", "shipped")
 
 
-@contextlib.contextmanager
-def _environ(name: str, value: str):
-    old = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = old
-
-
 def run() -> str:
     pick = os.environ.get("MINILVDM_BENCH_NOTEBOOKS")
     stamp, rows, mode = f"{datetime.date.today().isoformat()}, {get_profile()}", {}, weights_mode()
     with contextlib.ExitStack() as stack:
         if mode == "shipped":  # a new clone's empty outputs folder, shared by the notebooks in order
             fresh = stack.enter_context(tempfile.TemporaryDirectory(prefix="minilvdm-shipped-"))
-            stack.enter_context(_environ("MINILVDM_OUTPUTS", fresh))
+            stack.enter_context(environ("MINILVDM_OUTPUTS", fresh))
         env = dict(os.environ)
         for path in selected(pick):
             before = checkpoints()

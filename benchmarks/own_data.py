@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from minilvdm.core.config import by_profile, output_dir
+from minilvdm.core.config import by_profile, environ, output_dir
 from minilvdm.core.viz import write_mp4_frames
 from minilvdm.data.frame_cache import CachedClips, prepare
 from minilvdm.data.loader import StepBatches
@@ -180,21 +180,18 @@ def run() -> str:
     work = output_dir() / "bench-own-data"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    saved = os.environ.get("MINILVDM_OUTPUTS")
-    os.environ["MINILVDM_OUTPUTS"] = str(work / "outputs")  # caches and checkpoints: fresh, then removed
     try:
-        lines = [
-            f"Load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start; "
-            "16-frame windows, batches of 8.",
-            "",
-        ]
-        lines += data_rates(work)
-        lines += ["", gpu_need()]
-        lines += ["", "### Pipeline on a folder of MP4 files", ""] + pipeline(work)
+        with environ(
+            "MINILVDM_OUTPUTS", str(work / "outputs")
+        ):  # caches and checkpoints: fresh, then removed
+            lines = [
+                f"Load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start; "
+                "16-frame windows, batches of 8.",
+                "",
+            ]
+            lines += data_rates(work)
+            lines += ["", gpu_need()]
+            lines += ["", "### Pipeline on a folder of MP4 files", ""] + pipeline(work)
     finally:
-        if saved is None:
-            os.environ.pop("MINILVDM_OUTPUTS", None)
-        else:
-            os.environ["MINILVDM_OUTPUTS"] = saved
         shutil.rmtree(work, ignore_errors=True)
     return "\n".join(lines)

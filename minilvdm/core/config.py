@@ -71,6 +71,21 @@ def display_path(path: str | Path) -> str:
     return str(path)
 
 
+@contextlib.contextmanager
+def environ(name: str, value: str):
+    """Set an environment variable (MINILVDM_OUTPUTS, MINILVDM_PROFILE, ...) for a block,
+    then restore it, or remove it if it was unset."""
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
 def output_dir() -> Path:
     """Where everything we write goes ($MINILVDM_OUTPUTS or <repo>/outputs)."""
     path = Path(os.environ.get("MINILVDM_OUTPUTS", ROOT / "outputs"))

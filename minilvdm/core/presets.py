@@ -92,6 +92,11 @@ VAE_LAYOUT = {
 }
 FRAME_VAE_LAYOUT = VAE(time_factor=1, latent_channels=4)
 CLASSES = 10  # the conditional model's classes: the first digit
+# The training half of the recipe study's winner (BENCHMARKS.md `recipe`): cosine decay to 0
+# after the warm-up, EMA with warm-up; and what a model keeps until it is measured with it.
+RECIPE_SCHEDULE = dict(lr_schedule="cosine", min_lr_ratio=0.0, ema_warmup=True)
+CONSTANT_SCHEDULE = dict(lr_schedule="constant", min_lr_ratio=0.0, ema_warmup=False)
+
 # Long videos, in pixel frames: keyframe spacing and training clip length (why: long_models).
 LONG_KEYFRAME_SPACING = {"mnist": 16, "sky": 8}
 LONG_CLIP_FRAMES = {"mnist": 64, "sky": 32}
@@ -170,9 +175,7 @@ def ci(sky: bool) -> Preset:
             warmup=0,
             ema_decay=0.9,
             ckpt_every=1000,
-            lr_schedule="constant",
-            min_lr_ratio=0.0,
-            ema_warmup=False,
+            **CONSTANT_SCHEDULE,
         ),
         videofusion_train=Train(steps=2),
         classroom_train=Train(steps=6),
@@ -235,9 +238,7 @@ def quick(sky: bool) -> Preset:
             warmup=50,
             ema_decay=0.9 if sky else 0.995,
             ckpt_every=100,
-            lr_schedule="constant" if sky else "cosine",
-            min_lr_ratio=0.0,
-            ema_warmup=not sky,
+            **(CONSTANT_SCHEDULE if sky else RECIPE_SCHEDULE),
         ),
         # VideoFusion keeps its measured recipe (eps, constant lr, plain EMA) until it is re-run
         videofusion_train=Train(steps=300, ckpt_every=50, lr_schedule="constant", ema_warmup=False),
@@ -258,9 +259,7 @@ def quick(sky: bool) -> Preset:
             warmup=20,
             ema_decay=0.99,
             ckpt_every=100,
-            lr_schedule="cosine",
-            min_lr_ratio=0.0,
-            ema_warmup=True,
+            **RECIPE_SCHEDULE,
         ),
         shift_train=Train(steps=200, batch_size=4, lr=5e-4, warmup=10, ema_decay=0.98, ckpt_every=100),
         shift_clips=256,
@@ -273,9 +272,7 @@ def quick(sky: bool) -> Preset:
             warmup=50,
             ema_decay=0.9 if sky else 0.995,
             ckpt_every=100,
-            lr_schedule="constant" if sky else "cosine",
-            min_lr_ratio=0.0,
-            ema_warmup=not sky,
+            **(CONSTANT_SCHEDULE if sky else RECIPE_SCHEDULE),
         ),
         long_clips=512,
         long_frames=512,
