@@ -247,3 +247,49 @@ def test_loss_and_min_snr(prediction):
     assert torch.allclose(masked, want, rtol=1e-5)
     with pytest.raises(ValueError, match="shape"):
         diff.loss(lambda x, t: x[:, :1], x0)
+
+
+# ----------------------------------------------------------------------------- mixed noise (PYoCo)
+def _frame_correlation(x: torch.Tensor) -> float:
+    """Mean correlation between frames 0 and 1 of (B, C, T, H, W) noise."""
+    a, b = x[:, :, 0].flatten(), x[:, :, 1].flatten()
+    return float(torch.corrcoef(torch.stack([a, b]))[0, 1])
+
+
+@pytest.mark.parametrize("c", [0.0, 0.5, 0.8])
+def test_mixed_noise_has_unit_variance_and_the_frame_correlation_asked(c):
+    from minilvdm.diffusion.gaussian import mixed_noise
+
+    x = mixed_noise((64, 2, 4, 16, 16), torch.Generator().manual_seed(0), correlation=c)
+    assert abs(float(x.var()) - 1) < 0.03
+    assert abs(_frame_correlation(x) - c) < 0.03
+    # neighbouring pixels of one frame stay independent: the shared part is white in space
+    assert abs(float(torch.corrcoef(torch.stack([x[..., 0].flatten(), x[..., 1].flatten()]))[0, 1])) < 0.03
+
+
+def test_mixed_noise_leaves_images_white():
+    from minilvdm.diffusion.gaussian import default_noise, mixed_noise
+
+    image = mixed_noise((4, 2, 8, 8), torch.Generator().manual_seed(1), correlation=0.5)
+    assert torch.equal(image, default_noise((4, 2, 8, 8), torch.Generator().manual_seed(1)))
+
+
+def test_noise_correlation_reaches_training_and_sampling_and_is_hash_neutral_at_zero():
+    from minilvdm.core.config import config_to_dict
+
+    assert "noise_correlation" not in config_to_dict(DiffusionConfig())  # older names stay valid
+    diff = Diffusion(DiffusionConfig(num_steps=10, noise_correlation=0.7))
+    seen = []
+
+    def model_fn(x, t):
+        seen.append(x.clone())
+        return torch.zeros_like(x)
+
+    torch.manual_seed(0)
+    x0 = torch.zeros(32, 2, 4, 8, 8)
+    diff.loss(model_fn, x0, t=torch.full((32,), 9))  # x_t = sqrt(1 - a) eps: the noise itself
+    assert abs(_frame_correlation(seen[-1]) - 0.7) < 0.05
+    diff.sample(model_fn, (32, 2, 4, 8, 8), steps=2, generator=torch.Generator().manual_seed(0))
+    assert abs(_frame_correlation(seen[-2]) - 0.7) < 0.05  # x_T, the sampler's first input
+    with pytest.raises(ValueError, match="noise_correlation"):
+        Diffusion(DiffusionConfig(noise_correlation=1.0))

@@ -14,7 +14,8 @@ of the ONE sampler entry point `sample`:
                        classifier-free guidance; see `guide` for the two forms
     noise_fn(shape, generator)
                        where every Gaussian draw comes from (x_T and per-step noise);
-                       VideoFusion passes base + residual noise here. Default torch.randn.
+                       VideoFusion passes base + residual noise here. Default torch.randn,
+                       or `mixed_noise` with DiffusionConfig.noise_correlation > 0.
     callback(i, t, x, x0_pred) -> None | Tensor
                        called after every step with the new sample; returning a tensor
                        replaces the sample (e.g. to write known frames back in)
@@ -35,11 +36,13 @@ The final step goes to t' = -1 with alpha_bar_{-1} = 1 (a clean sample).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 
 import torch
 from tqdm.auto import tqdm
 
+from ..core.config import OMIT_AT_DEFAULT
 from .schedules import make_betas, make_timesteps, snr
 
 PREDICTIONS = ("eps", "x0", "v")
@@ -57,17 +60,35 @@ class DiffusionConfig:
     beta_end: float = 0.0155
     prediction: str = "eps"  # what the network outputs: 'eps' | 'x0' | 'v'
     min_snr_gamma: float = 0.0  # > 0: min-SNR loss weighting (Hang et al. 2023, gamma = 5)
+    # > 0: every Gaussian draw of a video shares this share of its variance across frames
+    # (PYoCo's mixed noise prior, Ge et al. 2023), in training and sampling; see `mixed_noise`
+    noise_correlation: float = field(default=0.0, metadata=OMIT_AT_DEFAULT)
 
     def validate(self) -> None:
         if self.prediction not in PREDICTIONS:
             raise ValueError(f"prediction must be one of {PREDICTIONS}, got {self.prediction!r}")
         if self.min_snr_gamma < 0:
             raise ValueError(f"min_snr_gamma must be >= 0, got {self.min_snr_gamma}")
+        if not 0 <= self.noise_correlation < 1:
+            raise ValueError(f"noise_correlation must lie in [0, 1), got {self.noise_correlation}")
 
 
 def default_noise(shape, generator: torch.Generator | None = None) -> torch.Tensor:
     """N(0, I) on the generator's device (CPU without one). The sampler moves it to the data."""
     return torch.randn(tuple(shape), generator=generator, device=generator.device if generator else None)
+
+
+def mixed_noise(shape, generator: torch.Generator | None = None, correlation: float = 0.0) -> torch.Tensor:
+    """Video noise (B, C, T, H, W) whose frames are correlated: eps^i = sqrt(c) b + sqrt(1 - c) r^i,
+    b and r^i ~ N(0, I), so each eps^i ~ N(0, I) and corr(eps^i, eps^j) = c (PYoCo). The forward
+    process is then q(x_t | x_0) = N(sqrt(a) x_0, (1 - a) S) with that covariance S, and DDPM
+    and DDIM keep their formulas when every draw, x_T included, comes from N(0, S).
+    Other shapes (images) get N(0, I)."""
+    if len(shape) != 5 or correlation == 0:
+        return default_noise(shape, generator)
+    b, c, _, h, w = shape
+    shared = default_noise((b, c, 1, h, w), generator)  # (B, C, 1, H, W): one draw for every frame
+    return correlation**0.5 * shared + (1 - correlation) ** 0.5 * default_noise(shape, generator)
 
 
 def guide(pred_c: torch.Tensor, pred_u: torch.Tensor, scale: float, form: str = "cfg") -> torch.Tensor:
@@ -99,6 +120,8 @@ class Diffusion:
         self.alphas = 1 - self.betas
         self.alpha_bar = torch.cumprod(self.alphas, 0)  # (N,) float64
         self.snr = snr(self.alpha_bar)
+        # where loss and sample draw their noise when not given a noise_fn
+        self.noise_fn = partial(mixed_noise, correlation=config.noise_correlation)
 
     # ------------------------------------------------------------------ helpers
     def _at(self, values: torch.Tensor, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -206,7 +229,7 @@ class Diffusion:
         b = x0.shape[0]
         t = self.sample_t(b, x0.device) if t is None else t
         if noise is None:
-            noise = (noise_fn or default_noise)(x0.shape, None).to(x0)
+            noise = (noise_fn or self.noise_fn)(x0.shape, None).to(x0)
         x_t = self.q_sample(x0, t, noise)
         pred = model_fn(x_t, t, **cond)
         if pred.shape != x0.shape:
@@ -269,7 +292,7 @@ class Diffusion:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
         if eta < 0:
             raise ValueError(f"eta must be >= 0, got {eta}")
-        noise_fn = noise_fn or default_noise
+        noise_fn = noise_fn or self.noise_fn
         if uncond_fn is not None:
             model_fn = guided(model_fn, uncond_fn, guidance_scale, guidance_form)
         x = x_T if x_T is not None else noise_fn(tuple(shape), generator)
