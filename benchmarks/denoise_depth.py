@@ -4,7 +4,8 @@ about 0.6 whatever the width or the steps, so this asks which stage is at fault.
 - the decoder: real latents with Gaussian noise added, decoded (how much latent error it forgives);
 - the denoiser: real latents noised to step t0 and denoised by DDIM from there (SDEdit), for
   growing t0. What survives from low t0 is fine detail; from high t0 the model must make the
-  digits' shapes and identities itself, as in unconditional sampling.
+  digits' shapes and identities itself, as in unconditional sampling;
+- the reach: how much frame 0's denoising depends on the frames further along its clip.
 
 The model is the classroom model (`classroom_lvdm`; shipped, or trained by `recipe`).
 """
@@ -22,6 +23,41 @@ from minilvdm.vae import train_vae
 
 NOISE_LEVELS = (0.1, 0.2, 0.3, 0.5)  # latents have unit std (scale factor)
 START_STEPS = (100, 250, 400, 600, 800, 999)  # of 1000; DDIM-50's grid from there down
+REACH_FROM = (1, 2, 4, 6)  # latent frames >= k replaced by another clip's
+REACH_STEPS = (300, 500, 700, 900)
+
+
+def temporal_reach(model, z: torch.Tensor, generator: torch.Generator) -> list[str]:
+    """How far along the clip the denoiser reads: frame 0's x0 error (MSE) with its own clip,
+    and with latent frames >= k taken from another clip (same noise). A denoiser that pooled
+    the whole clip's evidence would lose much when far frames are replaced."""
+    diffusion, other = model.diffusion, z.roll(1, 0)  # (n, c, t, h, w)
+    rows = []
+    for k in REACH_FROM:
+        mixed = z.clone()
+        mixed[:, :, k:] = other[:, :, k:]
+        cells = []
+        for step in REACH_STEPS:
+            t = torch.full((len(z),), step, dtype=torch.long)
+            noise = torch.randn(z.shape, generator=generator)
+            errors = []
+            for clip in (z, mixed):
+                x_t = diffusion.q_sample(clip, t, noise)
+                _, x0 = diffusion.to_eps_x0(model.unet(x_t, t), x_t, t)
+                errors.append(float(((x0 - clip)[:, :, 0] ** 2).mean()))
+            cells.append(f"{errors[0]:.3f} -> {errors[1]:.3f}")
+        rows.append(f"| >= {k} | " + " | ".join(cells) + " |")
+    return [
+        "### How far the denoiser reads along the clip",
+        "",
+        "Frame 0's x0 error (MSE, latent units) with its own clip -> with latent frames >= k "
+        f"(of {z.shape[2]}) from another clip, at step t:",
+        "",
+        "| frames replaced | " + " | ".join(f"t = {s}" for s in REACH_STEPS) + " |",
+        "| --- |" + " --- |" * len(REACH_STEPS),
+        *rows,
+        "",
+    ]
 
 
 def _row(name: str, videos: torch.Tensor) -> str:
@@ -64,6 +100,7 @@ def run() -> str:
     rows.append(_row("unconditional samples (DDIM 50)", samples))
     return "\n".join(
         [
+            *temporal_reach(model, z, g),
             f"### Classroom model: decoder tolerance and denoising depth ({n} held-out clips)",
             "",
             "| input | recognisability [95% CI] | identity kept (2nd half vs 1st) |",

@@ -73,6 +73,9 @@ VARIANTS: dict[str, dict] = {
     # the samples' digits morph within a clip: noise shared across frames (PYoCo's mixed noise
     # prior, correlation 0.5) starts every frame from a common draw, in training and sampling
     f"{BASE}+mixed0.5": {**RECIPE, "noise_corr": 0.5},
+    # a second training seed for the best two at the budget (this machine's rows, session 10)
+    f"{BASE}+gamma1+seed1": {**RECIPE, "min_snr": 1.0, "seed": 1},
+    f"{BASE}+joint+seed1": {**RECIPE, "joint": True, "seed": 1},
     # the notebooks' budget: today's 1500 steps (about 7 CPU-minutes), the recipe the package adopts
     f"{BASE}@1500": {**RECIPE, "steps": 1500, "ckpt_every": 100},
     # the classroom weights' long budget (issue 20): about 44 CPU-minutes at 2 threads, 4x the clips
@@ -92,7 +95,7 @@ CURVE = (1 / 3, 2 / 3, 1.0)  # fractions of the budget at which the model is sco
 PLOT = Path(__file__).resolve().parent / "recipe_curve.png"
 RESULTS = Path(__file__).resolve().parent / "results"
 EARLIER = RESULTS / "recipe-earlier.md"  # session 9's rows, whose results file was lost
-SAMPLER_SETTINGS = ((50, 0.0), (50, 1.0), (100, 0.0), (100, 1.0))  # (DDIM steps, eta)
+SAMPLER_SETTINGS = ((50, 0.0), (50, 1.0), (100, 0.0), (100, 1.0), (250, 1.0))  # (DDIM steps, eta)
 
 
 def budget_seconds() -> float:
@@ -122,6 +125,7 @@ def build(name: str):
         lr_schedule=over.get("lr_schedule", "constant"),
         ema_warmup=over.get("ema_warmup", False),
         batch_size=over.get("batch_size", base_train.batch_size),
+        seed=over.get("seed", base_train.seed),
     )
     data_cfg = dataclasses.replace(base_data, count=over.get("clips", base_data.count))
     return cfg, train_cfg, data_cfg
@@ -302,6 +306,8 @@ def run() -> str:
                 else "still rising at the end of the budget."
             ),
         ]
+    reach = reach_lines(finished) if finished else []
+    lines += ["", *reach] if reach else []
     wide_rows = _rows_of(LONG_WIDE, results, current)
     if wide_rows and long_rows:
         lines += ["", wide_sentence(wide_rows, long_rows)]
@@ -317,25 +323,48 @@ def run() -> str:
     return "\n".join(lines)
 
 
+def _verdict(a, b) -> str:
+    """a against b, two (value, low, high) intervals: ahead / behind / level."""
+    return "ahead" if a[1] > b[2] else "behind" if a[2] < b[1] else "level (overlapping intervals)"
+
+
 def wide_sentence(wide_rows: list[dict], long_rows: list[dict]) -> str:
     """The width-64 row against the width-32 long row at the nearest budget minute."""
     last = wide_rows[-1]
     near = min(long_rows, key=lambda r: abs(r["budget_min"] - last["budget_min"]))
     wide, narrow = last["ema"]["recognisability"], near["ema"]["recognisability"]
-    verdict = (
-        "ahead"
-        if wide[1] > narrow[2]
-        else "behind"
-        if wide[2] < narrow[1]
-        else "level (overlapping intervals)"
-    )
     return (
         f"Twice the width (`{LONG_WIDE}`, {last['steps']} steps): {_fmt(wide)} after "
-        f"{last['budget_min']:.0f} budget minutes, {verdict} against width 32's {_fmt(narrow)} after "
-        f"{near['budget_min']:.0f}; its points: "
+        f"{last['budget_min']:.0f} budget minutes, {_verdict(wide, narrow)} against width 32's "
+        f"{_fmt(narrow)} after {near['budget_min']:.0f}; its points: "
         + ", ".join(f"{r['ema']['recognisability'][0]:.3f} @ {r['budget_min']:.0f} min" for r in wide_rows)
         + ". Its step cost was measured while another job shared the cores."
     )
+
+
+REACH_LEVERS = tuple(
+    f"{BASE}+{lever}" for lever in ("joint", "joint+seed1", "gamma1", "gamma1+seed1", "mixed0.5")
+)
+
+
+def reach_lines(finished: dict) -> list[str]:
+    """The levers aimed at the samples' morphing digits (denoise_depth's temporal reach),
+    each against the recipe's own row at the end of the same budget."""
+    if BASE not in finished:
+        return []
+    base = finished[BASE]["ema"]
+    out = [
+        f"Levers against the morphing digits, each against `{BASE}` at the end of the budget "
+        f"({_fmt(base['recognisability'])}, identity kept {_kept(base)}):"
+    ]
+    for name in REACH_LEVERS:
+        if name in finished:
+            ema = finished[name]["ema"]
+            out.append(
+                f"- `{name}`: {_fmt(ema['recognisability'])}, identity kept {_kept(ema)}: "
+                f"{_verdict(ema['recognisability'], base['recognisability'])}"
+            )
+    return out if len(out) > 1 else []
 
 
 def best_weights(row: dict) -> str:
