@@ -164,8 +164,11 @@ def pipeline(work: Path) -> list[str]:
     size = video_size("folder")
     held = ClipSource(VideoDataConfig("folder", split="test", frames=16, size=size, path=path))
     real = held.clips(range(min(n, held.length)))[0]
-    result = score(samples, real, "sky", n_boot=by_profile(ci=5, quick=100, full=100))
-    fvd = result["fvd"]
+    boot = by_profile(ci=5, quick=100, full=100)
+    fvd = score(samples, real, "sky", n_boot=boot)["fvd"]
+    # the floor: as many real clips of the folder's training split against the same held-out clips
+    train = ClipSource(VideoDataConfig("folder", split="train", frames=16, size=size, path=path))
+    floor = score(train.clips(range(min(n, train.length)))[0], real, "sky", n_boot=boot)["fvd"]
     return [
         f"{videos} generated MP4s of {frames} frames at 320x180; every 5th held out ({held.length} "
         f"held-out 16-frame clips). Trained from scratch: VAE + LVDM ({trainer.step} steps), "
@@ -173,6 +176,9 @@ def pipeline(work: Path) -> list[str]:
         "",
         f"- FVD of {n} samples against {len(real)} held-out clips of the same folder (sky evaluator): "
         f"**{fvd[0]:.1f}** [{fvd[1]:.1f}, {fvd[2]:.1f}]",
+        f"- floor: {min(n, train.length)} real training clips of the folder against the same held-out "
+        f"clips: {floor[0]:.1f} [{floor[1]:.1f}, {floor[2]:.1f}]; samples / floor "
+        f"{fvd[0] / max(floor[0], 1e-9):.1f}",
     ]
 
 
