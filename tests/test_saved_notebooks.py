@@ -90,3 +90,25 @@ def test_the_path_check_finds_paths_and_not_urls_or_relative_ones():
     assert MACHINE_PATH.search("reusing /work/main/outputs/x.pt")
     assert not MACHINE_PATH.search("outputs/checkpoints/vae-quick.pt")
     assert not MACHINE_PATH.search("see https://nbviewer.org/github/x/work/y")
+
+
+def whole_floats(value, where: str = "") -> list[str]:
+    """Paths of JSON numbers written as whole-valued floats (500.0), which JupyterLab rewrites
+    as 500 on save (JavaScript has one number type)."""
+    if isinstance(value, float) and value.is_integer():
+        return [where]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in whole_floats(v, f"{where}/{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in whole_floats(v, f"{where}/{i}")]
+    return []
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_saved_numbers_are_in_the_form_jupyterlab_writes(notebook):
+    found = whole_floats(json.loads(notebook.read_text()))
+    assert not found, f"{notebook.name}: resave with scripts/run_notebook.py --resave: {found[:3]}"
+
+
+def test_the_number_check_sees_whole_floats_only():
+    assert whole_floats({"state": {"max": 500.0, "value": [1, 2.5]}}) == ["/state/max"]
