@@ -23,6 +23,7 @@ from minilvdm.vae import train_vae
 
 NOISE_LEVELS = (0.1, 0.2, 0.3, 0.5)  # latents have unit std (scale factor)
 START_STEPS = (100, 250, 400, 600, 800, 999)  # of 1000; DDIM-50's grid from there down
+SAMPLERS = ((50, 0.0), (100, 1.0), (250, 1.0))  # (DDIM steps, eta) of the unconditional rows
 REACH_FROM = (1, 2, 4, 6)  # latent frames >= k replaced by another clip's
 REACH_STEPS = (300, 500, 700, 900)
 
@@ -96,8 +97,9 @@ def run() -> str:
         rows.append(
             _row(f"denoised from t0 = {steps[0]} (signal {signal:.2f}, {len(steps)} steps)", decode(z0))
         )
-    samples = model.sample(n, steps=50, generator=torch.Generator().manual_seed(0))
-    rows.append(_row("unconditional samples (DDIM 50)", samples))
+    for steps, eta in SAMPLERS:  # the recipe study's sweep found stochastic, longer sampling ahead
+        samples = model.sample(n, steps=steps, eta=eta, generator=torch.Generator().manual_seed(0))
+        rows.append(_row(f"unconditional samples (DDIM {steps}, eta {eta:g})", samples))
     return "\n".join(
         [
             *temporal_reach(model, z, g),
