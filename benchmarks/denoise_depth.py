@@ -23,7 +23,7 @@ from minilvdm.vae import train_vae
 
 NOISE_LEVELS = (0.1, 0.2, 0.3, 0.5)  # latents have unit std (scale factor)
 START_STEPS = (100, 250, 400, 600, 800, 999)  # of 1000; DDIM-50's grid from there down
-SAMPLERS = ((50, 0.0), (100, 1.0), (250, 1.0))  # (DDIM steps, eta) of the unconditional rows
+SAMPLERS = ((50, 0.0), (50, 1.0), (100, 1.0), (250, 1.0))  # (DDIM steps, eta) of the unconditional rows
 REACH_FROM = (1, 2, 4, 6)  # latent frames >= k replaced by another clip's
 REACH_STEPS = (300, 500, 700, 900)
 

@@ -76,6 +76,10 @@ VARIANTS: dict[str, dict] = {
     # a second training seed for the best two at the budget (this machine's rows, session 10)
     f"{BASE}+gamma1+seed1": {**RECIPE, "min_snr": 1.0, "seed": 1},
     f"{BASE}+joint+seed1": {**RECIPE, "joint": True, "seed": 1},
+    # neither attention learned to read the far half of the clip in 15 minutes (denoise_depth's
+    # reach table): the mid block's features pooled over (T, H, W), added to every frame's
+    # embedding, hand each frame the clip's content in one hop (session 10's suggestion)
+    f"{BASE}+clipctx": {**RECIPE, "clip_context": True},
     # the notebooks' budget: today's 1500 steps (about 7 CPU-minutes), the recipe the package adopts
     f"{BASE}@1500": {**RECIPE, "steps": 1500, "ckpt_every": 100},
     # the classroom weights' long budget (issue 20): about 44 CPU-minutes at 2 threads, 4x the clips
@@ -119,6 +123,7 @@ def build(name: str):
     cfg.unet.model_channels = over.get("width", cfg.unet.model_channels)
     cfg.unet.attention_resolutions = over.get("attention", cfg.unet.attention_resolutions)
     cfg.unet.joint_attention = over.get("joint", cfg.unet.joint_attention)
+    cfg.unet.clip_context = over.get("clip_context", cfg.unet.clip_context)
     base_train, base_data = default_train_config("latent", "mnist"), default_data_config("mnist")
     train_cfg = dataclasses.replace(
         base_train,
@@ -357,7 +362,7 @@ def wide_sentence(wide_rows: list[dict], long_rows: list[dict]) -> str:
 
 
 REACH_LEVERS = tuple(
-    f"{BASE}+{lever}" for lever in ("joint", "joint+seed1", "gamma1", "gamma1+seed1", "mixed0.5")
+    f"{BASE}+{lever}" for lever in ("joint", "joint+seed1", "gamma1", "gamma1+seed1", "mixed0.5", "clipctx")
 )
 
 

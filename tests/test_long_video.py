@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import numpy as np
@@ -24,6 +25,7 @@ class StubModel:
 
     def sample(self, cond, mask, generator=None, **kwargs):
         self.calls.append((cond.clone(), mask.clone()))
+        self.kwargs = kwargs
         noise = torch.randn(cond.shape, generator=generator)
         return torch.where(mask.bool().expand_as(cond), cond, noise).clamp(-1, 1)
 
@@ -93,6 +95,21 @@ def test_a_batch_of_videos_is_streamed_together_and_decoded_exactly(tmp_path, mo
 
 def stub_decode_batch(z):
     return torch.cat([stub_decode(z[i : i + 1]) for i in range(len(z))])
+
+
+def test_every_model_call_samples_with_the_configs_eta_and_the_data_sets_default(tmp_path):
+    from minilvdm.core.presets import preset
+    from minilvdm.methods.long_video.models import long_video_config
+
+    gen, _, pred, interp, _ = run(tmp_path, 32)
+    gen.cfg = dataclasses.replace(gen.cfg, eta=0.7)
+    gen.generate(tmp_path / "eta", progress=False)
+    assert pred.kwargs["eta"] == interp.kwargs["eta"] == 0.7
+    for dataset in ("mnist", "sky"):
+        assert long_video_config(dataset).eta == preset(dataset).sample_eta
+    assert long_video_config("mnist", eta=0.0).eta == 0.0
+    with pytest.raises(ValueError, match="eta"):
+        LongVideoConfig(eta=-1).validate()
 
 
 def test_prediction_calls_are_conditioned_on_the_last_keyframes(tmp_path):

@@ -40,6 +40,23 @@ def test_loss_and_sample_shapes_latent_and_pixel():
     assert pixel.sample(1, frames=4, size=32, steps=2).shape == (1, 1, 4, 32, 32)
 
 
+@pytest.mark.parametrize("dataset", ["mnist", "sky"])
+def test_sample_takes_the_data_sets_eta_unless_given(monkeypatch, dataset):
+    from minilvdm.core.presets import preset
+
+    model = tiny()
+    model.cfg.dataset = dataset
+    etas = []
+    real_sample = model.diffusion.sample
+    monkeypatch.setattr(
+        model.diffusion, "sample", lambda *a, **kw: etas.append(kw["eta"]) or real_sample(*a, **kw)
+    )
+    model.sample(1, steps=2, decode=False)
+    model.sample(1, steps=2, decode=False, eta=0.3)
+    assert etas == [preset(dataset).sample_eta, 0.3]
+    assert preset("mnist").sample_eta == 1.0  # the recipe study's sampler (BENCHMARKS.md `recipe`)
+
+
 def test_vae_is_frozen_shared_by_the_ema_copy_and_not_a_parameter():
     model = tiny()
     assert not any(name.startswith("_vae") or "encoder" in name for name, _ in model.named_parameters())

@@ -130,6 +130,18 @@ def test_joint_attention_mixes_frames():
     assert ((video(x, t) - video(y, t)).abs().amax(dim=(0, 1, 3, 4)) > 0).all()
 
 
+def test_clip_context_starts_as_identity_then_hands_every_frame_the_far_frames():
+    image, video = image_and_video(clip_context=True)  # temporal layers at init: identities
+    x, t = clip(t=8)
+    assert torch.allclose(video(x, t), image(x, t), atol=1e-5)  # zero-init: the network without it
+    randomize(video, only=lambda n: "clip_embed" in n, seed=6)  # only the clip context trained
+    y = x.clone()
+    y[:, :, 7] += 1  # the last frame, out of reach of frame 0 through the untrained temporal layers
+    assert not torch.allclose(video(x, t)[:, :, 0], video(y, t)[:, :, 0], atol=1e-4)
+    assert torch.allclose(video(x, t, enable_time=False), image(x, t), atol=1e-5)  # image mode: none
+    assert all(is_temporal(n) for n, _ in video.named_parameters() if "clip_embed" in n)
+
+
 def test_freeze_spatial_and_alpha_gets_gradient():
     _, video = image_and_video(alpha_mixing=True)
     counts = freeze_spatial(video)

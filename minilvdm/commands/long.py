@@ -17,6 +17,9 @@ def add_arguments(parser):
     parser.add_argument("--frames", type=int, default=1024, help="frames in the video (exact)")
     parser.add_argument("--mode", choices=("hierarchical", "autoregressive"), default="hierarchical")
     parser.add_argument("--steps", type=int, default=50, help="DDIM steps per clip")
+    parser.add_argument(
+        "--eta", type=float, default=None, help="DDIM eta (default: the data set's, presets.py sample_eta)"
+    )
     parser.add_argument("--guidance", type=float, default=0.1, help="LVDM unconditional guidance w (0 = off)")
     parser.add_argument(
         "--perturb", type=int, default=None, help="perturbation level s (default: 1/10 of steps)"
@@ -31,13 +34,18 @@ def add_arguments(parser):
 def validate(args):
     at_least(args, "--frames", 1)
     at_least(args, "--steps", 1)
+    at_least(args, "--eta", 0)
     at_least(args, "--guidance", 0)
     at_least(args, "--perturb", 0)
 
 
 def run(args):
-    from ..methods.long_video.generator import LongVideoConfig
-    from ..methods.long_video.models import build_generator, default_long_config, train_long_model
+    from ..methods.long_video.models import (
+        build_generator,
+        default_long_config,
+        long_video_config,
+        train_long_model,
+    )
     from ..vae.latent_cache import video_size
     from ..vae.model import train_vae
 
@@ -52,15 +60,19 @@ def run(args):
         cfg = default_long_config("interp", args.dataset, perturb)
         _, interpolator = train_long_model(cfg, vae_trainer=vae_trainer)
     level = args.perturb if args.perturb is not None else predictor.cfg.perturb_sample
-    cfg = LongVideoConfig(
+    cfg = long_video_config(
+        args.dataset,
+        stride=None,  # the models' own (the generator reads it from them)
         frames=args.frames,
         mode=args.mode,
         steps=args.steps,
+        **({} if args.eta is None else {"eta": args.eta}),
         guidance=args.guidance,
         perturb_level=level,
         seed=args.seed,
     )
-    name = f"{args.dataset}-{args.mode}-{args.frames}f-w{args.guidance}-s{level}-seed{args.seed}"
+    settings = f"w{args.guidance}-s{level}-eta{cfg.eta:g}-seed{args.seed}"
+    name = f"{args.dataset}-{args.mode}-{args.frames}f-{settings}"
     out = output_dir() / "long" / name if args.out is None else args.out
     start = time.perf_counter()
     generator = build_generator(

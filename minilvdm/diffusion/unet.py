@@ -11,7 +11,9 @@ GroupNorm, spatial attention, down/up-sampling) sees one frame at a time and the
 network is exactly this network with the temporal layers removed. After each spatial
 ResBlock comes a temporal conv (kernel 3 along T); after each spatial attention a
 temporal attention (RoPE, relative bias or none), or one joint space-time attention
-instead of both (`joint_attention=True`).
+instead of both (`joint_attention=True`). `clip_context=True` pools the middle block's
+features over the whole clip (T, H, W) and adds them to every frame's embedding on the way
+up: one hop that hands each frame the clip's content, where attention reaches near frames.
 
 A new temporal layer starts as the identity, so inserting a temporal stack into a trained
 image network leaves its output unchanged:
@@ -34,13 +36,14 @@ Conditioning, each optional (set in UNetConfig, given in forward):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
+from ..core.config import OMIT_AT_DEFAULT
 from ..core.presets import preset
 from .attention import JointAttention, SpatialAttention, TemporalAttention
 
@@ -65,6 +68,7 @@ class UNetConfig:
     temporal_init: str = "zero"  # 'zero' | 'identity'
     alpha_mixing: bool = False
     max_relative: int = 16
+    clip_context: bool = field(default=False, metadata=OMIT_AT_DEFAULT)  # clip-pooled mid features
     # conditioning
     num_classes: int = 0
     scalar_embeddings: tuple = ()  # e.g. ('s', 'stride')
@@ -253,6 +257,10 @@ class SpaceTimeUNet(nn.Module):
         self.mid = nn.ModuleList(
             [ResBlock(ch, ch, emb_dim, cfg), AttentionBlock(ch, cfg), ResBlock(ch, ch, emb_dim, cfg)]
         )
+        if cfg.clip_context:  # named temporal_*: an image network has none, and starts without it
+            self.temporal_clip_embed = nn.Sequential(nn.SiLU(), nn.Linear(ch, emb_dim))
+            nn.init.zeros_(self.temporal_clip_embed[1].weight)  # starts as the network without it
+            nn.init.zeros_(self.temporal_clip_embed[1].bias)
         self.up = nn.ModuleList()
         for level, mult in reversed(list(enumerate(cfg.channel_mult))):
             for i in range(cfg.num_res_blocks + 1):
@@ -347,6 +355,10 @@ class SpaceTimeUNet(nn.Module):
             skips.append(h)
         for layer in self.mid:
             h = layer(h, emb, frames, time)
+        if cfg.clip_context and time:
+            pooled = rearrange(h, "(b t) c h w -> b c (t h w)", t=frames).mean(-1)  # (B, C)
+            clip = self.temporal_clip_embed(pooled)  # (B, D)
+            emb = emb + clip.repeat_interleave(frames, dim=0)  # (B*T, D)
         for layers in self.up:
             h = torch.cat([h, skips.pop()], dim=1)
             for layer in layers:

@@ -119,7 +119,7 @@ class LatentVideoDiffusion(nn.Module):
         size: int = 64,
         steps: int | None = 50,
         sampler: str = "ddim",
-        eta: float = 0.0,
+        eta: float | None = None,
         guidance: float | None = None,
         guidance_form: str = "cfg",
         class_label=None,
@@ -131,9 +131,11 @@ class LatentVideoDiffusion(nn.Module):
     ) -> torch.Tensor:
         """n clips (n, C, T, H, W) in [-1, 1] (latents if decode=False).
 
+        eta: DDIM's stochasticity; None: the data set's preset (`sample_eta`).
         guidance: None/off, or the scale s ('cfg': eps_u + s (eps_c - eps_u)) or w ('lvdm').
         With a class label and no guidance the conditional prediction alone is used."""
         self.eval()
+        eta = preset(self.cfg.dataset).sample_eta if eta is None else eta
         device = next(self.parameters()).device
         outs = []
         for start in range(0, n, batch_size):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ...core.checkpoint import load_checkpoint, save_checkpoint
-from ...core.config import SEED_MIX
+from ...core.config import OMIT_AT_DEFAULT, SEED_MIX
 from ...core.viz import write_mp4_frames
 
 STATE_FORMAT = 1
@@ -47,6 +47,7 @@ class LongVideoConfig:
     stride: int | None = None  # latent frames between keyframes (hierarchical); None: the models' own
     steps: int = 50
     sampler: str = "ddim"
+    eta: float = field(default=0.0, metadata=OMIT_AT_DEFAULT)  # DDIM's; long_video_config: the preset's
     guidance: float = 0.1  # LVDM's w, (1 + w) eps_c - w eps_u; 0 = off
     perturb_level: int | None = None  # s for the conditions (None: the model's own, LVDM 100; 0 = clean)
     seed: int = 0
@@ -62,6 +63,8 @@ class LongVideoConfig:
             raise ValueError(f"mode must be 'hierarchical' or 'autoregressive', got {self.mode!r}")
         if self.stride is not None and self.stride < 1:
             raise ValueError(f"stride must be >= 1, got {self.stride}")
+        if self.eta < 0:
+            raise ValueError(f"eta must be >= 0, got {self.eta}")
 
 
 def trained_stride(model) -> int | None:
@@ -200,6 +203,7 @@ class LongVideoGenerator:
             mask,
             steps=cfg.steps,
             sampler=cfg.sampler,
+            eta=cfg.eta,
             guidance=cfg.guidance,
             perturb_level=cfg.perturb_level,
             generator=generator,

@@ -186,8 +186,10 @@ def train_long_model(
 
 
 def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:
-    """A LongVideoConfig whose keyframe stride matches the data set's long models."""
-    return LongVideoConfig(**{"stride": long_stride(dataset), **overrides})
+    """A LongVideoConfig whose keyframe stride matches the data set's long models, sampled
+    with the data set's DDIM eta (presets.py `sample_eta`)."""
+    defaults = {"stride": long_stride(dataset), "eta": preset(dataset).sample_eta}
+    return LongVideoConfig(**{**defaults, **overrides})
 
 
 def generate_long_videos(
