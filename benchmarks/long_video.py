@@ -39,13 +39,19 @@ from minilvdm.methods.long_video.models import (
 
 PLOT = Path(__file__).resolve().parent / "long_video_drift.png"
 
-# name -> (mode, models trained with perturbation, guidance w)
+# name -> (mode, models trained with perturbation, guidance w, DDIM eta, init of the models)
 SETTINGS = {
-    "hierarchical, perturbation + guidance (LVDM)": ("hierarchical", True, 0.1),
-    "hierarchical, perturbation only": ("hierarchical", True, 0.0),
-    "hierarchical, guidance only": ("hierarchical", False, 0.1),
-    "hierarchical, neither": ("hierarchical", False, 0.0),
-    "autoregressive, perturbation + guidance": ("autoregressive", True, 0.1),
+    "hierarchical, perturbation + guidance (LVDM)": ("hierarchical", True, 0.1, 0.0, ""),
+    "hierarchical, perturbation only": ("hierarchical", True, 0.0, 0.0, ""),
+    "hierarchical, guidance only": ("hierarchical", False, 0.1, 0.0, ""),
+    "hierarchical, neither": ("hierarchical", False, 0.0, 0.0, ""),
+    "autoregressive, perturbation + guidance": ("autoregressive", True, 0.1, 0.0, ""),
+    # the short clips' sampler (presets.py sample_eta: eta 1 won the recipe study's sweep)
+    "hierarchical, perturbation + guidance, eta 1": ("hierarchical", True, 0.1, 1.0, ""),
+    # both models warm-started from the classroom LVDM (44 CPU-minutes of digits and motion),
+    # then trained for the same steps: the keyframes start from a model that draws digits
+    "hierarchical, perturbation + guidance, warm start": ("hierarchical", True, 0.1, 0.0, "classroom"),
+    "hierarchical, perturbation + guidance, warm start, eta 1": ("hierarchical", True, 0.1, 1.0, "classroom"),
 }
 
 
@@ -64,23 +70,29 @@ def sizes() -> dict:
 _MODELS: dict = {}
 
 
-def models(mode: str, perturb: bool, progress: bool = False):
+def models(mode: str, perturb: bool, init: str = "", progress: bool = False):
     """(predictor, interpolator or None, vae, [trainers]) for a setting; trained once, then reused."""
     from minilvdm.vae import train_vae
 
-    key = (mode, perturb)
+    key = (mode, perturb, init)
     if key not in _MODELS:
         vae_trainer = train_vae("mnist", progress=progress)
+        if init == "classroom" and get_profile() == "ci":  # seconds in ci; quick and full need it here
+            from minilvdm.methods.lvdm import classroom_lvdm
+
+            classroom_lvdm(vae_trainer, train=True, progress=progress)
         stride = None if mode == "hierarchical" else 1  # None: long_stride("mnist"), as the interpolator
         pred_t, pred = train_long_model(
-            default_long_config("predict", perturb=perturb, stride=stride),
+            default_long_config("predict", perturb=perturb, stride=stride, init=init),
             vae_trainer=vae_trainer,
             progress=progress,
         )
         trainers, interp = [pred_t], None
         if mode == "hierarchical":
             interp_t, interp = train_long_model(
-                default_long_config("interp", perturb=perturb), vae_trainer=vae_trainer, progress=progress
+                default_long_config("interp", perturb=perturb, init=init),
+                vae_trainer=vae_trainer,
+                progress=progress,
             )
             trainers.append(interp_t)
         _MODELS[key] = (pred, interp, vae_trainer.ema.module.eval(), trainers)
@@ -93,9 +105,9 @@ def slug(name: str) -> str:
 
 def generate_setting(name: str, progress: bool = False) -> dict:
     """The setting's videos (B, 1, N, H, W) and generation seconds; reused when finished."""
-    mode, perturb, w = SETTINGS[name]
+    mode, perturb, w, eta, init = SETTINGS[name]
     z = sizes()
-    pred, interp, vae, trainers = models(mode, perturb)
+    pred, interp, vae, trainers = models(mode, perturb, init)
     tag = "-".join(t.ckpt_path.stem.rsplit("-", 1)[-1] for t in trainers)  # the checkpoints' config hashes
     weights = sampling_weights()
     out = (
@@ -106,7 +118,7 @@ def generate_setting(name: str, progress: bool = False) -> dict:
     timing = out / "timing.json"
     if not timing.exists():
         cfg = LongVideoConfig(
-            frames=z["frames"], mode=mode, steps=z["steps"], guidance=w, seed=0, videos=z["videos"]
+            frames=z["frames"], mode=mode, steps=z["steps"], eta=eta, guidance=w, seed=0, videos=z["videos"]
         )
         resumed = (out / "state.pt").exists()
         start = time.perf_counter()
@@ -255,15 +267,16 @@ def run() -> str:
     )
 
     train_rows, seen = [], set()
-    for mode, perturb, _ in SETTINGS.values():
-        vae = models(mode, perturb)[2]
+    for mode, perturb, _, _, init in SETTINGS.values():
+        vae = models(mode, perturb, init)[2]
         c, _, h, w = vae.cfg.latent_shape(vae.cfg.time_factor, 64, 64)
-        for t in models(mode, perturb)[3]:
+        for t in models(mode, perturb, init)[3]:
             if t.ckpt_path in seen:
                 continue
             seen.add(t.ckpt_path)
             m = t.configs["model"]  # the LongModelConfig, as a dict
             what = f"{m['role']} (stride {m['stride']}, S_max {m['condition']['perturb_max']})"
+            what += ", warm start" if m.get("init") else ""
             frames = m["clip"] if m["role"] == "predict" else m["stride"] + 1
             cpu = step_cpu_seconds(t.model, frames, t.config.batch_size, (c, h, w))
             train_rows.append(
@@ -280,7 +293,8 @@ def run() -> str:
         f"{first['videos']} videos of {z['frames']} frames per setting (generated as one batch, seed 0), "
         f"{z['steps']} DDIM steps per clip; perturbation: models trained with S_max = 1/4 of the diffusion "
         "steps and sampled with s = 1/10 (LVDM's 250 and 100 of 1000), or trained with S_max = 0 and "
-        "given clean conditions; guidance: LVDM's w = 0.1, or 0. Metrics per window of "
+        "given clean conditions; guidance: LVDM's w = 0.1, or 0; DDIM eta 0 unless the row says eta 1. "
+        "Metrics per window of "
         f"{z['window']} frames against {z['real_clips']} held-out real clips; [95% bootstrap interval], "
         "resampling whole videos. Change = last window - first window; slope = least-squares slope over all "
         "windows (drift: FD up, recognisability and identity down). "

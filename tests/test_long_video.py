@@ -253,3 +253,36 @@ def test_train_long_model_reuses_its_checkpoint_and_picks_the_sampling_weights()
     assert not cache_path(data_cfg, vae_checkpoint=ckpt).exists()
     with pytest.raises(ValueError, match="weights"):
         train_long_model(cfg, vae_trainer=vae_trainer, progress=False, weights="best")
+
+
+def test_a_warm_started_model_starts_as_the_classroom_unet_and_needs_its_weights(monkeypatch):
+    from minilvdm.core.config import config_hash
+    from minilvdm.diffusion.unet import SpaceTimeUNet
+    from minilvdm.methods import lvdm
+    from minilvdm.methods.long_video import default_long_config
+    from minilvdm.methods.long_video.models import LongModel, warm_start_from_classroom
+
+    cfg = default_long_config("predict", init="classroom")
+    assert config_hash(cfg) != config_hash(default_long_config("predict"))  # its own checkpoint
+    assert default_long_config("predict", init="").init == ""
+    for bad in ({"init": "imagenet"}, {"init": "classroom", "dataset": "sky"}):
+        with pytest.raises(ValueError, match="init"):
+            default_long_config("predict", **bad)
+    plain_cfg = dataclasses.replace(cfg.unet, context_channels=0, scalar_embeddings=())
+    torch.manual_seed(0)
+    classroom = SpaceTimeUNet(plain_cfg)
+    with torch.no_grad():
+        for p in classroom.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    model = LongModel(cfg)
+    monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: None)
+    with pytest.raises(FileNotFoundError, match="MINILVDM_WEIGHTS=shipped"):
+        warm_start_from_classroom(model, vae_trainer=None)
+    fake = type("Fake", (), {"unet": classroom})()
+    monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: (None, fake))
+    fresh = warm_start_from_classroom(model, vae_trainer=None)
+    assert fresh and all(n.startswith("scalar_embed.s.") for n in fresh)
+    x, t = torch.randn(2, plain_cfg.in_channels, 4, 8, 8), torch.tensor([3, 700])
+    context = torch.randn(2, cfg.unet.context_channels, 4, 8, 8)
+    out = model.unet.eval()(x, t, context=context, extra_scalars={"s": torch.tensor([0, 99])})
+    assert torch.allclose(out, classroom.eval()(x, t), atol=1e-5)

@@ -12,6 +12,7 @@ from minilvdm.diffusion.unet import (
     freeze_spatial,
     is_temporal,
     load_image_weights,
+    load_unconditional_weights,
 )
 
 TINY = dict(
@@ -211,3 +212,21 @@ def test_every_conditioning_input_changes_the_output():
         }.items():
             assert not torch.allclose(net(x, t, **{**base, key: value}), ref, atol=1e-4), key
         assert not torch.allclose(net(x, t + 100, **base), ref, atol=1e-4)
+
+
+def test_a_conditioned_unet_warm_started_from_an_unconditional_one_starts_as_it():
+    torch.manual_seed(0)
+    plain = randomize(SpaceTimeUNet(UNetConfig(**TINY))).eval()
+    conditioned = SpaceTimeUNet(UNetConfig(**TINY, context_channels=3, scalar_embeddings=("s",))).eval()
+    fresh = load_unconditional_weights(conditioned, plain.state_dict())
+    assert fresh and all(n.startswith("scalar_embed.s.") for n in fresh)
+    x, t = clip(t=4)
+    context, s = torch.randn(2, 3, 4, 8, 8), torch.tensor([5, 90])
+    want = plain(x, t)
+    assert torch.allclose(conditioned(x, t, context=context, extra_scalars={"s": s}), want, atol=1e-5)
+    randomize(conditioned, seed=7)  # trained: the conditions now matter
+    assert not torch.allclose(conditioned(x, t, context=context, extra_scalars={"s": s}), want, atol=1e-3)
+    with pytest.raises(ValueError, match="do not fit"):
+        load_unconditional_weights(
+            conditioned, SpaceTimeUNet(UNetConfig(**{**TINY, "model_channels": 8})).state_dict()
+        )

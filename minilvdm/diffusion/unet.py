@@ -398,3 +398,37 @@ def load_image_weights(video_model: nn.Module, image_state: dict) -> list[str]:
             f"image weights do not fit: missing {missing[:5]}, unexpected {result.unexpected_keys[:5]}"
         )
     return list(result.missing_keys)
+
+
+def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict) -> list[str]:
+    """Warm-start a UNet with extra inputs (context channels, scalar embeddings) from one
+    trained without them, e.g. LVDM's prediction model from the short-clip LVDM. Copies every
+    weight the two share; the input convolution's context channels and each new embedding's
+    output layer start at 0, so at first the network computes what the unconditional one does
+    and ignores its conditions. Returns the names of the new parameters; raises on any other
+    mismatch."""
+    own = conditioned.state_dict()
+    latent = conditioned.cfg.in_channels
+    fresh = [n for n in own if n not in state]
+    unexpected = [n for n in state if n not in own]
+    wrong = [n for n in own if n in state and n != "conv_in.weight" and own[n].shape != state[n].shape]
+    source_in = state.get("conv_in.weight")
+    if source_in is not None and source_in.shape[1] != latent:
+        wrong.append("conv_in.weight")
+    bad_fresh = [n for n in fresh if not n.startswith("scalar_embed.")]
+    if unexpected or wrong or bad_fresh:
+        raise ValueError(
+            f"weights do not fit: unexpected {unexpected[:5]}, other shapes {wrong[:5]}, "
+            f"missing {bad_fresh[:5]}"
+        )
+    with torch.no_grad():
+        for name, value in state.items():
+            if name == "conv_in.weight":  # (out, latent + context, 3, 3): the context columns start at 0
+                own[name].zero_()
+                own[name][:, :latent] = value
+            else:
+                own[name].copy_(value)
+        for mlp in conditioned.scalar_embed.values():
+            nn.init.zeros_(mlp[-1].weight)
+            nn.init.zeros_(mlp[-1].bias)
+    return fresh

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ...core.config import LONG_BATCH_SEED_MIX, seed_everything
+from ...core.config import LONG_BATCH_SEED_MIX, OMIT_AT_DEFAULT, seed_everything
 from ...core.presets import LONG_CLIP_FRAMES, LONG_KEYFRAME_SPACING, preset
 from ...core.train import TrainConfig, Trainer, checkpoint_path, pick_weights, sampling_weights
 from ...diffusion.conditioning import ConditionalDenoiser, ConditionConfig
 from ...diffusion.gaussian import Diffusion, DiffusionConfig
-from ...diffusion.unet import SpaceTimeUNet, UNetConfig
+from ...diffusion.unet import SpaceTimeUNet, UNetConfig, load_unconditional_weights
 from .generator import LongVideoConfig, LongVideoGenerator
 
 
@@ -37,6 +37,9 @@ class LongModelConfig:
     condition: ConditionConfig = field(default_factory=ConditionConfig)
     unet: UNetConfig = field(default_factory=UNetConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    # '' trains from scratch; 'classroom' warm-starts the UNet from the shipped long-budget
+    # short-clip LVDM (Moving MNIST; `load_unconditional_weights`), so training adds the conditions
+    init: str = field(default="", metadata=OMIT_AT_DEFAULT)
 
     @property
     def frames(self) -> int:
@@ -78,16 +81,24 @@ class LongModel(ConditionalDenoiser):
 
 
 def default_long_config(
-    role: str, dataset: str = "mnist", perturb: bool = True, style: str = "lvdm", stride: int | None = None
+    role: str,
+    dataset: str = "mnist",
+    perturb: bool = True,
+    style: str = "lvdm",
+    stride: int | None = None,
+    init: str = "",
 ):
     """LVDM's choices: predict with P = 4 keyframes S apart given 1 (drop 0.5); interpolate
     frames 1..S-1 between given 0 and S (drop 0.1); perturbation S_max = 250, s = 100 of 1000.
     S = `long_stride(dataset)`: 16 pixel frames for Moving MNIST, 8 for sky. stride=1 gives the
-    plain autoregressive baseline's predictor (consecutive latent frames)."""
+    plain autoregressive baseline's predictor (consecutive latent frames). init='classroom'
+    warm-starts the UNet from the classroom LVDM (Moving MNIST only)."""
     from ...vae.model import default_vae_config
 
     if role not in ("predict", "interp"):
         raise ValueError(f"role must be 'predict' or 'interp', got {role!r}")
+    if init not in ("", "classroom") or (init and dataset != "mnist"):
+        raise ValueError(f"init must be '' or 'classroom' (Moving MNIST only), got {init!r} for {dataset!r}")
     stride = long_stride(dataset) if stride is None else stride
     if stride < 1 or (role == "interp" and stride < 2):
         raise ValueError(f"stride must be >= 1 (>= 2 to interpolate), got {stride} for {role!r}")
@@ -107,7 +118,9 @@ def default_long_config(
     # the data set's diffusion recipe (Moving MNIST: v-prediction, min-SNR-5): guidance mixes two
     # predictions linearly, which is the same mix in eps or v (each is affine in the other given x_t)
     diffusion = DiffusionConfig(**preset(dataset).diffusion.kwargs())
-    return LongModelConfig(dataset, role, stride=stride, condition=cond, unet=unet, diffusion=diffusion)
+    return LongModelConfig(
+        dataset, role, stride=stride, condition=cond, unet=unet, diffusion=diffusion, init=init
+    )
 
 
 def examples(latents: torch.Tensor, cfg: LongModelConfig, offsets: torch.Tensor) -> torch.Tensor:
@@ -171,6 +184,8 @@ def train_long_model(
         return examples(latents[idx], cfg, torch.randint(0, room, (bsz,), generator=g))
 
     model = LongModel(cfg)
+    if cfg.init == "classroom":  # a resumed or finished checkpoint overrides it
+        warm_start_from_classroom(model, vae_trainer, progress)
     name = f"long-{cfg.role}-{cfg.dataset}"
     trainer = Trainer(
         model,
@@ -183,6 +198,20 @@ def train_long_model(
     )
     trainer.fit()
     return trainer, pick_weights(trainer, weights)
+
+
+def warm_start_from_classroom(model: LongModel, vae_trainer, progress: bool = False) -> list[str]:
+    """Copy the classroom LVDM's UNet into `model` (conditions start ignored); its new
+    parameter names. The classroom weights must be here (they are never trained by this)."""
+    from ..lvdm import classroom_lvdm
+
+    found = classroom_lvdm(vae_trainer, progress=progress)
+    if found is None:
+        raise FileNotFoundError(
+            "init='classroom' needs the classroom LVDM: set MINILVDM_WEIGHTS=shipped, or train it once "
+            "with minilvdm.methods.lvdm.classroom_lvdm(train=True) (about 45 CPU-minutes)"
+        )
+    return load_unconditional_weights(model.unet, found[1].unet.state_dict())
 
 
 def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:
