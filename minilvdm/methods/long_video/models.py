@@ -184,15 +184,16 @@ def train_long_model(
         return examples(latents[idx], cfg, torch.randint(0, room, (bsz,), generator=g))
 
     model = LongModel(cfg)
-    if cfg.init == "classroom":  # a resumed or finished checkpoint overrides it
-        warm_start_from_classroom(model, vae_trainer, progress)
     name = f"long-{cfg.role}-{cfg.dataset}"
+    ckpt = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name)
+    if cfg.init == "classroom" and not ckpt.exists():  # a checkpoint there holds the weights
+        warm_start_from_classroom(model, vae_trainer, progress)
     trainer = Trainer(
         model,
         lambda m, z: m(z),
         batch_fn,
         train_cfg,
-        checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name),
+        ckpt,
         model_config=cfg,
         progress=progress,
     )
