@@ -286,3 +286,14 @@ def test_a_warm_started_model_starts_as_the_classroom_unet_and_needs_its_weights
     context = torch.randn(2, cfg.unet.context_channels, 4, 8, 8)
     out = model.unet.eval()(x, t, context=context, extra_scalars={"s": torch.tensor([0, 99])})
     assert torch.allclose(out, classroom.eval()(x, t), atol=1e-5)
+
+
+def test_the_long_models_warm_start_where_the_classroom_weights_are(monkeypatch):
+    from minilvdm.methods import lvdm
+    from minilvdm.methods.long_video import warm_start_init
+
+    monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: None)
+    assert warm_start_init("mnist", None) == ""
+    monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: ("trainer", "model"))
+    assert warm_start_init("mnist", None) == "classroom"
+    assert warm_start_init("sky", None) == ""  # no classroom model for skies

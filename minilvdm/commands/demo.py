@@ -104,14 +104,16 @@ def stage_long(args, report: list[str]) -> None:
         generate_long_videos,
         long_video_config,
         train_long_model,
+        warm_start_init,
     )
     from ..vae.model import train_vae
 
     vae_trainer = train_vae(args.dataset)
-    pred_cfg = default_long_config("predict", args.dataset)
+    init = warm_start_init(args.dataset, vae_trainer)  # from the classroom LVDM where it is here
+    pred_cfg = default_long_config("predict", args.dataset, init=init)
     pred_trainer, predictor = train_long_model(pred_cfg, vae_trainer=vae_trainer)
     interp_trainer, interpolator = train_long_model(
-        default_long_config("interp", args.dataset), vae_trainer=vae_trainer
+        default_long_config("interp", args.dataset, init=init), vae_trainer=vae_trainer
     )
     p = preset(args.dataset)
     cfg = long_video_config(args.dataset, frames=p.long_frames, steps=p.long_steps)
@@ -135,7 +137,8 @@ def stage_long(args, report: list[str]) -> None:
     )
     fvd = ", ".join(f"{v:.1f}" for v in seg["fvd"])
     report.append(
-        f"- long video: prediction {pred_trainer.step} + interpolation {interp_trainer.step} steps "
+        f"- long video: prediction {pred_trainer.step} + interpolation {interp_trainer.step} steps"
+        f"{' (warm-started from the classroom LVDM)' if init else ''} "
         f"({(pred_trainer.seconds + interp_trainer.seconds) / 60:.1f} min training); {count} videos of "
         f"{result['frames']} frames ({result['keyframes']} keyframes {cfg.stride} latent frames apart), "
         f"{seconds:.0f} s each -> {result['mp4']}\n"

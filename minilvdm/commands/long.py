@@ -1,6 +1,7 @@
 """`python -m minilvdm long --frames 1024`: a long video, streamed to MP4 and a .npy tensor file.
 
-Trains (or reuses) the VAE, the prediction model and the interpolation model first.
+Trains (or reuses) the VAE, the prediction model and the interpolation model first; for Moving
+MNIST both start from the classroom LVDM where its weights are here (`warm_start_init`).
 An interrupted run resumes when started again with the same arguments.
 """
 
@@ -45,6 +46,7 @@ def run(args):
         default_long_config,
         long_video_config,
         train_long_model,
+        warm_start_init,
     )
     from ..vae.latent_cache import video_size
     from ..vae.model import train_vae
@@ -53,11 +55,12 @@ def run(args):
     perturb = not args.no_perturb_training
     # autoregressive: a predictor of consecutive latent frames (stride 1), as the generator needs
     stride = 1 if args.mode == "autoregressive" else None
-    pred_cfg = default_long_config("predict", args.dataset, perturb, stride=stride)
+    init = warm_start_init(args.dataset, vae_trainer)  # from the classroom LVDM where it is here
+    pred_cfg = default_long_config("predict", args.dataset, perturb, stride=stride, init=init)
     _, predictor = train_long_model(pred_cfg, vae_trainer=vae_trainer)
     interpolator = None
     if args.mode == "hierarchical":
-        cfg = default_long_config("interp", args.dataset, perturb)
+        cfg = default_long_config("interp", args.dataset, perturb, init=init)
         _, interpolator = train_long_model(cfg, vae_trainer=vae_trainer)
     level = args.perturb if args.perturb is not None else predictor.cfg.perturb_sample
     cfg = long_video_config(
@@ -71,7 +74,7 @@ def run(args):
         perturb_level=level,
         seed=args.seed,
     )
-    settings = f"w{args.guidance}-s{level}-eta{cfg.eta:g}-seed{args.seed}"
+    settings = f"w{args.guidance}-s{level}-eta{cfg.eta:g}-seed{args.seed}" + ("-warm" if init else "")
     name = f"{args.dataset}-{args.mode}-{args.frames}f-{settings}"
     out = output_dir() / "long" / name if args.out is None else args.out
     start = time.perf_counter()

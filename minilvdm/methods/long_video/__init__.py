@@ -28,6 +28,7 @@ from .models import (
     long_stride,
     long_video_config,
     train_long_model,
+    warm_start_init,
 )
 
 __all__ = [
@@ -52,4 +53,5 @@ __all__ = [
     "resolve_stride",
     "train_long_model",
     "trained_stride",
+    "warm_start_init",
 ]

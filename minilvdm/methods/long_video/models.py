@@ -215,6 +215,18 @@ def warm_start_from_classroom(model: LongModel, vae_trainer, progress: bool = Fa
     return load_unconditional_weights(model.unet, found[1].unet.state_dict())
 
 
+def warm_start_init(dataset: str, vae_trainer) -> str:
+    """The `init` the long models take here: 'classroom' for Moving MNIST where the classroom
+    LVDM is present (MINILVDM_WEIGHTS=shipped, or trained once), else '' (from scratch). Warm
+    started, the quick pair's long videos are about 3x as recognisable (BENCHMARKS.md
+    `long_video`)."""
+    from ..lvdm import classroom_lvdm
+
+    if dataset != "mnist":
+        return ""
+    return "classroom" if classroom_lvdm(vae_trainer, progress=False) is not None else ""
+
+
 def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:
     """A LongVideoConfig whose keyframe stride matches the data set's long models, sampled
     with the data set's DDIM eta (presets.py `sample_eta`)."""
