@@ -318,7 +318,8 @@ def run() -> str:
         "One thread per job (OMP_NUM_THREADS=1). Wall minutes are the trainer's own clock, taken while "
         "other jobs shared the two cores, so they overstate the cost; CPU seconds per step are measured "
         "here on a copy of each model (3 steps after a warm-up). Latents of the training clips are encoded "
-        "once (one cache shared by all five models).",
+        "once (one cache shared by all the models). Warm start: both models of a pair start from the "
+        "classroom LVDM (`LongModelConfig.init`; its 44 CPU-minutes of training are not counted here).",
         "",
         "### Generation speed",
         "",
