@@ -33,19 +33,17 @@ def real_by_digit(digits: list[int], per_digit: int) -> tuple[torch.Tensor, torc
     return pool[index], first[index]
 
 
-def run() -> str:
-    vae_trainer = train_vae("mnist", progress=False)
-    cfg = default_lvdm_config("mnist", space="latent", conditional=True)
+def sweep(init: str, vae_trainer) -> tuple[list[str], str]:
+    """One model's table rows and its sentence: the model trained from scratch (init '') or
+    warm-started from the classroom LVDM ('classroom')."""
+    cfg = default_lvdm_config("mnist", space="latent", conditional=True, init=init)
     trainer, _ = train_lvdm(cfg, vae_trainer=vae_trainer, progress=False)
     model = pick_weights(trainer, sampling_weights())  # raw in ci/quick: short runs' EMA lags
     scales = by_profile(
         ci=[0.0, 3.0], quick=[0.0, 1.0, 2.0, 4.0, 7.0, 10.0, 14.0], full=[0.0, 1.0, 2.0, 4.0, 7.0, 10.0, 14.0]
     )
-    digits = by_profile(ci=[3, 7], quick=list(range(10)), full=list(range(10)))
-    per_digit, steps = by_profile(ci=2, quick=8, full=32), by_profile(ci=2, quick=25, full=50)
-    labels = torch.tensor(digits).repeat_interleave(per_digit)
-    real, real_labels = real_by_digit(digits, per_digit)
-    other = real_clips("mnist", len(labels), part=1)[0]
+    digits, per_digit, steps, labels = sweep_sizes()
+    real, _ = real_by_digit(digits, per_digit)
     rows, samples = [], {}
     for s in scales:
         t0 = time.perf_counter()
@@ -69,35 +67,66 @@ def run() -> str:
         generator=gen,
     )
     diff = (lvdm_form - samples[check_s]).abs().max().item()
-    real_acc = condition_accuracy(real, real_labels)
+    what = "warm-started from the classroom LVDM" if init else "from scratch"
     mark = lambda s: "**" if s == best else ""  # noqa: E731
     table = [
-        f"| {s:g} | {mark(s)}{a['accuracy']:.2f}{mark(s)} | {a['prob']:.3f} | {r:.3f} | {f:.1f} "
+        f"| {what} | {s:g} | {mark(s)}{a['accuracy']:.2f}{mark(s)} | {a['prob']:.3f} | {r:.3f} | {f:.1f} "
         f"| {d:.3f} | {sec:.2f} |"
         for s, a, r, f, d, sec in rows
     ]
+    sentence = (
+        f"The model {what}: {trainer.step} steps, p_uncond = {cfg.p_uncond}, its "
+        f"{'EMA' if model is trainer.ema.module else 'raw'} weights; highest condition accuracy at "
+        f"s = {best:g}; LVDM form at w = {check_s - 1:g} vs cfg at s = {check_s:g}: max |difference| of "
+        f"the samples {diff:.1e}."
+    )
+    return table, sentence
+
+
+def sweep_sizes():
+    """(digits, clips per digit, DDIM steps, labels) of every sweep."""
+    digits = by_profile(ci=[3, 7], quick=list(range(10)), full=list(range(10)))
+    per_digit, steps = by_profile(ci=2, quick=8, full=32), by_profile(ci=2, quick=25, full=50)
+    return digits, per_digit, steps, torch.tensor(digits).repeat_interleave(per_digit)
+
+
+def run() -> str:
+    from minilvdm.methods.lvdm import classroom_lvdm, warm_start_init
+
+    vae_trainer = train_vae("mnist", progress=False)
+    if get_profile() == "ci":  # seconds in ci; quick and full need the classroom weights here
+        classroom_lvdm(vae_trainer, train=True, progress=False)
+    inits = ["", "classroom"] if warm_start_init("mnist", vae_trainer) else [""]
+    tables, sentences = [], []
+    for init in inits:
+        table, sentence = sweep(init, vae_trainer)
+        tables += table
+        sentences.append(sentence)
+    digits, per_digit, steps, labels = sweep_sizes()
+    real, real_labels = real_by_digit(digits, per_digit)
+    other = real_clips("mnist", len(labels), part=1)[0]
+    real_acc = condition_accuracy(real, real_labels)
     return "\n".join(
         [
             f"### Guidance scale sweep ({len(digits)} digits x {per_digit} clips, DDIM {steps}, seed 0)",
             "",
-            "| cfg scale s (LVDM w = s - 1) | condition accuracy | P(requested digit) | recognisability "
-            "| FVD | within-digit diversity | s / clip |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
-            *table,
-            f"| real clips (first digit as the label) | {real_acc['accuracy']:.2f} | {real_acc['prob']:.3f} "
-            f"| {recognisability(real):.3f} | {frechet_video_distance(other, real):.1f} (floor) | "
+            "| model | cfg scale s (LVDM w = s - 1) | condition accuracy | P(requested digit) "
+            "| recognisability | FVD | within-digit diversity | s / clip |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            *tables,
+            f"| real clips (first digit as the label) | - | {real_acc['accuracy']:.2f} "
+            f"| {real_acc['prob']:.3f} | {recognisability(real):.3f} "
+            f"| {frechet_video_distance(other, real):.1f} (floor) | "
             f"{clip_diversity(real, groups=len(digits)):.3f} | - |",
             "",
-            f"Chosen scale (highest condition accuracy): s = {best:g}. Condition accuracy = share of clips "
+            "Bold: each model's highest condition accuracy. Condition accuracy = share of clips "
             "whose frame-averaged P(requested digit) from the digit reader exceeds 0.5; the label is the "
             "clip's first digit (a clip holds two). Recognisability = share of frames in which the digit "
             "reader confidently recognises a digit (top class p > 0.8, as in the `lvdm` section). "
             "FVD against the real clips of the same digits "
             f"({len(real)} vs {len(real)}: dominated by estimator bias, compare rows only). Diversity = mean "
-            "pairwise clip-encoder distance among the clips of one digit. The model: "
-            f"{trainer.step} steps, p_uncond = {cfg.p_uncond}, its "
-            f"{'EMA' if model is trainer.ema.module else 'raw'} weights. LVDM form at w = {check_s - 1:g} vs "
-            f"cfg at s = {check_s:g}: max |difference| of the samples {diff:.1e}. Profile `{get_profile()}`.",
+            "pairwise clip-encoder distance among the clips of one digit. Sampling: DDIM at the package's "
+            "eta (presets.py `sample_eta`). " + " ".join(sentences) + f" Profile `{get_profile()}`.",
             "",
         ]
     )

@@ -277,10 +277,10 @@ def test_a_warm_started_model_starts_as_the_classroom_unet_and_needs_its_weights
     model = LongModel(cfg)
     monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: None)
     with pytest.raises(FileNotFoundError, match="MINILVDM_WEIGHTS=shipped"):
-        warm_start_from_classroom(model, vae_trainer=None)
+        warm_start_from_classroom(model.unet, vae_trainer=None)
     fake = type("Fake", (), {"unet": classroom})()
     monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: (None, fake))
-    fresh = warm_start_from_classroom(model, vae_trainer=None)
+    fresh = warm_start_from_classroom(model.unet, vae_trainer=None)
     assert fresh and all(n.startswith("scalar_embed.s.") for n in fresh)
     x, t = torch.randn(2, plain_cfg.in_channels, 4, 8, 8), torch.tensor([3, 700])
     context = torch.randn(2, cfg.unet.context_channels, 4, 8, 8)

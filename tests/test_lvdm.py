@@ -208,3 +208,23 @@ def test_recipe_benchmarks_long_row_is_the_quick_classroom_model():
         p.classroom_train.ckpt_every,
         p.classroom_clips,
     )
+
+
+def test_a_class_conditional_model_warm_started_from_the_classroom_starts_as_it(monkeypatch):
+    from minilvdm.methods import lvdm
+    from minilvdm.methods.lvdm import warm_start_from_classroom
+
+    plain, cond = tiny(), tiny(conditional=True)
+    with torch.no_grad():
+        for p in plain.unet.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: (None, plain))
+    fresh = warm_start_from_classroom(cond.unet, vae_trainer=None)
+    assert fresh == ["class_embed.weight"]
+    z, t = torch.randn(2, 4, 4, 16, 16), torch.tensor([10, 900])
+    want = plain.unet.eval()(z, t)
+    for label in (torch.tensor([3, 7]), None):  # every class and the null token: the classroom model
+        assert torch.allclose(cond.unet.eval()(z, t, class_label=label), want, atol=1e-5)
+    for bad in (dict(init="imagenet"), dict(init="classroom", space="pixel")):
+        with pytest.raises(ValueError, match="init"):
+            LVDMConfig(**{**dict(unet=cond.cfg.unet, num_classes=10), **bad}).validate()

@@ -401,12 +401,12 @@ def load_image_weights(video_model: nn.Module, image_state: dict) -> list[str]:
 
 
 def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict) -> list[str]:
-    """Warm-start a UNet with extra inputs (context channels, scalar embeddings) from one
-    trained without them, e.g. LVDM's prediction model from the short-clip LVDM. Copies every
-    weight the two share; the input convolution's context channels and each new embedding's
-    output layer start at 0, so at first the network computes what the unconditional one does
-    and ignores its conditions. Returns the names of the new parameters; raises on any other
-    mismatch."""
+    """Warm-start a UNet with extra inputs (context channels, scalar embeddings, classes) from
+    one trained without them, e.g. LVDM's prediction model from the short-clip LVDM. Copies
+    every weight the two share; the input convolution's context channels, each new scalar
+    embedding's output layer and the class embedding start at 0, so at first the network
+    computes what the unconditional one does and ignores its conditions. Returns the names of
+    the new parameters; raises on any other mismatch."""
     own = conditioned.state_dict()
     latent = conditioned.cfg.in_channels
     fresh = [n for n in own if n not in state]
@@ -415,7 +415,7 @@ def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict) -> list[
     source_in = state.get("conv_in.weight")
     if source_in is not None and source_in.shape[1] != latent:
         wrong.append("conv_in.weight")
-    bad_fresh = [n for n in fresh if not n.startswith("scalar_embed.")]
+    bad_fresh = [n for n in fresh if not n.startswith(("scalar_embed.", "class_embed."))]
     if unexpected or wrong or bad_fresh:
         raise ValueError(
             f"weights do not fit: unexpected {unexpected[:5]}, other shapes {wrong[:5]}, "
@@ -431,4 +431,6 @@ def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict) -> list[
         for mlp in conditioned.scalar_embed.values():
             nn.init.zeros_(mlp[-1].weight)
             nn.init.zeros_(mlp[-1].bias)
+        if conditioned.cfg.num_classes and "class_embed.weight" not in state:
+            nn.init.zeros_(conditioned.class_embed.weight)  # every label, the null token too
     return fresh

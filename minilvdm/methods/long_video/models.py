@@ -24,7 +24,8 @@ from ...core.presets import LONG_CLIP_FRAMES, LONG_KEYFRAME_SPACING, preset
 from ...core.train import TrainConfig, Trainer, checkpoint_path, pick_weights, sampling_weights
 from ...diffusion.conditioning import ConditionalDenoiser, ConditionConfig
 from ...diffusion.gaussian import Diffusion, DiffusionConfig
-from ...diffusion.unet import SpaceTimeUNet, UNetConfig, load_unconditional_weights
+from ...diffusion.unet import SpaceTimeUNet, UNetConfig
+from ..lvdm import warm_start_from_classroom, warm_start_init  # noqa: F401 (warm_start_init: re-exported)
 from .generator import LongVideoConfig, LongVideoGenerator
 
 
@@ -187,7 +188,7 @@ def train_long_model(
     name = f"long-{cfg.role}-{cfg.dataset}"
     ckpt = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name)
     if cfg.init == "classroom" and not ckpt.exists():  # a checkpoint there holds the weights
-        warm_start_from_classroom(model, vae_trainer, progress)
+        warm_start_from_classroom(model.unet, vae_trainer, progress)
     trainer = Trainer(
         model,
         lambda m, z: m(z),
@@ -199,32 +200,6 @@ def train_long_model(
     )
     trainer.fit()
     return trainer, pick_weights(trainer, weights)
-
-
-def warm_start_from_classroom(model: LongModel, vae_trainer, progress: bool = False) -> list[str]:
-    """Copy the classroom LVDM's UNet into `model` (conditions start ignored); its new
-    parameter names. The classroom weights must be here (they are never trained by this)."""
-    from ..lvdm import classroom_lvdm
-
-    found = classroom_lvdm(vae_trainer, progress=progress)
-    if found is None:
-        raise FileNotFoundError(
-            "init='classroom' needs the classroom LVDM: set MINILVDM_WEIGHTS=shipped, or train it once "
-            "with minilvdm.methods.lvdm.classroom_lvdm(train=True) (about 45 CPU-minutes)"
-        )
-    return load_unconditional_weights(model.unet, found[1].unet.state_dict())
-
-
-def warm_start_init(dataset: str, vae_trainer) -> str:
-    """The `init` the long models take here: 'classroom' for Moving MNIST where the classroom
-    LVDM is present (MINILVDM_WEIGHTS=shipped, or trained once), else '' (from scratch). Warm
-    started, the quick pair's long videos are about 3x as recognisable (BENCHMARKS.md
-    `long_video`)."""
-    from ..lvdm import classroom_lvdm
-
-    if dataset != "mnist":
-        return ""
-    return "classroom" if classroom_lvdm(vae_trainer, progress=False) is not None else ""
 
 
 def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:
