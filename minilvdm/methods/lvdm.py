@@ -47,8 +47,9 @@ class LVDMConfig:
     p_uncond: float = 0.1  # probability the label is dropped in training
     unet: UNetConfig = field(default_factory=lambda: default_unet_config(4))
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
-    # '' trains from scratch; 'classroom' warm-starts the UNet from the classroom LVDM (the
-    # class-conditional model then learns only the classes: `load_unconditional_weights`)
+    # '' trains from scratch; 'classroom' warm-starts the UNet from the classroom LVDM
+    # (`load_unconditional_weights`). For the class-conditional model it draws better digits but
+    # follows the class less at the quick budget (BENCHMARKS.md `guidance`), so 06 keeps ''
     init: str = field(default="", metadata=OMIT_AT_DEFAULT)
 
     def validate(self) -> None:
