@@ -3,7 +3,8 @@
 Each topic is a module `benchmarks/<topic>.py` with `run() -> str` returning a markdown
 body (tables). The harness writes it into BENCHMARKS.md between
 `<!-- BEGIN <topic> -->` and `<!-- END <topic> -->`, under a header that records the
-machine, profile, command and date, so every figure says where it came from.
+machine, profile, command and date, so every figure says where it came from. The ci profile
+only checks the wiring: it writes to outputs/BENCHMARKS-ci.md, never over measured figures.
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ def machine() -> str:
     return f"{device}, torch {torch.__version__}, threads {torch.get_num_threads()}"
 
 
+def section_file(profile: str) -> Path:
+    """Where a profile's sections go: BENCHMARKS.md, or for ci (noise) a file in outputs/."""
+    if profile != "ci":
+        return BENCHMARKS_MD
+    from minilvdm.core.config import output_dir
+
+    return output_dir() / "BENCHMARKS-ci.md"
+
+
 def write_section(
     topic: str,
     body: str,
@@ -59,8 +69,11 @@ def write_section(
     machine_text: str | None = None,
     command: str | None = None,
     date: str | None = None,
+    path: Path | None = None,
 ) -> None:
-    """machine_text, command, date: for figures measured elsewhere (benchmarks.gpu --from-json)."""
+    """machine_text, command, date: for figures measured elsewhere (benchmarks.gpu --from-json).
+    path: the file (default BENCHMARKS.md)."""
+    path = path or BENCHMARKS_MD
     stamp = date or datetime.date.today().isoformat()
     command = command or f"python -m benchmarks {topic} --profile {profile}"
     section = (
@@ -69,14 +82,15 @@ def write_section(
         f"- command: `{command}`\n- date: {stamp}\n\n"
         f"{body.strip()}\n<!-- END {topic} -->"
     )
-    text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else HEADER
+    text = path.read_text() if path.exists() else HEADER
     pattern = re.compile(rf"<!-- BEGIN {re.escape(topic)} -->.*?<!-- END {re.escape(topic)} -->", re.S)
     text = (
         pattern.sub(lambda _: section, text)
         if pattern.search(text)
         else text.rstrip() + "\n\n" + section + "\n"
     )
-    BENCHMARKS_MD.write_text(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
 
 
 def main(argv=None) -> int:
@@ -92,8 +106,8 @@ def main(argv=None) -> int:
         print(f"== benchmark {topic} ({profile})", flush=True)
         body = module.run()
         print(body)
-        write_section(topic, body, profile)
-    print(f"wrote {BENCHMARKS_MD}")
+        write_section(topic, body, profile, path=section_file(profile))
+        print(f"wrote {section_file(profile)}")
     return 0
 
 

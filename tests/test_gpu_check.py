@@ -76,3 +76,21 @@ def test_from_json_writes_the_section_with_the_device_machine(outputs, monkeypat
     path.write_text(json.dumps({**results, "dry_run": True}))
     with pytest.raises(SystemExit, match="dry run"):
         gpu.main(["--from-json", str(path)])
+
+
+def test_a_ci_run_writes_its_sections_outside_benchmarks_md(outputs, monkeypatch):
+    import sys
+    import types
+
+    md = outputs / "BENCHMARKS.md"
+    md.write_text(harness.HEADER + "\n<!-- BEGIN fake -->\nmeasured\n<!-- END fake -->\n")
+    monkeypatch.setattr(harness, "BENCHMARKS_MD", md)
+    fake = types.ModuleType("benchmarks.fake")
+    fake.run = lambda: "| wiring |"
+    monkeypatch.setitem(sys.modules, "benchmarks.fake", fake)
+    monkeypatch.setattr(harness, "topics", lambda: ["fake"])
+    assert harness.main(["fake", "--profile", "ci"]) == 0
+    assert "measured" in md.read_text() and "wiring" not in md.read_text()  # the quick figures stay
+    ci_file = harness.section_file("ci")
+    assert ci_file.parent == outputs / "outputs" and "| wiring |" in ci_file.read_text()
+    assert harness.section_file("quick") == md
