@@ -106,8 +106,9 @@ def main(argv=None) -> int:
         print(f"== benchmark {topic} ({profile})", flush=True)
         body = module.run()
         print(body)
-        write_section(topic, body, profile, path=section_file(profile))
-        print(f"wrote {section_file(profile)}")
+        path = section_file(profile)
+        write_section(topic, body, profile, path=path)
+        print(f"wrote {path}")
     return 0
 
 

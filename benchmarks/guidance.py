@@ -33,17 +33,17 @@ def real_by_digit(digits: list[int], per_digit: int) -> tuple[torch.Tensor, torc
     return pool[index], first[index]
 
 
-def sweep(init: str, vae_trainer) -> tuple[list[str], str]:
+def sweep(init: str, vae_trainer, real: torch.Tensor) -> tuple[list[str], str]:
     """One model's table rows and its sentence: the model trained from scratch (init '') or
-    warm-started from the classroom LVDM ('classroom')."""
+    warm-started from the classroom LVDM ('classroom'); `real`: the held-out clips grouped
+    like the samples (`real_by_digit`)."""
     cfg = default_lvdm_config("mnist", space="latent", conditional=True, init=init)
     trainer, _ = train_lvdm(cfg, vae_trainer=vae_trainer, progress=False)
     model = pick_weights(trainer, sampling_weights())  # raw in ci/quick: short runs' EMA lags
     scales = by_profile(
         ci=[0.0, 3.0], quick=[0.0, 1.0, 2.0, 4.0, 7.0, 10.0, 14.0], full=[0.0, 1.0, 2.0, 4.0, 7.0, 10.0, 14.0]
     )
-    digits, per_digit, steps, labels = sweep_sizes()
-    real, _ = real_by_digit(digits, per_digit)
+    digits, _, steps, labels = sweep_sizes()
     rows, samples = [], {}
     for s in scales:
         t0 = time.perf_counter()
@@ -96,14 +96,14 @@ def run() -> str:
     vae_trainer = train_vae("mnist", progress=False)
     if get_profile() == "ci":  # seconds in ci; quick and full need the classroom weights here
         classroom_lvdm(vae_trainer, train=True, progress=False)
+    digits, per_digit, steps, labels = sweep_sizes()
+    real, real_labels = real_by_digit(digits, per_digit)  # generated once for both models
     inits = ["", "classroom"] if warm_start_init("mnist", vae_trainer) else [""]
     tables, sentences = [], []
     for init in inits:
-        table, sentence = sweep(init, vae_trainer)
+        table, sentence = sweep(init, vae_trainer, real)
         tables += table
         sentences.append(sentence)
-    digits, per_digit, steps, labels = sweep_sizes()
-    real, real_labels = real_by_digit(digits, per_digit)
     other = real_clips("mnist", len(labels), part=1)[0]
     real_acc = condition_accuracy(real, real_labels)
     return "\n".join(

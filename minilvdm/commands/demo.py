@@ -104,8 +104,8 @@ def stage_long(args, report: list[str]) -> None:
         generate_long_videos,
         long_video_config,
         train_long_model,
-        warm_start_init,
     )
+    from ..methods.lvdm import warm_start_init
     from ..vae.model import train_vae
 
     vae_trainer = train_vae(args.dataset)

@@ -46,8 +46,8 @@ def run(args):
         default_long_config,
         long_video_config,
         train_long_model,
-        warm_start_init,
     )
+    from ..methods.lvdm import warm_start_init
     from ..vae.latent_cache import video_size
     from ..vae.model import train_vae
 

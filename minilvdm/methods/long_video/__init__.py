@@ -4,6 +4,7 @@ generator   the hierarchical generator, streamed to disk and resumable (re-expor
 models      training the prediction and interpolation models (re-exported here)
 """
 
+from ..lvdm import warm_start_init  # the long models take its init
 from .generator import (
     STATE_FORMAT,
     LongVideoConfig,
@@ -28,7 +29,6 @@ from .models import (
     long_stride,
     long_video_config,
     train_long_model,
-    warm_start_init,
 )
 
 __all__ = [

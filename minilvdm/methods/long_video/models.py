@@ -25,7 +25,7 @@ from ...core.train import TrainConfig, Trainer, checkpoint_path, pick_weights, s
 from ...diffusion.conditioning import ConditionalDenoiser, ConditionConfig
 from ...diffusion.gaussian import Diffusion, DiffusionConfig
 from ...diffusion.unet import SpaceTimeUNet, UNetConfig
-from ..lvdm import warm_start_from_classroom, warm_start_init  # noqa: F401 (warm_start_init: re-exported)
+from ..lvdm import warm_start_from_classroom
 from .generator import LongVideoConfig, LongVideoGenerator
 
 
