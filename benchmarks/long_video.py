@@ -39,19 +39,62 @@ from minilvdm.methods.long_video.models import (
 
 PLOT = Path(__file__).resolve().parent / "long_video_drift.png"
 
-# name -> (mode, models trained with perturbation, guidance w, DDIM eta, init of the models)
+# name -> (mode, models trained with perturbation, guidance w, DDIM eta, init of the models,
+# guides: '' = LVDM's unconditional guidance, 'scratch' = autoguidance by the from-scratch pair)
 SETTINGS = {
-    "hierarchical, perturbation + guidance (LVDM)": ("hierarchical", True, 0.1, 0.0, ""),
-    "hierarchical, perturbation only": ("hierarchical", True, 0.0, 0.0, ""),
-    "hierarchical, guidance only": ("hierarchical", False, 0.1, 0.0, ""),
-    "hierarchical, neither": ("hierarchical", False, 0.0, 0.0, ""),
-    "autoregressive, perturbation + guidance": ("autoregressive", True, 0.1, 0.0, ""),
+    "hierarchical, perturbation + guidance (LVDM)": ("hierarchical", True, 0.1, 0.0, "", ""),
+    "hierarchical, perturbation only": ("hierarchical", True, 0.0, 0.0, "", ""),
+    "hierarchical, guidance only": ("hierarchical", False, 0.1, 0.0, "", ""),
+    "hierarchical, neither": ("hierarchical", False, 0.0, 0.0, "", ""),
+    "autoregressive, perturbation + guidance": ("autoregressive", True, 0.1, 0.0, "", ""),
     # the short clips' sampler (presets.py sample_eta: eta 1 won the recipe study's sweep)
-    "hierarchical, perturbation + guidance, eta 1": ("hierarchical", True, 0.1, 1.0, ""),
+    "hierarchical, perturbation + guidance, eta 1": ("hierarchical", True, 0.1, 1.0, "", ""),
     # both models warm-started from the classroom LVDM (44 CPU-minutes of digits and motion),
     # then trained for the same steps: the keyframes start from a model that draws digits
-    "hierarchical, perturbation + guidance, warm start": ("hierarchical", True, 0.1, 0.0, "classroom"),
-    "hierarchical, perturbation + guidance, warm start, eta 1": ("hierarchical", True, 0.1, 1.0, "classroom"),
+    "hierarchical, perturbation + guidance, warm start": ("hierarchical", True, 0.1, 0.0, "classroom", ""),
+    "hierarchical, perturbation + guidance, warm start, eta 1": (
+        "hierarchical",
+        True,
+        0.1,
+        1.0,
+        "classroom",
+        "",
+    ),
+    # autoguidance (Karras et al. 2024): the warm pair guided by the from-scratch pair, the same
+    # tasks learned worse, in place of the unconditional path; w = 1 is their s = 2, which lifted
+    # the short-clip classroom model 0.66 -> 0.79 (BENCHMARKS.md `autoguidance`)
+    "hierarchical, warm start, autoguided by the from-scratch pair (w = 0.5)": (
+        "hierarchical",
+        True,
+        0.5,
+        0.0,
+        "classroom",
+        "scratch",
+    ),
+    "hierarchical, warm start, autoguided by the from-scratch pair (w = 1)": (
+        "hierarchical",
+        True,
+        1.0,
+        0.0,
+        "classroom",
+        "scratch",
+    ),
+    "hierarchical, warm start, autoguided by the from-scratch pair (w = 2)": (
+        "hierarchical",
+        True,
+        2.0,
+        0.0,
+        "classroom",
+        "scratch",
+    ),
+    "hierarchical, warm start, autoguided by the from-scratch pair (w = 1), eta 1": (
+        "hierarchical",
+        True,
+        1.0,
+        1.0,
+        "classroom",
+        "scratch",
+    ),
 }
 
 
@@ -105,9 +148,12 @@ def slug(name: str) -> str:
 
 def generate_setting(name: str, progress: bool = False) -> dict:
     """The setting's videos (B, 1, N, H, W) and generation seconds; reused when finished."""
-    mode, perturb, w, eta, init = SETTINGS[name]
+    mode, perturb, w, eta, init, guide = SETTINGS[name]
     z = sizes()
     pred, interp, vae, trainers = models(mode, perturb, init)
+    guides = models(mode, perturb, "")[:2] if guide == "scratch" else (None, None)
+    if guide == "scratch":
+        trainers = [*trainers, *models(mode, perturb, "")[3]]
     tag = "-".join(t.ckpt_path.stem.rsplit("-", 1)[-1] for t in trainers)  # the checkpoints' config hashes
     weights = sampling_weights()
     out = (
@@ -122,7 +168,7 @@ def generate_setting(name: str, progress: bool = False) -> dict:
         )
         resumed = (out / "state.pt").exists()
         start = time.perf_counter()
-        build_generator(pred, interp, vae, cfg).generate(out, progress=progress)
+        build_generator(pred, interp, vae, cfg, guides=guides).generate(out, progress=progress)
         seconds = time.perf_counter() - start
         timing.write_text(json.dumps({"seconds": seconds, "resumed": resumed}))
     return {"videos": load_long_video(out / "video.npy"), **json.loads(timing.read_text())}
@@ -267,7 +313,7 @@ def run() -> str:
     )
 
     train_rows, seen = [], set()
-    for mode, perturb, _, _, init in SETTINGS.values():
+    for mode, perturb, _, _, init, _ in SETTINGS.values():
         vae = models(mode, perturb, init)[2]
         c, _, h, w = vae.cfg.latent_shape(vae.cfg.time_factor, 64, 64)
         for t in models(mode, perturb, init)[3]:
@@ -293,7 +339,9 @@ def run() -> str:
         f"{first['videos']} videos of {z['frames']} frames per setting (generated as one batch, seed 0), "
         f"{z['steps']} DDIM steps per clip; perturbation: models trained with S_max = 1/4 of the diffusion "
         "steps and sampled with s = 1/10 (LVDM's 250 and 100 of 1000), or trained with S_max = 0 and "
-        "given clean conditions; guidance: LVDM's w = 0.1, or 0; DDIM eta 0 unless the row says eta 1. "
+        "given clean conditions; guidance: LVDM's w = 0.1, or 0; autoguided rows: (1 + w) D - w D_guide with "
+        "the from-scratch model of the same task as D_guide (seeing the same conditions), w = 0.5, 1 or 2; DDIM eta 0 "
+        "unless the row says eta 1. "
         "Metrics per window of "
         f"{z['window']} frames against {z['real_clips']} held-out real clips; [95% bootstrap interval], "
         "resampling whole videos. Change = last window - first window; slope = least-squares slope over all "

@@ -92,6 +92,32 @@ def test_loss_trains_and_given_frames_come_out_unchanged(style):
     assert not torch.allclose(out[:, :, 2], z0[:, :, 2])
 
 
+def test_autoguidance_replaces_the_unconditional_path_with_the_guides_conditional_one():
+    """(1 + w) D - w D_guide with the guide seeing the same conditions: a guide equal to the
+    model is no guidance at all; another guide changes the clip, also with nothing given."""
+    import copy
+
+    model = make(perturb_max=50)
+    z0 = torch.randn(1, C, T, 8, 8)
+    mask = condition_mask("predict", T, 2).view(1, 1, T, 1, 1)
+    run = lambda **kw: model.sample(z0, mask, steps=3, generator=torch.Generator().manual_seed(1), **kw)
+    plain = run(guidance=0.0)
+    assert torch.allclose(run(guidance=2.0, guide=copy.deepcopy(model)), plain, atol=1e-5)
+    other = make(perturb_max=50)
+    torch.nn.init.normal_(other.unet.conv_out.weight, std=0.3)
+    guided = run(guidance=2.0, guide=other)
+    assert not torch.allclose(guided, plain, atol=1e-3)
+    assert torch.equal(guided[:, :, :2], z0[:, :, :2])  # the given frames stay as given
+    nothing = torch.zeros_like(mask)
+    alone = model.sample(z0, nothing, steps=3, guidance=2.0, generator=torch.Generator().manual_seed(1))
+    with_guide = model.sample(
+        z0, nothing, steps=3, guidance=2.0, guide=other, generator=torch.Generator().manual_seed(1)
+    )
+    assert not torch.allclose(alone, with_guide, atol=1e-3)
+    with pytest.raises(ValueError, match="task"):
+        run(guidance=2.0, guide=make(mode="interp", perturb_max=50))
+
+
 def test_unconditional_guidance_changes_the_sample_and_needs_matching_unet():
     model = make(perturb_max=50)
     z0 = torch.randn(1, C, T, 8, 8)

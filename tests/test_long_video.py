@@ -112,6 +112,24 @@ def test_every_model_call_samples_with_the_configs_eta_and_the_data_sets_default
         LongVideoConfig(eta=-1).validate()
 
 
+def test_each_model_samples_with_its_own_guide_and_models_without_one_get_none(tmp_path):
+    pred, interp, pred_guide = StubModel(), StubModel(), StubModel()
+    cfg = LongVideoConfig(frames=64, stride=4, steps=2, seed=3)
+    gen = LongVideoGenerator(
+        pred,
+        stub_decode,
+        (C, H, W),
+        TF,
+        cfg,
+        clip=4,
+        interpolator=interp,
+        radius=RADIUS,
+        guides=(pred_guide, None),
+    )
+    gen.generate(tmp_path / "guided", progress=False)
+    assert pred.kwargs["guide"] is pred_guide and "guide" not in interp.kwargs
+
+
 def test_prediction_calls_are_conditioned_on_the_last_keyframes(tmp_path):
     _, result, pred, _, _ = run(tmp_path, 200, clip=5, given=2)
     first_cond, first_mask = pred.calls[0]

@@ -90,6 +90,57 @@ def test_guidance_uses_the_null_token_and_changes_samples():
     assert not torch.allclose(a, b)
 
 
+def _seeded(model, **kw):
+    return model.sample(2, steps=3, eta=0.0, generator=torch.Generator().manual_seed(0), decode=False, **kw)
+
+
+def test_autoguidance_mixes_the_guides_prediction_as_the_paper_writes():
+    """D_guide + w (D - D_guide): w = 1 is the model alone, a guide equal to the model changes
+    nothing, and one step's prediction is the affine mix of the two models' predictions."""
+    torch.manual_seed(0)
+    model, guide = tiny(), tiny()
+    for m in (model, guide):
+        torch.nn.init.normal_(m.unet.conv_out.weight, std=0.1)
+    alone = _seeded(model)
+    assert torch.allclose(_seeded(model, guide=guide, guidance=1.0), alone, atol=1e-5)
+    assert torch.allclose(_seeded(model, guide=copy.deepcopy(model), guidance=3.0), alone, atol=1e-5)
+    assert not torch.allclose(_seeded(model, guide=guide, guidance=2.0), alone, atol=1e-3)
+
+    seen = []
+    real_sample = model.diffusion.sample
+    model.diffusion.sample = lambda fn, shape, **kw: seen.append(kw) or real_sample(fn, shape, **kw)
+    _seeded(model, guide=guide, guidance=2.5)
+    x, t = torch.randn(2, 4, 4, 16, 16), torch.full((2,), 30)
+    with torch.no_grad():
+        d, d_guide = model.unet(x, t), guide.unet(x, t)
+        mixed = seen[0]["uncond_fn"](x, t) + 2.5 * (d - seen[0]["uncond_fn"](x, t))
+    assert seen[0]["guidance_scale"] == 2.5 and torch.allclose(mixed, d_guide + 2.5 * (d - d_guide))
+
+
+def test_autoguidance_of_a_conditional_model_passes_the_label_to_a_conditional_guide():
+    model, guide = tiny(conditional=True), tiny(conditional=True)
+    labels = []
+    original = guide.unet.forward
+    guide.unet.forward = lambda x, t, class_label=None, **kw: (
+        labels.append(class_label) or original(x, t, class_label=class_label)
+    )
+    _seeded(model, guide=guide, guidance=2.0, class_label=4)
+    assert labels and all(lab.tolist() == [4, 4] for lab in labels)
+
+
+def test_autoguidance_clear_errors():
+    model = tiny()
+    with pytest.raises(ValueError, match="guidance scale"):
+        _seeded(model, guide=tiny())
+    other = tiny()
+    other.cfg.diffusion.prediction = "v"
+    with pytest.raises(ValueError, match="prediction"):
+        _seeded(model, guide=other, guidance=2.0)
+    pixel = tiny(space="pixel")
+    with pytest.raises(ValueError, match="same latents"):
+        _seeded(model, guide=pixel, guidance=2.0)
+
+
 def test_clear_errors():
     with pytest.raises(ValueError, match="needs a VAE"):
         LatentVideoDiffusion(LVDMConfig())

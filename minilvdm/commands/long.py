@@ -2,6 +2,8 @@
 
 Trains (or reuses) the VAE, the prediction model and the interpolation model first; for Moving
 MNIST both start from the classroom LVDM where its weights are here (`warm_start_init`).
+`--autoguide` guides them by models of the same tasks trained from scratch (Karras et al. 2024;
+trained here when absent, about 7 CPU-minutes): BENCHMARKS.md `long_video`.
 An interrupted run resumes when started again with the same arguments.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 import time
 
 from ..core.config import output_dir
-from . import at_least
+from . import UsageError, at_least
 
 
 def add_arguments(parser):
@@ -19,9 +21,22 @@ def add_arguments(parser):
     parser.add_argument("--mode", choices=("hierarchical", "autoregressive"), default="hierarchical")
     parser.add_argument("--steps", type=int, default=50, help="DDIM steps per clip")
     parser.add_argument(
-        "--eta", type=float, default=None, help="DDIM eta (default: the data set's, presets.py sample_eta)"
+        "--eta",
+        type=float,
+        default=None,
+        help="DDIM eta (default: the data set's, presets.py sample_eta; 0 with --autoguide)",
     )
-    parser.add_argument("--guidance", type=float, default=0.1, help="LVDM unconditional guidance w (0 = off)")
+    parser.add_argument(
+        "--guidance",
+        type=float,
+        default=None,
+        help="guidance w, (1 + w) D - w D_uncond (0 = off; default 0.1, LVDM's; 1 with --autoguide)",
+    )
+    parser.add_argument(
+        "--autoguide",
+        action="store_true",
+        help="guide the warm-started models by from-scratch models of the same tasks (Moving MNIST)",
+    )
     parser.add_argument(
         "--perturb", type=int, default=None, help="perturbation level s (default: 1/10 of steps)"
     )
@@ -38,6 +53,10 @@ def validate(args):
     at_least(args, "--eta", 0)
     at_least(args, "--guidance", 0)
     at_least(args, "--perturb", 0)
+    if args.autoguide and args.dataset != "mnist":
+        raise UsageError(
+            "--autoguide: the guides are the warm-started Moving MNIST models' (--dataset mnist)"
+        )
 
 
 def run(args):
@@ -56,12 +75,31 @@ def run(args):
     # autoregressive: a predictor of consecutive latent frames (stride 1), as the generator needs
     stride = 1 if args.mode == "autoregressive" else None
     init = warm_start_init(args.dataset, vae_trainer)  # from the classroom LVDM where it is here
+    if args.autoguide and not init:
+        raise UsageError(
+            "--autoguide needs the classroom weights to warm-start from: MINILVDM_WEIGHTS=shipped"
+        )
     pred_cfg = default_long_config("predict", args.dataset, perturb, stride=stride, init=init)
     _, predictor = train_long_model(pred_cfg, vae_trainer=vae_trainer)
     interpolator = None
     if args.mode == "hierarchical":
         cfg = default_long_config("interp", args.dataset, perturb, init=init)
         _, interpolator = train_long_model(cfg, vae_trainer=vae_trainer)
+    guides = (None, None)
+    if args.autoguide:
+        roles = ("predict", "interp") if interpolator is not None else ("predict",)
+        guides = tuple(  # the same tasks from scratch: the weaker models the warm ones are pushed away from
+            train_long_model(
+                default_long_config(
+                    role, args.dataset, perturb, stride=stride if role == "predict" else None
+                ),
+                vae_trainer=vae_trainer,
+            )[1]
+            for role in roles
+        ) + (None,) * (2 - len(roles))
+    guidance = args.guidance if args.guidance is not None else (1.0 if args.autoguide else 0.1)
+    # autoguided at eta 1 the videos fell apart (BENCHMARKS.md long_video): eta 0 unless asked
+    eta = 0.0 if args.autoguide and args.eta is None else args.eta
     level = args.perturb if args.perturb is not None else predictor.cfg.perturb_sample
     cfg = long_video_config(
         args.dataset,
@@ -69,12 +107,13 @@ def run(args):
         frames=args.frames,
         mode=args.mode,
         steps=args.steps,
-        **({} if args.eta is None else {"eta": args.eta}),
-        guidance=args.guidance,
+        **({} if eta is None else {"eta": eta}),
+        guidance=guidance,
         perturb_level=level,
         seed=args.seed,
     )
-    settings = f"w{args.guidance}-s{level}-eta{cfg.eta:g}-seed{args.seed}" + ("-warm" if init else "")
+    settings = f"w{guidance}-s{level}-eta{cfg.eta:g}-seed{args.seed}" + ("-warm" if init else "")
+    settings += "-autoguided" if args.autoguide else ""
     name = f"{args.dataset}-{args.mode}-{args.frames}f-{settings}"
     out = output_dir() / "long" / name if args.out is None else args.out
     start = time.perf_counter()
@@ -84,6 +123,7 @@ def run(args):
         vae_trainer.ema.module.eval(),
         cfg,
         size=video_size(args.dataset),
+        guides=guides,
     )
     result = generator.generate(out)
     seconds = time.perf_counter() - start

@@ -167,6 +167,7 @@ class ConditionalDenoiser(nn.Module):
         guidance: float = 0.0,
         guidance_form: str = "lvdm",
         perturb_level: int | None = None,
+        guide: ConditionalDenoiser | None = None,
         generator: torch.Generator | None = None,
         callback=None,
     ) -> torch.Tensor:
@@ -174,7 +175,9 @@ class ConditionalDenoiser(nn.Module):
 
         cond: the given frames (values elsewhere ignored); mask (B or 1, 1, T, 1, 1).
         guidance: LVDM's w (form 'lvdm') or the classifier-free s (form 'cfg'); 0 = off.
-        The given frames (mask = 1) are returned exactly as given."""
+        guide: autoguidance (Karras et al. 2024): a weaker model of the same task (same
+        conditions) replaces the unconditional prediction, on every call, also the first one
+        with nothing given. The given frames (mask = 1) are returned exactly as given."""
         b = cond.shape[0]
         mask = mask.to(cond).expand(b, 1, *cond.shape[2:3], 1, 1)
         level = self.cfg.perturb_sample if perturb_level is None else perturb_level
@@ -189,7 +192,15 @@ class ConditionalDenoiser(nn.Module):
         model_fn = lambda x, t: self.predict(x, t, noisy_cond, mask, s)
         off = guidance == (0.0 if guidance_form == "lvdm" else 1.0)
         uncond_fn = None
-        if not off and mask.any():  # the unconditional path drops the condition
+        if guide is not None:
+            if guide.cfg.style != self.cfg.style or guide.cfg.mode != self.cfg.mode:
+                raise ValueError(
+                    f"the guide must do this model's task: mode {self.cfg.mode!r}, style "
+                    f"{self.cfg.style!r}; it has {guide.cfg.mode!r}, {guide.cfg.style!r}"
+                )
+            if not off:
+                uncond_fn = lambda x, t: guide.predict(x, t, noisy_cond, mask, s)
+        elif not off and mask.any():  # the unconditional path drops the condition
             empty = torch.zeros_like(mask)
             uncond_fn = lambda x, t: self.predict(x, t, noisy_cond, empty, s)
         z = self.diffusion.sample(

@@ -107,6 +107,19 @@ class LatentVideoDiffusion(nn.Module):
         label = torch.as_tensor(class_label, device=device).long()
         return label.expand(batch) if label.ndim == 0 else label
 
+    def _check_guide(self, guide: LatentVideoDiffusion, guidance: float | None) -> None:
+        if guidance is None:
+            raise ValueError("a guide model needs a guidance scale (guidance=2.0, say)")
+        if guide.cfg.unet.in_channels != self.cfg.unet.in_channels or guide.cfg.space != self.cfg.space:
+            raise ValueError("the guide model must denoise the same latents (same space and channels)")
+        mine, theirs = self.cfg.diffusion, guide.cfg.diffusion
+        for key in ("num_steps", "schedule", "beta_start", "beta_end", "prediction"):
+            if getattr(mine, key) != getattr(theirs, key):
+                raise ValueError(
+                    f"the guide model's diffusion {key} is {getattr(theirs, key)!r}, this model's "
+                    f"{getattr(mine, key)!r}: guidance mixes predictions of one schedule and one kind"
+                )
+
     def forward(self, x0: torch.Tensor, class_label: torch.Tensor | None = None) -> torch.Tensor:
         """Training loss on clean latents (or pixels) x0 (B, C, T, H, W)."""
         label = self._labels(class_label, x0.shape[0], x0.device)
@@ -135,6 +148,7 @@ class LatentVideoDiffusion(nn.Module):
         guidance: float | None = None,
         guidance_form: str = "cfg",
         class_label=None,
+        guide: LatentVideoDiffusion | None = None,
         generator: torch.Generator | None = None,
         callback=None,
         decode: bool = True,
@@ -145,9 +159,15 @@ class LatentVideoDiffusion(nn.Module):
 
         eta: DDIM's stochasticity; None: the data set's preset (`sample_eta`).
         guidance: None/off, or the scale s ('cfg': eps_u + s (eps_c - eps_u)) or w ('lvdm').
-        With a class label and no guidance the conditional prediction alone is used."""
+        With a class label and no guidance the conditional prediction alone is used.
+        guide: autoguidance (Karras et al. 2024): a weaker model of the same latents (less
+        trained, or smaller) takes the place of eps_u, D_guide + s (D - D_guide), s = `guidance`;
+        it pushes samples away from what the weaker model gets wrong. It sees the class label
+        when it has classes."""
         self.eval()
         eta = preset(self.cfg.dataset).sample_eta if eta is None else eta
+        if guide is not None:
+            self._check_guide(guide, guidance)
         device = next(self.parameters()).device
         outs = []
         for start in range(0, n, batch_size):
@@ -157,7 +177,10 @@ class LatentVideoDiffusion(nn.Module):
             label = None if labels is None else labels[start : start + b]
             model_fn = lambda x, t, lab=label: self.unet(x, t, class_label=lab)
             uncond_fn = None
-            if guidance is not None and label is not None:
+            if guide is not None:
+                guide_label = label if guide.cfg.num_classes else None
+                uncond_fn = lambda x, t, lab=guide_label: guide.unet(x, t, class_label=lab)
+            elif guidance is not None and label is not None:
                 null = torch.full_like(label, -1)
                 uncond_fn = lambda x, t, lab=null: self.unet(x, t, class_label=lab)
             z = self.diffusion.sample(

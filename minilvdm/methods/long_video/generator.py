@@ -168,7 +168,9 @@ class LongVideoGenerator:
     """predictor / interpolator: objects with `.sample(cond, mask, steps=, sampler=,
     guidance=, perturb_level=, generator=)` returning latents (ConditionalDenoiser);
     `clip` is the prediction model's clip length P (keyframes) and `given` its g. The
-    stride comes from the models (`resolve_stride`); `self.cfg` records it."""
+    stride comes from the models (`resolve_stride`); `self.cfg` records it. guides: weaker
+    models of each model's task for autoguidance ((predictor's, interpolator's), either None):
+    they take the unconditional path of `cfg.guidance`."""
 
     def __init__(
         self,
@@ -181,6 +183,7 @@ class LongVideoGenerator:
         given: int = 1,
         interpolator=None,
         radius: int = 0,
+        guides: tuple = (None, None),
     ):
         cfg.validate()
         if not 1 <= given < clip:
@@ -190,6 +193,7 @@ class LongVideoGenerator:
             raise ValueError("hierarchical mode with stride > 1 needs an interpolation model")
         cfg = replace(cfg, stride=self.stride)
         self.predictor, self.interpolator, self.cfg = predictor, interpolator, cfg
+        self.guides = {id(predictor): guides[0], id(interpolator): guides[1]}
         self.clip, self.given, self.latent_shape, self.time_factor = clip, given, latent_shape, time_factor
         self.latent_frames = math.ceil(cfg.frames / time_factor)
         self.keyframes = keyframe_count(self.latent_frames, self.stride)
@@ -197,7 +201,8 @@ class LongVideoGenerator:
         self.interp_calls = 0
 
     def _sample(self, model, cond, mask, generator):
-        cfg = self.cfg
+        cfg, guide = self.cfg, self.guides[id(model)]
+        extra = {} if guide is None else {"guide": guide}  # models without guides need not take one
         return model.sample(
             cond,
             mask,
@@ -207,6 +212,7 @@ class LongVideoGenerator:
             guidance=cfg.guidance,
             perturb_level=cfg.perturb_level,
             generator=generator,
+            **extra,
         )
 
     def _predict(self, tail: torch.Tensor | None, generator) -> torch.Tensor:

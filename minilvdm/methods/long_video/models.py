@@ -259,6 +259,7 @@ def build_generator(
     clip: int | None = None,
     given: int | None = None,
     size: int = 64,
+    guides: tuple = (None, None),
 ):
     """A LongVideoGenerator that decodes with the VAE (chunked, exact) and writes frames as it goes.
     The stride is the models' own (`cfg.stride=None`; another raises); clip and given default
@@ -281,4 +282,5 @@ def build_generator(
         given=given,
         interpolator=interpolator,
         radius=vae.decoder.time_radius,
+        guides=guides,
     )
