@@ -216,3 +216,18 @@ def test_thickness_dilates_strokes_and_zero_changes_nothing():
     assert (thick >= plain).all()  # a max filter only adds ink
     with pytest.raises(ValueError, match="thickness"):
         MovingMNIST(thickness=5)
+
+
+def test_sample_clips_samples_with_moving_mnists_eta_unless_given(monkeypatch):
+    from minilvdm.core.presets import preset
+    from minilvdm.methods.image_to_video import sample_clips
+
+    _, lifted = image_and_lifted()
+    etas = []
+    real_sample = lifted.diffusion.sample
+    monkeypatch.setattr(
+        lifted.diffusion, "sample", lambda *a, **kw: etas.append(kw["eta"]) or real_sample(*a, **kw)
+    )
+    sample_clips(lifted, 1, 2, steps=1, latents_only=True)
+    sample_clips(lifted, 1, 2, steps=1, eta=0.0, latents_only=True)
+    assert etas == [preset("mnist").sample_eta, 0.0]

@@ -312,6 +312,7 @@ def sample_clips(
     *,
     enable_time: bool = True,
     steps: int = 25,
+    eta: float | None = None,
     seed: int = 0,
     decoder=None,
     batch_size: int = 16,
@@ -319,7 +320,9 @@ def sample_clips(
 ) -> torch.Tensor:
     """n clips (n, 1, T, H, W) at Moving MNIST's frame size, in [-1, 1], by DDIM. enable_time=False
     runs the network in image mode: every frame is an independent image sample. `decoder` overrides the VAE
-    (e.g. the temporally fine-tuned one)."""
+    (e.g. the temporally fine-tuned one). eta: DDIM's; None: Moving MNIST's preset (`sample_eta`,
+    1: the lifted model's clips 0.23 -> 0.38 recognisable at DDIM 20, 48 clips, session 12)."""
+    eta = preset("mnist").sample_eta if eta is None else eta
     model.eval()
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
@@ -331,6 +334,7 @@ def sample_clips(
             lambda x, t: model.unet(x, t, enable_time=enable_time),
             shape,
             steps=steps,
+            eta=eta,
             generator=g,
             device=device,
         )
