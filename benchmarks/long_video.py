@@ -60,6 +60,15 @@ SETTINGS = {
         "classroom",
         "",
     ),
+    # the control for autoguidance: the same w on the warm pair's own unconditional path
+    "hierarchical, perturbation + guidance w = 1, warm start": (
+        "hierarchical",
+        True,
+        1.0,
+        0.0,
+        "classroom",
+        "",
+    ),
     # autoguidance (Karras et al. 2024): the warm pair guided by the from-scratch pair, the same
     # tasks learned worse, in place of the unconditional path; w = 1 is their s = 2, which lifted
     # the short-clip classroom model 0.66 -> 0.79 (BENCHMARKS.md `autoguidance`)
