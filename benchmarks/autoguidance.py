@@ -57,7 +57,15 @@ def pairs(vae_trainer) -> list[tuple[str, str, object, object]]:
     return out
 
 
-def _row(label: str, videos: torch.Tensor, real: torch.Tensor, floor: float, seconds: float):
+def _sampled(model, guide, w: float, steps: int, eta: float, n: int) -> tuple[torch.Tensor, float]:
+    """n clips at scale w (1: the model alone, no guide) and the seconds per clip."""
+    t0 = time.perf_counter()
+    guided = {"guide": guide, "guidance": w} if w != 1.0 else {}
+    videos = model.sample(n, steps=steps, eta=eta, generator=torch.Generator().manual_seed(0), **guided)
+    return videos, (time.perf_counter() - t0) / n
+
+
+def _row(label: str, videos: torch.Tensor, seconds: float, real: torch.Tensor, floor: float):
     """(table row, recognisability)."""
     result = score(videos, real, dataset="mnist")
     rec, fvd = result["recognisability"], result["fvd"]
@@ -91,31 +99,13 @@ def run() -> str:
         ]
         best, best_rec = 1.0, -1.0
         for w in SCALES:
-            t0 = time.perf_counter()
-            videos = model.sample(
-                n,
-                steps=STEPS,
-                eta=ETA,
-                guide=guide if w != 1.0 else None,
-                guidance=w if w != 1.0 else None,
-                generator=torch.Generator().manual_seed(0),
-            )
-            line, rec = _row(f"{w:g}", videos, real, floor, (time.perf_counter() - t0) / n)
+            line, rec = _row(f"{w:g}", *_sampled(model, guide, w, STEPS, ETA, n), real, floor)
             lines.append(line)
             best, best_rec = (w, rec) if rec > best_rec else (best, best_rec)
         if best != 1.0:
             steps, eta = LONGER
-            t0 = time.perf_counter()
-            videos = model.sample(
-                n,
-                steps=steps,
-                eta=eta,
-                guide=guide,
-                guidance=best,
-                generator=torch.Generator().manual_seed(0),
-            )
             label = f"{best:g} (DDIM {steps}, eta {eta:g})"
-            lines.append(_row(label, videos, real, floor, (time.perf_counter() - t0) / n)[0])
+            lines.append(_row(label, *_sampled(model, guide, best, steps, eta, n), real, floor)[0])
         lines.append("")
     lines.append(
         "Identity kept: `identity_persistence` of the two 8-frame halves (real clips about 0.92). "

@@ -160,9 +160,10 @@ def generate_setting(name: str, progress: bool = False) -> dict:
     mode, perturb, w, eta, init, guide = SETTINGS[name]
     z = sizes()
     pred, interp, vae, trainers = models(mode, perturb, init)
-    guides = models(mode, perturb, "")[:2] if guide == "scratch" else (None, None)
-    if guide == "scratch":
-        trainers = [*trainers, *models(mode, perturb, "")[3]]
+    guides = (None, None)
+    if guide == "scratch":  # the from-scratch pair of the same mode: its models and checkpoints
+        guide_pred, guide_interp, _, guide_trainers = models(mode, perturb, "")
+        guides, trainers = (guide_pred, guide_interp), [*trainers, *guide_trainers]
     tag = "-".join(t.ckpt_path.stem.rsplit("-", 1)[-1] for t in trainers)  # the checkpoints' config hashes
     weights = sampling_weights()
     out = (

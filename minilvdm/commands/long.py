@@ -9,6 +9,7 @@ An interrupted run resumes when started again with the same arguments.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from ..core.config import output_dir
@@ -80,23 +81,12 @@ def run(args):
             "--autoguide needs the classroom weights to warm-start from: MINILVDM_WEIGHTS=shipped"
         )
     pred_cfg = default_long_config("predict", args.dataset, perturb, stride=stride, init=init)
-    _, predictor = train_long_model(pred_cfg, vae_trainer=vae_trainer)
-    interpolator = None
-    if args.mode == "hierarchical":
-        cfg = default_long_config("interp", args.dataset, perturb, init=init)
-        _, interpolator = train_long_model(cfg, vae_trainer=vae_trainer)
+    interp_cfg = default_long_config("interp", args.dataset, perturb, init=init) if stride is None else None
+    train = lambda c: None if c is None else train_long_model(c, vae_trainer=vae_trainer)[1]  # noqa: E731
+    predictor, interpolator = train(pred_cfg), train(interp_cfg)
     guides = (None, None)
-    if args.autoguide:
-        roles = ("predict", "interp") if interpolator is not None else ("predict",)
-        guides = tuple(  # the same tasks from scratch: the weaker models the warm ones are pushed away from
-            train_long_model(
-                default_long_config(
-                    role, args.dataset, perturb, stride=stride if role == "predict" else None
-                ),
-                vae_trainer=vae_trainer,
-            )[1]
-            for role in roles
-        ) + (None,) * (2 - len(roles))
+    if args.autoguide:  # the same tasks from scratch: the weaker models the warm ones are pushed away from
+        guides = tuple(train(c and dataclasses.replace(c, init="")) for c in (pred_cfg, interp_cfg))
     guidance = args.guidance if args.guidance is not None else (1.0 if args.autoguide else 0.1)
     # autoguided at eta 1 the videos fell apart (BENCHMARKS.md long_video): eta 0 unless asked
     eta = 0.0 if args.autoguide and args.eta is None else args.eta

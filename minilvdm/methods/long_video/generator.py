@@ -193,15 +193,15 @@ class LongVideoGenerator:
             raise ValueError("hierarchical mode with stride > 1 needs an interpolation model")
         cfg = replace(cfg, stride=self.stride)
         self.predictor, self.interpolator, self.cfg = predictor, interpolator, cfg
-        self.guides = {id(predictor): guides[0], id(interpolator): guides[1]}
+        self.guides = guides  # (predictor's, interpolator's)
         self.clip, self.given, self.latent_shape, self.time_factor = clip, given, latent_shape, time_factor
         self.latent_frames = math.ceil(cfg.frames / time_factor)
         self.keyframes = keyframe_count(self.latent_frames, self.stride)
         self.decoder = StreamingDecoder(decode_fn, radius, time_factor)
         self.interp_calls = 0
 
-    def _sample(self, model, cond, mask, generator):
-        cfg, guide = self.cfg, self.guides[id(model)]
+    def _sample(self, model, guide, cond, mask, generator):
+        cfg = self.cfg
         extra = {} if guide is None else {"guide": guide}  # models without guides need not take one
         return model.sample(
             cond,
@@ -223,7 +223,7 @@ class LongVideoGenerator:
         if tail is not None:
             cond[:, :, : self.given] = tail
             mask[:, :, : self.given] = 1
-        clip = self._sample(self.predictor, cond, mask, generator)
+        clip = self._sample(self.predictor, self.guides[0], cond, mask, generator)
         return clip if tail is None else clip[:, :, self.given :]
 
     def _interpolate(self, left: torch.Tensor, right: torch.Tensor, generator) -> torch.Tensor:
@@ -236,7 +236,7 @@ class LongVideoGenerator:
         mask = torch.zeros(1, 1, self.stride + 1, 1, 1)
         mask[:, :, 0] = mask[:, :, -1] = 1
         self.interp_calls += 1
-        return self._sample(self.interpolator, cond, mask, generator)[:, :, :-1]
+        return self._sample(self.interpolator, self.guides[1], cond, mask, generator)[:, :, :-1]
 
     def generate(self, out_dir: str | Path, progress: bool = True, stop_after: int | None = None) -> dict:
         """Write `video.npy` (N, C, H, W uint8) and `video.mp4` to out_dir; resume if a state exists.
