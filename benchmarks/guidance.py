@@ -33,13 +33,18 @@ def real_by_digit(digits: list[int], per_digit: int) -> tuple[torch.Tensor, torc
     return pool[index], first[index]
 
 
-def sweep(init: str, vae_trainer, real: torch.Tensor) -> tuple[list[str], str]:
-    """One model's table rows and its sentence: the model trained from scratch (init '') or
-    warm-started from the classroom LVDM ('classroom'); `real`: the held-out clips grouped
-    like the samples (`real_by_digit`)."""
+def quick_model(init: str, vae_trainer):
+    """(what, trainer, sampled model, cfg) of notebook 06's quick model: trained from scratch (init
+    '') or warm-started from the classroom LVDM ('classroom'); raw weights in ci / quick."""
     cfg = default_lvdm_config("mnist", space="latent", conditional=True, init=init)
     trainer, _ = train_lvdm(cfg, vae_trainer=vae_trainer, progress=False)
-    model = pick_weights(trainer, sampling_weights())  # raw in ci/quick: short runs' EMA lags
+    what = "warm-started from the classroom LVDM" if init else "from scratch"
+    return what, trainer, pick_weights(trainer, sampling_weights()), cfg  # short runs' EMA lags
+
+
+def sweep(what: str, trainer, model, cfg, real: torch.Tensor) -> tuple[list[str], str]:
+    """One model's table rows and its sentence; `real`: the held-out clips grouped like the
+    samples (`real_by_digit`)."""
     scales = by_profile(
         ci=[0.0, 3.0], quick=[0.0, 1.0, 2.0, 4.0, 7.0, 10.0, 14.0], full=[0.0, 1.0, 2.0, 4.0, 7.0, 10.0, 14.0]
     )
@@ -67,7 +72,6 @@ def sweep(init: str, vae_trainer, real: torch.Tensor) -> tuple[list[str], str]:
         generator=gen,
     )
     diff = (lvdm_form - samples[check_s]).abs().max().item()
-    what = "warm-started from the classroom LVDM" if init else "from scratch"
     mark = lambda s: "**" if s == best else ""  # noqa: E731
     table = [
         f"| {what} | {s:g} | {mark(s)}{a['accuracy']:.2f}{mark(s)} | {a['prob']:.3f} | {r:.3f} | {f:.1f} "
@@ -94,14 +98,20 @@ def run() -> str:
     from minilvdm.methods.lvdm import classroom_lvdm, warm_start_init
 
     vae_trainer = train_vae("mnist", progress=False)
-    if get_profile() == "ci":  # seconds in ci; quick and full need the classroom weights here
+    if get_profile() == "ci":  # seconds in ci; quick and full need the long-budget weights here
         classroom_lvdm(vae_trainer, train=True, progress=False)
+        classroom_lvdm(vae_trainer, train=True, progress=False, conditional=True)
     digits, per_digit, steps, labels = sweep_sizes()
-    real, real_labels = real_by_digit(digits, per_digit)  # generated once for both models
+    real, real_labels = real_by_digit(digits, per_digit)  # generated once for every model
     inits = ["", "classroom"] if warm_start_init("mnist", vae_trainer) else [""]
+    models = [quick_model(init, vae_trainer) for init in inits]
+    long_budget = classroom_lvdm(vae_trainer, progress=False, conditional=True)
+    if long_budget is not None:  # notebook 06's model where the classroom weights are here
+        trainer, ema = long_budget
+        models.append(("long budget (classroom recipe, from scratch)", trainer, ema, ema.cfg))
     tables, sentences = [], []
-    for init in inits:
-        table, sentence = sweep(init, vae_trainer, real)
+    for what, trainer, model, cfg in models:
+        table, sentence = sweep(what, trainer, model, cfg, real)
         tables += table
         sentences.append(sentence)
     other = real_clips("mnist", len(labels), part=1)[0]

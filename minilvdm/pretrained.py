@@ -9,11 +9,14 @@ loads instead, and a config that differs from the shipped one simply trains. The
 the fetch live in `checkpoint.py`, below the trainer (re-exported here).
 
 Shipped files are slim: EMA weights only, in float16 (no optimizer, no raw weights), so the
-Trainer can reuse them but not resume them; every loader gives float32 models back. `ship`
-merges files into the folder (`python -m minilvdm ship [--requested] [--add FILE...]`, see
-commands/ship.py) and keeps MANIFEST.json, one entry per file: role, sha256, steps, training
-seconds, the command that rebuilds it and its metrics (a weight fingerprint for every file,
-quality checks for the VAE and the short-clip LVDM); tests/test_pretrained.py checks them again.
+Trainer can reuse them but not resume them; with `--int8` the weight matrices are int8 with
+per-channel scales instead (about half the size; the layout is in core/checkpoint.py). Every
+loader gives float32 models back. `ship` merges files into the folder (`python -m minilvdm ship
+[--requested] [--add FILE...] [--int8]`, see commands/ship.py) and keeps MANIFEST.json, one
+entry per file: role, sha256, storage ('float16' or 'int8'; absent in older entries), steps,
+training seconds, the command that rebuilds it and its metrics (a weight fingerprint for every
+file, quality checks for the VAE and the short-clip LVDM); tests/test_pretrained.py checks them
+again.
 """
 
 from __future__ import annotations
@@ -28,14 +31,17 @@ from pathlib import Path
 import torch
 
 from .core.checkpoint import (  # noqa: F401  (re-exported)
+    INT8_SCALES,
     SHIPPED_DIR,
     WEIGHTS_ENV,
     WEIGHTS_MODES,
     checkpoint_identity,
     ema_state_dict,
     fetch_shipped,
+    float_ema,
     load_checkpoint,
     load_into,
+    quantize,
     read_requested,
     requested_path,
     save_checkpoint,
@@ -78,17 +84,32 @@ def _progress(state: dict) -> str:
     return f"step {state['step']} of {state['configs']['train']['steps']}"
 
 
-def slim_state(state: dict, max_history: int = 500) -> dict:
+# Smaller matrices stay float16 under `int8`: they save a few hundred bytes, and they include
+# the few-channel input and output convolutions, whose rounding reaches the pixels directly (the
+# quick Moving MNIST VAE's 576-value output conv alone took its SSIM from 0.927 to 0.889).
+INT8_MIN_VALUES = 1024
+
+
+def slim_state(state: dict, max_history: int = 500, int8: bool = False) -> dict:
     """A finished Trainer checkpoint reduced to what sampling and reuse need: the EMA weights
     with their float tensors in float16 (scalars such as the VAE's scale factor, integer and
-    bool buffers and the EMA's n_averaged stay as they are)."""
+    bool buffers and the EMA's n_averaged stay as they are). `int8`: the weight matrices
+    (ndim >= 2) of at least INT8_MIN_VALUES values in int8 with per-channel scales instead. A
+    shipped file slims again: its EMA is read back to float32 first, so it can be re-stored
+    either way."""
     history = state["history"]
     stride = max(1, len(history) // max_history)
-    ema = {k: v.half() if v.is_floating_point() and v.numel() > 1 else v for k, v in state["ema"].items()}
+    ema, scales = {}, {}
+    for k, v in float_ema(state).items():
+        if int8 and v.is_floating_point() and v.ndim >= 2 and v.numel() >= INT8_MIN_VALUES:
+            ema[k], scales[k] = quantize(v)
+        else:
+            ema[k] = v.half() if v.is_floating_point() and v.numel() > 1 else v
     return {
         "format": state["format"],
         "shipped": True,
         "ema": ema,
+        **({INT8_SCALES: scales} if scales else {}),
         "step": state["step"],
         "configs": state["configs"],
         "history": history[::stride],
@@ -98,18 +119,23 @@ def slim_state(state: dict, max_history: int = 500) -> dict:
 
 def fingerprint(state: dict) -> float:
     """Sum of |w| over the EMA's float tensors (in float64, sorted by name) as stored, i.e.
-    after the fp16 rounding: any change to the stored weights changes it. Re-check a file with
-    `fingerprint(load_checkpoint(path))`."""
+    after the fp16 or int8 rounding: any change to the stored weights changes it. Re-check a
+    file with `fingerprint(load_checkpoint(path))`."""
     total = sum(
         v.double().abs().sum().item()
-        for k, v in sorted(state["ema"].items())
+        for k, v in sorted(float_ema(state).items())
         if k.startswith("module.") and v.is_floating_point()
     )
     return round(total, 4)
 
 
+def storage(path: Path) -> str:
+    """'int8' or 'float16': how a shipped file stores its weight matrices."""
+    return "int8" if INT8_SCALES in torch.load(path, map_location="cpu", weights_only=True) else "float16"
+
+
 def _entry(path: Path, command: str | None, metrics: dict | None = None, source: str | None = None) -> dict:
-    state = load_checkpoint(path)
+    state = load_checkpoint(path)  # dequantized: the scales are gone, so `storage` reads the file
     try:
         role, profile = split_name(path.name)
     except ValueError:  # a file the switch cannot find (not a checkpoint_path name): kept, listed
@@ -121,6 +147,7 @@ def _entry(path: Path, command: str | None, metrics: dict | None = None, source:
         "file": path.name,
         "sha256": sha256(path),
         "source_sha256": source,  # the trained checkpoint's bytes: `checkpoint_identity`
+        "storage": storage(path),
         "bytes": path.stat().st_size,
         "mb": round(path.stat().st_size / 2**20, 3),
         "steps": state["step"],
@@ -145,6 +172,7 @@ def ship(
     folder: Path = SHIPPED_DIR,
     replace: bool = False,
     checks: Callable[[Path, dict], dict] | None = None,
+    int8: bool = False,
 ) -> Path:
     """Merge slim copies of finished `checkpoints` into `folder` and rewrite MANIFEST.json.
 
@@ -153,7 +181,9 @@ def ship(
     run still asks for it (the KL sweep's VAEs share a role); every other file stays, with its
     entry. `replace`: remove every other shipped file first. The size limit counts the whole
     folder after merging and is checked before anything is written (ValueError).
-    `checks(folder, entry)`: extra metrics per file, measured on the shipped copies."""
+    `checks(folder, entry)`: extra metrics per file, measured on the shipped copies.
+    `int8`: store the new files' weight matrices in int8 (`slim_state`); a shipped file given
+    as a checkpoint is re-stored so, keeping its source's identity."""
     sources = [Path(p) for p in checkpoints]
     slim = {}
     for path in sources:
@@ -162,7 +192,7 @@ def ship(
         if not is_finished(state):
             raise ValueError(f"{path.name} is unfinished: {_progress(state)}")
         buffer = io.BytesIO()
-        torch.save(slim_state(state), buffer)
+        torch.save(slim_state(state, int8=int8), buffer)
         slim[path.name] = (buffer.getvalue(), dataset_of(state), checkpoint_identity(path))
     old = _read_manifest(folder)
     requested = read_requested()

@@ -247,6 +247,27 @@ def test_classroom_model_is_never_trained_by_accident(monkeypatch, tmp_path):
     assert classroom_lvdm(vae, progress=False) is None
 
 
+def test_conditional_classroom_model_is_its_own_file(monkeypatch, tmp_path):
+    """The long-budget class-conditional model (notebook 06's, where shipped) has the classroom
+    model's budget and clips, 10 classes, its own checkpoint, and follows a class label."""
+    from minilvdm.methods.lvdm import CLASSROOM_COND_NAME, classroom_configs, classroom_lvdm
+    from minilvdm.vae import train_vae
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    monkeypatch.setenv("MINILVDM_OUTPUTS", str(tmp_path))
+    vae = train_vae("mnist", progress=False)
+    cfg, train_cfg, data_cfg = classroom_configs(conditional=True)
+    plain = classroom_configs()
+    assert cfg.num_classes == 10 and cfg.unet.num_classes == 10 and plain[0].num_classes == 0
+    assert (train_cfg, data_cfg) == plain[1:]
+    assert classroom_lvdm(vae, progress=False, conditional=True) is None
+    trained, model = classroom_lvdm(vae, train=True, progress=False, conditional=True)
+    assert CLASSROOM_COND_NAME in trained.ckpt_path.name and trained.step == train_cfg.steps
+    assert classroom_lvdm(vae, progress=False) is None  # the unconditional one is another file
+    assert classroom_lvdm(vae, progress=False, conditional=True)[0].ckpt_path == trained.ckpt_path
+    assert model.sample(2, steps=2, class_label=torch.tensor([3, 7])).shape[:2] == (2, 1)
+
+
 def test_recipe_benchmarks_long_row_is_the_quick_classroom_model():
     from benchmarks.recipe import LONG, VARIANTS
     from minilvdm.core.presets import preset

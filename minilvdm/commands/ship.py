@@ -5,14 +5,17 @@
     ... --requested --since 2026-12-01T15:40               # only what runs asked for since then
     python -m minilvdm ship --add outputs/checkpoints/X.pt # ship these files too
     ... --replace                                          # drop every other shipped file first
+    ... --int8                                             # the new files' weight matrices in int8
 
 Without --requested or --add it trains (or reuses) the Moving MNIST pipeline exactly as `demo`
 and the notebooks do. `--requested` reads outputs/checkpoints/requested.json (every name
 `checkpoint_path` handed out: run the notebooks in a profile first) and ships the finished
 files of the active profile. Files merge into minilvdm/weights/pretrained/ (see
 `pretrained.ship`); MANIFEST.json gets one entry per file, with the VAE's and the LVDM's
-quality on a small fixed sample measured on the shipped (float16) copies, which
-tests/test_pretrained.py re-measures.
+quality on a small fixed sample measured on the shipped (float16 or int8) copies, which
+tests/test_pretrained.py re-measures. A shipped file is a finished checkpoint too: `--add` it
+with `--int8` to re-store it at about half the size (its entry keeps the trained file's sha256 as
+`source_sha256`; check its metrics, int8 rounds more than float16).
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser):
     )
     parser.add_argument(
         "--replace", action="store_true", help="remove every other shipped file (default: merge)"
+    )
+    parser.add_argument(
+        "--int8",
+        action="store_true",
+        help="store the new files' weight matrices in int8 with per-channel scales, half the float16 size",
     )
     parser.add_argument(
         "--exclude",
@@ -161,7 +169,7 @@ def run(args):
 
     profile = get_profile()
     folder = Path(args.folder) if args.folder else SHIPPED_DIR
-    ship_cmd = f"python -m minilvdm ship --profile {profile}"
+    ship_cmd = f"python -m minilvdm ship --profile {profile}" + (" --int8" if args.int8 else "")
     if not args.requested and not args.add:  # the default: the quick Moving MNIST pipeline
         from ..methods.lvdm import default_lvdm_config, train_lvdm
         from ..vae.model import train_vae
@@ -188,6 +196,6 @@ def run(args):
             args.rebuild_command
             or f"<the notebook or command that trains it in {profile}>; {ship_cmd}{flags}"
         )
-    path = ship(paths, command, folder=folder, replace=args.replace, checks=quality_checks)
+    path = ship(paths, command, folder=folder, replace=args.replace, checks=quality_checks, int8=args.int8)
     print(path.read_text())
     return 0

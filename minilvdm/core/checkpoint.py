@@ -10,7 +10,10 @@ missing file from the shipped weights (`minilvdm/weights/pretrained/`, see `pret
 when they hold one of that name. Every name `checkpoint_path` hands out is also noted in
 outputs/checkpoints/requested.json ({file: {"profile", "last"}}), so `python -m minilvdm ship
 --requested` can ship every model the notebooks asked for. Shipped files store the EMA in
-float16; `load_checkpoint` (and `ema_state_dict`, `load_into`) give float32 back. This module
+float16, or (`ship --int8`) its larger weight matrices (floating, ndim >= 2) as int8 with one
+float32 scale per output channel (dim 0): `w = q * scale`, q in [-127, 127], scale = the channel's
+max |w| / 127 (1 for an all-zero channel), the scales under `state["ema_int8_scales"]`;
+`load_checkpoint` (and `ema_state_dict`, `load_into`) give float32 back. This module
 sits below the trainer and every model, so each of them can name, save and load files without
 importing the layers above.
 """
@@ -36,6 +39,7 @@ CHECKPOINT_FORMAT = 1
 WEIGHTS_MODES = ("train", "shipped")
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "weights" / "pretrained"  # minilvdm/weights/pretrained
 REQUESTED = "requested.json"  # in outputs/checkpoints: every name checkpoint_path handed out
+INT8_SCALES = "ema_int8_scales"  # {EMA key: (out,) float32 scales} of an int8 shipped file
 
 
 class CheckpointError(RuntimeError):
@@ -172,7 +176,8 @@ def load_checkpoint(path: str | Path, expect_configs: dict | None = None) -> dic
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a minilvdm checkpoint (format {CHECKPOINT_FORMAT})")
     if isinstance(state.get("ema"), dict):
-        state["ema"] = upcast(state["ema"])
+        state["ema"] = float_ema(state)
+        state.pop(INT8_SCALES, None)
     for key, expected in (expect_configs or {}).items():
         found = state.get("configs", {}).get(key)
         if found != expected:
@@ -226,16 +231,42 @@ def upcast(tensors: dict) -> dict:
     }
 
 
+def quantize(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(int8 q, float32 scale per output channel) with `dequantize`'s `q * scale` ~ `weight`
+    (within scale / 2): symmetric, so a zero stays exactly zero."""
+    weight = weight.float()
+    scale = weight.abs().flatten(1).amax(1) / 127
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))  # an all-zero channel: no 0 / 0
+    q = torch.round(weight / _per_channel(scale, weight.ndim)).clamp(-127, 127).to(torch.int8)
+    return q, scale
+
+
+def _per_channel(scale: torch.Tensor, ndim: int) -> torch.Tensor:
+    return scale.view(-1, *[1] * (ndim - 1))
+
+
+def dequantize(tensors: dict, scales: dict) -> dict:
+    """The int8 tensors of a state dict that have `scales` (how `ship --int8` stores weight
+    matrices) as float32, `q * scale` per output channel; the rest as they are."""
+    return {k: v.float() * _per_channel(scales[k], v.ndim) if k in scales else v for k, v in tensors.items()}
+
+
+def float_ema(state: dict) -> dict:
+    """A checkpoint's EMA in float32 however it is stored (float32, float16 or int8), loaded
+    by `load_checkpoint` or not."""
+    return upcast(dequantize(state["ema"], state.get(INT8_SCALES, {})))
+
+
 def ema_state_dict(state: dict) -> dict:
     """The EMA model's own state dict from a Trainer (or shipped) checkpoint: AveragedModel's
-    'module.' prefix dropped, its step counter left out, float16 storage as float32."""
-    ema = upcast(state["ema"])
+    'module.' prefix dropped, its step counter left out, float16 or int8 storage as float32."""
+    ema = float_ema(state)
     return {k.removeprefix("module."): v for k, v in ema.items() if k.startswith("module.")}
 
 
 def load_into(trainer, state: dict) -> None:
     """Trainer.load for a shipped (slim) checkpoint: weights and step, a fresh optimizer."""
-    trainer.ema.load_state_dict(upcast(state["ema"]))
+    trainer.ema.load_state_dict(float_ema(state))
     trainer.model.load_state_dict(ema_state_dict(state))
     trainer.step, trainer.history = state["step"], [tuple(h) for h in state["history"]]
     trainer.seconds = state.get("seconds", 0.0)

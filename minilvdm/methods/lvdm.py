@@ -28,6 +28,7 @@ SPACES = ("latent", "pixel")
 
 
 CLASSROOM_NAME = "lvdm-latent-mnist-long"  # checkpoint name of the long-budget model
+CLASSROOM_COND_NAME = "lvdm-latent-mnist-cond-long"  # its class-conditional twin (notebook 06)
 
 
 def default_unet_config(channels: int, num_classes: int = 0, space: str = "latent") -> UNetConfig:
@@ -327,33 +328,36 @@ def train_lvdm(
     return trainer, trainer.ema.module.eval()
 
 
-def classroom_configs(dataset: str = "mnist"):
+def classroom_configs(dataset: str = "mnist", conditional: bool = False):
     """(LVDMConfig, TrainConfig, VideoDataConfig) of the long-budget short-clip LVDM the
     classroom weights ship (issue 20): the package's recipe for `classroom_train` steps on
-    `classroom_clips` distinct clips (presets.py)."""
+    `classroom_clips` distinct clips (presets.py). conditional=True: the class-conditional
+    model at the same budget, trained from scratch (notebook 06's headline model)."""
     import dataclasses
 
     p = preset(dataset)
     train_cfg = dataclasses.replace(default_train_config("latent", dataset), **p.classroom_train.kwargs())
     data_cfg = dataclasses.replace(default_data_config(dataset), count=p.classroom_clips)
-    return default_lvdm_config(dataset), train_cfg, data_cfg
+    return default_lvdm_config(dataset, conditional=conditional), train_cfg, data_cfg
 
 
-def classroom_lvdm(vae_trainer=None, train: bool = False, progress: bool = True):
+def classroom_lvdm(vae_trainer=None, train: bool = False, progress: bool = True, conditional: bool = False):
     """The long-budget LVDM as (trainer, EMA model), reused from outputs/checkpoints or, with
     MINILVDM_WEIGHTS=shipped, from the shipped weights. None when no finished copy is there
-    and `train` is False: it takes about 45 CPU-minutes, too long to start by accident."""
+    and `train` is False: it takes about 45 CPU-minutes, too long to start by accident.
+    conditional=True: the class-conditional one (same budget)."""
     from ..core.checkpoint import load_checkpoint
     from ..core.train import checkpoint_path
     from ..vae.model import train_vae
 
-    cfg, train_cfg, data_cfg = classroom_configs("mnist")
+    cfg, train_cfg, data_cfg = classroom_configs("mnist", conditional)
+    name = CLASSROOM_COND_NAME if conditional else CLASSROOM_NAME
     vae_trainer = vae_trainer or train_vae("mnist", progress=progress)
     # the name train_lvdm gives it; fetches the shipped copy when the switch is on
-    path = checkpoint_path(CLASSROOM_NAME, *checkpoint_configs(cfg, train_cfg, data_cfg, vae_trainer))
+    path = checkpoint_path(name, *checkpoint_configs(cfg, train_cfg, data_cfg, vae_trainer))
     if not train and (not path.exists() or load_checkpoint(path)["step"] < train_cfg.steps):
         return None
-    return train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=CLASSROOM_NAME, progress=progress)
+    return train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=name, progress=progress)
 
 
 def warm_start_from_classroom(unet, vae_trainer, progress: bool = False) -> list[str]:
