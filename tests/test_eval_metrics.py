@@ -177,3 +177,19 @@ def test_clip_diversity_is_zero_for_copies_and_positive_for_distinct_clips():
     assert clip_diversity(videos, groups=2) > 0.1
     with pytest.raises(ValueError, match="groups"):
         clip_diversity(videos, groups=3)
+
+
+def test_boundary_change_ratio_finds_jumps_at_keyframe_boundaries():
+    """A clip that drifts smoothly scores ~1; the same clip with a jump after every 8th frame
+    scores far above 1, and the per-phase profile puts the change at phase 7 only."""
+    from minilvdm.eval import boundary_change_ratio, frame_change_by_phase
+
+    t = torch.arange(64, dtype=torch.float32)
+    ramp = (t / 64 * 2 - 1).view(1, 1, 64, 1, 1).expand(2, 3, 64, 4, 4)  # equal steps everywhere
+    assert abs(boundary_change_ratio(ramp, 8) - 1) < 1e-4
+    jumps = ((t // 8) % 2 * 2 - 1).view(1, 1, 64, 1, 1).expand(2, 3, 64, 4, 4)  # flat, then a jump
+    profile = frame_change_by_phase(jumps, 8)
+    assert profile[:7].abs().max() == 0 and torch.isclose(profile[7], torch.tensor(1.0))
+    assert boundary_change_ratio(jumps + 0.01 * ramp, 8) > 50
+    with pytest.raises(ValueError, match="period"):
+        frame_change_by_phase(ramp, 1)

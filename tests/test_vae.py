@@ -59,6 +59,38 @@ def test_chunked_equals_one_shot(tf, block):
         torch.testing.assert_close(vae.decode_latents(z_full, chunk=chunk), v_full, atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("tf", [2, 4])
+def test_linear_time_upsampling_chunks_exactly_and_moves_between_latent_frames(tf):
+    """time_upsample='linear' reads neighbouring latent frames (a wider decoder radius), chunked
+    decoding stays exact, and a latent that jumps once decodes to frames that change gradually
+    around the jump instead of in one step."""
+    torch.manual_seed(0)
+    nearest = VideoVAE(tiny(time_factor=tf)).eval()
+    linear = VideoVAE(tiny(time_factor=tf, time_upsample="linear")).eval()
+    linear.load_state_dict(nearest.state_dict())  # same weights: only the upsampling differs
+    assert linear.decoder.time_radius > nearest.decoder.time_radius
+    z = torch.randn(1, 4, 9, 2, 2)
+    torch.testing.assert_close(linear.decode_latents(z, chunk=2), linear.decode_latents(z), atol=1e-5, rtol=0)
+
+    def up(mode):  # the first upsampling stage alone on a step in time: how many frames change
+        layer = [
+            lv["up"]
+            for lv in (linear if mode == "linear" else nearest).decoder.levels
+            if lv["up"].time_step == 2
+        ][0]
+        layer.conv.weight.data.zero_()
+        layer.conv.weight.data[:, :, 0, 1, 1] = 1.0 / layer.conv.weight.shape[1]  # mean over channels
+        layer.conv.bias.data.zero_()
+        x = torch.zeros(1, layer.conv.in_channels, 4, 2, 2)
+        x[:, :, 2:] = 1.0  # one jump between input frames 1 and 2
+        return layer(x)[0, 0, :, 0, 0].diff().abs()
+
+    assert (up("nearest") > 0).sum() == 1  # held, then one jump
+    assert (up("linear") > 0).sum() > 1 and up("linear").max() < up("nearest").max()
+    with pytest.raises(ValueError, match="time_upsample"):
+        VideoVAE(tiny(time_upsample="cubic"))
+
+
 def test_fine_tuned_image_decoder_chunks_exactly():
     """Video LDM temporal layers in a time x1 decoder widen its radius; chunking still exact."""
     vae = randomize_temporal(VideoVAE(tiny(time_factor=1, decoder_temporal=True))).eval()

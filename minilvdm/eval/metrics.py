@@ -5,6 +5,7 @@
     recognisability(videos)              fraction of frames where the digit reader is sure of a digit
     identity_persistence(long_video)     do segment k's digits (digit reader) match segment 0's?
     frame_change(videos)                 mean |x_{t+1} - x_t|: how alike consecutive frames are
+    boundary_change_ratio(videos, S)     frame change across keyframe boundaries / inside segments
     motion_amount(videos)                how far the ink moves per frame (pixels)
     segment_distances(long_video, real)  FVD and frame FD of each 16-frame segment
     bootstrap_ci(statistic, *samples)    a percentile interval by resampling
@@ -164,6 +165,25 @@ def frame_change(videos: torch.Tensor) -> float:
     """Mean |x_{t+1} - x_t| on the [0, 1] scale: small for moving digits, large when every
     frame is drawn independently."""
     return float(((videos.float().clamp(-1, 1) + 1) / 2).diff(dim=2).abs().mean())
+
+
+def frame_change_by_phase(videos: torch.Tensor, period: int) -> torch.Tensor:
+    """(period,) mean |x_{t+1} - x_t| (as `frame_change`) over the steps t -> t + 1 with
+    t = k (mod period): where a long video's change concentrates. With period = the keyframe
+    spacing in frames, entry period - 1 is the step across a keyframe boundary."""
+    if period < 2 or videos.shape[2] <= period:
+        raise ValueError(f"need 2 <= period < frames, got period {period} for {videos.shape[2]} frames")
+    steps = ((videos.float().clamp(-1, 1) + 1) / 2).diff(dim=2).abs().mean((0, 1, 3, 4))  # (T - 1,)
+    phase = torch.arange(len(steps)) % period
+    return torch.stack([steps[phase == k].mean() for k in range(period)])
+
+
+def boundary_change_ratio(videos: torch.Tensor, spacing: int) -> float:
+    """Mean frame change across keyframe boundaries (frame spacing * j - 1 -> spacing * j) over
+    the mean change inside the segments: 1 for a video that flows on at its boundaries, large
+    for one that jumps there."""
+    by_phase = frame_change_by_phase(videos, spacing)
+    return float(by_phase[-1] / by_phase[:-1].mean().clamp_min(1e-12))
 
 
 def motion_amount(videos: torch.Tensor, reduce: bool = True):

@@ -113,16 +113,25 @@ class Downsample(nn.Module):
 
 class Upsample(nn.Module):
     """Nearest-neighbour repeat (time x2 if `time`, space x2 if `space`), then a 2D conv that
-    also narrows the channels (cheaper than convolving the wide tensor at the finer level)."""
+    also narrows the channels (cheaper than convolving the wide tensor at the finer level).
+    `time_mode='linear'`: time is interpolated between neighbouring frames instead of repeated,
+    so a latent frame's output frames move on from the previous ones rather than holding still
+    and jumping at the next latent frame (the time x4 sky VAE did: `frame_change_by_phase`)."""
 
-    def __init__(self, c_in: int, c_out: int, space: bool, time: bool):
+    def __init__(self, c_in: int, c_out: int, space: bool, time: bool, time_mode: str = "nearest"):
         super().__init__()
         self.scale = (2 if time else 1, 2 if space else 1, 2 if space else 1)
+        self.linear_time = time and time_mode == "linear"
         self.conv = nn.Conv3d(c_in, c_out, (1, 3, 3), padding=(0, 1, 1))
         self.time_step = self.scale[0]
+        self.time_radius = 1 if self.linear_time else 0  # input frames read on each side
 
     def forward(self, x):
-        return self.conv(F.interpolate(x, scale_factor=self.scale, mode="nearest"))
+        if not self.linear_time:
+            return self.conv(F.interpolate(x, scale_factor=self.scale, mode="nearest"))
+        x = F.interpolate(x, scale_factor=(1, *self.scale[1:]), mode="nearest")
+        x = F.interpolate(x, scale_factor=(2, 1, 1), mode="trilinear", align_corners=False)
+        return self.conv(x)
 
 
 def level_plan(time_factor: int, space_factor: int) -> list[tuple[bool, bool]]:
@@ -225,7 +234,12 @@ class Decoder(nn.Module):
             c_out = chans[min(i, len(chans) - 1)]
             blocks = [ResBlock3D(c_out, c_out, blk, zero_t) for _ in range(cfg.blocks_per_level)]
             self.levels.append(
-                nn.ModuleDict({"up": Upsample(c, c_out, space, time), "blocks": nn.Sequential(*blocks)})
+                nn.ModuleDict(
+                    {
+                        "up": Upsample(c, c_out, space, time, cfg.time_upsample),
+                        "blocks": nn.Sequential(*blocks),
+                    }
+                )
             )
             c = c_out
         self.norm_out = FrameGroupNorm(c)
@@ -234,6 +248,7 @@ class Decoder(nn.Module):
         # frames per latent frame) reaches radius / s latent frames.
         radius, scale = float(self.mid.time_radius), 1
         for level in self.levels:
+            radius += level["up"].time_radius / scale  # read at the scale before the upsample
             scale *= level["up"].time_step
             radius += sum(b.time_radius for b in level["blocks"]) / scale
         self.time_radius = math.ceil(radius)

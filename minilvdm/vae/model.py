@@ -18,12 +18,12 @@ that radius (per-frame norms, fixed-radius temporal convs), chunked == one-shot.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from ..core.config import config_to_dict, get_device, seed_everything
+from ..core.config import OMIT_AT_DEFAULT, config_to_dict, get_device, seed_everything
 from ..core.train import TrainConfig, Trainer, checkpoint_path, epoch_indices
 from ..eval.reconstruction import flicker, psnr, ssim
 from .blocks import BLOCKS, Decoder, Encoder, patchify, unpatchify
@@ -45,6 +45,8 @@ class VAEConfig:
     blocks_per_level: int = 1
     block: str = "full"  # 'full' 3x3x3 or 'factorized' (2D+1D)
     decoder_temporal: bool = False  # time x1 only: add Video LDM temporal layers to the decoder
+    # the decoder's time upsampling: 'nearest' (repeat) or 'linear' (blocks.Upsample says why)
+    time_upsample: str = field(default="nearest", metadata=OMIT_AT_DEFAULT)
     kl_weight: float = 1e-6
     recon: str = "l1"  # 'l1' | 'l2'
 
@@ -61,6 +63,8 @@ class VAEConfig:
             )
         if self.block not in BLOCKS[:2]:
             raise ValueError(f"block must be 'factorized' or 'full', got {self.block!r}")
+        if self.time_upsample not in ("nearest", "linear"):
+            raise ValueError(f"time_upsample must be 'nearest' or 'linear', got {self.time_upsample!r}")
         if self.recon not in ("l1", "l2"):
             raise ValueError(f"recon must be 'l1' or 'l2', got {self.recon!r}")
         if min(self.in_channels, self.latent_channels, self.base_channels, self.blocks_per_level) < 1:
