@@ -10,14 +10,23 @@ real-vs-real floor; intervals are 95% bias-corrected bootstrap intervals.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 
 import torch
 
 from minilvdm.core.config import by_profile, output_dir
+from minilvdm.core.presets import LONG_KEYFRAME_SPACING
 from minilvdm.data import find_sky_root, sky_synthetic_config
-from minilvdm.eval import block_windows, real_clips, score, segment_distances
+from minilvdm.eval import (
+    block_windows,
+    boundary_change_ratio,
+    frame_change,
+    real_clips,
+    score,
+    segment_distances,
+)
 from minilvdm.methods.long_video import (
     default_long_config,
     generate_long_videos,
@@ -146,5 +155,53 @@ def run() -> str:
     lines.append(
         f"| floor: {len(windows)} real clips | {_ci(floor_long['fvd'])} | {_ci(floor_long['frame_fd'])} |"
     )
+    # --- continuity: is the change spread over the steps, or does it jump at the boundaries?
+    other_eta = 1.0 if long_cfg.eta == 0 else 0.0  # the sampler's other setting, for comparison
+    other_videos, _, _ = generate_long_videos(
+        predictor,
+        interpolator,
+        vae,
+        dataclasses.replace(long_cfg, eta=other_eta),
+        count,
+        output_dir() / "long" / f"sky-{pred_trainer.ckpt_path.stem}",
+        clip=pred_cfg.clip,
+        size=size,
+    )
+    sets = {
+        "real clips (16 frames)": real[:n_fake],
+        "VAE reconstructions": rec["recon"],
+        f"LVDM samples (DDIM {steps})": fake,
+        f"long videos (eta {long_cfg.eta:g}, the package's)": videos,
+        f"long videos (eta {other_eta:g})": other_videos,
+    }
+    lines += continuity_table(sets, cfg.time_factor, LONG_KEYFRAME_SPACING[DATASET], frame_change(real))
     lines += ["", f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."]
     return "\n".join(lines)
+
+
+def continuity_table(sets: dict, time_factor: int, spacing: int, real_change: float) -> list[str]:
+    """Rows of mean frame change (and its ratio to real clips') and of the change across latent-
+    frame boundaries (every `time_factor` frames) and keyframe boundaries (every `spacing`) over
+    the change inside them (issue 19's sky targets: within 2x real, at most 1.5x inside)."""
+    lines = [
+        "",
+        "### Continuity: frame change, and how much of it falls at the boundaries",
+        "",
+        f"| clips | frame change | / real | latent-frame boundary / inside (every {time_factor}) "
+        f"| keyframe boundary / inside (every {spacing}) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, v in sets.items():
+        change = frame_change(v)
+        lines.append(
+            f"| {name} | {change:.4f} | {change / real_change:.2f} | "
+            f"{boundary_change_ratio(v, time_factor):.2f} | {boundary_change_ratio(v, spacing):.2f} |"
+        )
+    lines += [
+        "",
+        "Frame change = mean |x(t+1) - x(t)| on the [0, 1] scale (`eval.frame_change`); a ratio "
+        "boundary / inside is the mean change across a boundary over the mean change at the other "
+        "steps (`eval.boundary_change_ratio`): 1 = even, as real skies are. Targets (issue 19): "
+        "frame change within 2x real, keyframe ratio at most 1.5.",
+    ]
+    return lines

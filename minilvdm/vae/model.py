@@ -257,7 +257,8 @@ default_train_config = default_vae_train_config  # the older name, which noteboo
 
 def default_vae_config(dataset: str = "mnist") -> VAEConfig:
     """Moving MNIST 1x16x64x64 -> 2x8x16x16 (time x2, 2 channels), sky 3x16x64x64 -> 4x4x16x16
-    (time x4, 4 channels): 16x and 48x fewer values.
+    (time x4, 4 channels, time upsampled linearly: presets.VAE_LAYOUT says why): 16x and 48x
+    fewer values.
 
     Moving MNIST's layout comes from `benchmarks vae_layouts` and `lvdm_layouts`: at the same
     16x, time x2 / 2 channels reconstructs held-out clips at 26.3 dB (x4 / 4: 23.2) and the LVDM
