@@ -150,7 +150,7 @@ class Preset:
     # DDIM's eta for the package's samples (model.sample, long videos): 1 is DDPM's variance on
     # the DDIM grid. Moving MNIST: the classroom model 0.59 recognisable at eta 0 -> 0.70 at eta 1
     # with 100 steps (BENCHMARKS.md `recipe`, `denoise_depth`). Skies: short clips level (FVD 49.6
-    # at 0, 46.0 at 1), long time-lapses calmer at 1 (frame change 1.48x real clips' against 2.84x
+    # at 0, 46.0 at 1), long time-lapses calmer at 1 (frame change 1.40x real clips' against 2.85x
     # at 0; BENCHMARKS.md `sky`, continuity table)
     sample_eta: float
     drift_real_clips: int  # real clips the long videos' blocks are compared with
