@@ -161,10 +161,15 @@ def identity_persistence(long_video: torch.Tensor, segment: int = CLIP_FRAMES, r
     return jaccard.mean(0) if reduce else jaccard
 
 
+def _frame_steps(videos: torch.Tensor) -> torch.Tensor:
+    """(B, C, T - 1, H, W) |x_{t+1} - x_t| on the [0, 1] scale."""
+    return ((videos.float().clamp(-1, 1) + 1) / 2).diff(dim=2).abs()
+
+
 def frame_change(videos: torch.Tensor) -> float:
     """Mean |x_{t+1} - x_t| on the [0, 1] scale: small for moving digits, large when every
     frame is drawn independently."""
-    return float(((videos.float().clamp(-1, 1) + 1) / 2).diff(dim=2).abs().mean())
+    return float(_frame_steps(videos).mean())
 
 
 def frame_change_by_phase(videos: torch.Tensor, period: int) -> torch.Tensor:
@@ -173,7 +178,7 @@ def frame_change_by_phase(videos: torch.Tensor, period: int) -> torch.Tensor:
     spacing in frames, entry period - 1 is the step across a keyframe boundary."""
     if period < 2 or videos.shape[2] <= period:
         raise ValueError(f"need 2 <= period < frames, got period {period} for {videos.shape[2]} frames")
-    steps = ((videos.float().clamp(-1, 1) + 1) / 2).diff(dim=2).abs().mean((0, 1, 3, 4))  # (T - 1,)
+    steps = _frame_steps(videos).mean((0, 1, 3, 4))  # (T - 1,)
     phase = torch.arange(len(steps)) % period
     return torch.stack([steps[phase == k].mean() for k in range(period)])
 
