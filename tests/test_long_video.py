@@ -267,8 +267,12 @@ def test_train_long_model_reuses_its_checkpoint_and_picks_the_sampling_weights()
     # its own latent cache: the short-clip cache of the latent diffusion notebook stays untouched
     data_cfg = long_data_config()
     ckpt = vae_trainer.ckpt_path
-    assert cache_path(data_cfg, name="long-mnist-train", vae_checkpoint=ckpt).exists()
+    long_cache = cache_path(data_cfg, name="long-mnist-train", vae_checkpoint=ckpt)
+    assert long_cache.exists()
     assert not cache_path(data_cfg, vae_checkpoint=ckpt).exists()
+    long_cache.unlink()  # reusing a finished model needs no training data (none is encoded)
+    train_long_model(cfg, vae_trainer=vae_trainer, progress=False)
+    assert not long_cache.exists()
     with pytest.raises(ValueError, match="weights"):
         train_long_model(cfg, vae_trainer=vae_trainer, progress=False, weights="best")
 
@@ -315,3 +319,55 @@ def test_the_long_models_warm_start_where_the_classroom_weights_are(monkeypatch)
     monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: ("trainer", "model"))
     assert warm_start_init("mnist", None) == "classroom"
     assert warm_start_init("sky", None) == ""  # no classroom model for skies
+
+
+def test_the_long_budget_pair_is_never_trained_by_accident_and_is_preferred_when_here(monkeypatch, tmp_path):
+    """classroom_long_pair(train=False) gives None until both finished copies exist; its configs
+    are the quick pair's, warm-started, with the long budget and more clips, in files of their
+    own; best_long_pair takes it where it is here and the quick pair otherwise."""
+    import dataclasses
+
+    from minilvdm.core.presets import preset
+    from minilvdm.methods.long_video.models import (
+        best_long_pair,
+        classroom_long_configs,
+        classroom_long_pair,
+        default_long_config,
+        default_long_train_config,
+        long_data_config,
+    )
+    from minilvdm.methods.lvdm import classroom_lvdm
+    from minilvdm.vae import train_vae
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    monkeypatch.setenv("MINILVDM_OUTPUTS", str(tmp_path))
+    vae = train_vae("mnist", progress=False)
+    classroom_lvdm(vae, train=True, progress=False)  # the pair starts from it
+    p = preset("mnist")
+    for role in ("predict", "interp"):
+        cfg, train_cfg, data_cfg = classroom_long_configs(role)
+        assert cfg == default_long_config(role, init="classroom")
+        assert (train_cfg.steps, data_cfg.count) == (p.classroom_long_train.steps, p.classroom_long_clips)
+        assert dataclasses.replace(train_cfg, steps=0, ckpt_every=0) == dataclasses.replace(
+            default_long_train_config(), steps=0, ckpt_every=0
+        )
+        assert dataclasses.replace(data_cfg, count=0) == dataclasses.replace(long_data_config(), count=0)
+    assert classroom_long_pair(vae, progress=False) is None
+    *quick, init = best_long_pair("mnist", vae, progress=False)
+    assert init == "classroom" and [t.step for t, _ in quick] == [default_long_train_config().steps] * 2
+
+    trained = classroom_long_pair(vae, train=True, progress=False)
+    names = [t.ckpt_path.name for t, _ in trained]
+    assert names[0].startswith("long-predict-mnist-long-") and names[1].startswith("long-interp-mnist-long-")
+    assert [t.step for t, _ in trained] == [p.classroom_long_train.steps] * 2
+    *best, init = best_long_pair("mnist", vae, progress=False)
+    assert init == "long" and [t.ckpt_path for t, _ in best] == [t.ckpt_path for t, _ in trained]
+    assert best[0][1].long_cfg.role == "predict" and best[1][1].long_cfg.role == "interp"
+    for a, b in zip(trained[0][0].ema.module.parameters(), best[0][1].parameters()):
+        assert torch.equal(a, b)  # the EMA weights, reused not stepped
+
+    state = torch.load(trained[1][0].ckpt_path, weights_only=True)
+    state["step"] -= 1  # a partial interpolator: the pair is not here
+    torch.save(state, trained[1][0].ckpt_path)
+    assert classroom_long_pair(vae, progress=False) is None
+    assert best_long_pair("sky", train_vae("sky", progress=False), progress=False)[2] == ""

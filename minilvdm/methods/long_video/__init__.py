@@ -17,9 +17,13 @@ from .generator import (
     trained_stride,
 )
 from .models import (
+    CLASSROOM_LONG_NAME,
     LongModel,
     LongModelConfig,
+    best_long_pair,
     build_generator,
+    classroom_long_configs,
+    classroom_long_pair,
     default_long_config,
     default_long_train_config,
     default_train_config,
@@ -32,13 +36,17 @@ from .models import (
 )
 
 __all__ = [
+    "CLASSROOM_LONG_NAME",
     "STATE_FORMAT",
     "LongModel",
     "LongModelConfig",
     "LongVideoConfig",
     "LongVideoGenerator",
     "StreamingDecoder",
+    "best_long_pair",
     "build_generator",
+    "classroom_long_configs",
+    "classroom_long_pair",
     "default_long_config",
     "default_long_train_config",
     "default_train_config",

@@ -154,10 +154,17 @@ def long_data_config(dataset: str = "mnist", frames: int | None = None):
 
 
 def train_long_model(
-    cfg: LongModelConfig, train_cfg=None, data_cfg=None, vae_trainer=None, progress=True, weights=None
+    cfg: LongModelConfig,
+    train_cfg=None,
+    data_cfg=None,
+    vae_trainer=None,
+    progress=True,
+    weights=None,
+    name: str | None = None,
 ):
     """Train (resume, or reuse) a prediction or interpolation model. Returns (trainer, model in
-    eval mode): the EMA or the raw weights, `weights` or `sampling_weights()`."""
+    eval mode): the EMA or the raw weights, `weights` or `sampling_weights()`. `name`: the
+    checkpoint's name before its profile and hash (default long-<role>-<dataset>)."""
     weights = weights or sampling_weights()
     from ...vae.latent_cache import cache_path, load_or_encode_latents
     from ...vae.model import train_vae
@@ -166,26 +173,38 @@ def train_long_model(
     data_cfg = data_cfg or long_data_config(cfg.dataset)
     vae_trainer = vae_trainer or train_vae(cfg.dataset, progress=progress)
     vae = vae_trainer.ema.module.eval()
-    # a cache of its own: the 64-frame clips would otherwise evict the short-clip cache of notebook 05
-    name = f"long-{data_cfg.dataset}-{data_cfg.split}"
-    path = cache_path(data_cfg, name=name, vae_checkpoint=vae_trainer.ckpt_path)
-    latents = load_or_encode_latents(vae, vae_trainer.ckpt_path, data_cfg, path=path, progress=progress)[
-        "latents"
-    ].float()
-    if latents.shape[2] < cfg.span:
-        raise ValueError(
-            f"clips give {latents.shape[2]} latent frames; the {cfg.role} model needs {cfg.span}"
-        )
     seed_everything(train_cfg.seed)
-    n, bsz, room = len(latents), train_cfg.batch_size, latents.shape[2] - cfg.span + 1
+    bsz, data = train_cfg.batch_size, []  # latents encoded on the first step: reusing a model needs none
+
+    def latents() -> torch.Tensor:  # (N, C, L, h, w)
+        if not data:
+            # a cache of its own: the 64-frame clips would otherwise evict notebook 05's short-clip cache
+            cache = cache_path(
+                data_cfg,
+                name=f"long-{data_cfg.dataset}-{data_cfg.split}",
+                vae_checkpoint=vae_trainer.ckpt_path,
+            )
+            with torch.random.fork_rng(devices=[]):  # the training draws stay those of an encoded-first run
+                found = load_or_encode_latents(
+                    vae, vae_trainer.ckpt_path, data_cfg, path=cache, progress=progress
+                )
+            z = found["latents"].float()
+            if z.shape[2] < cfg.span:
+                raise ValueError(
+                    f"clips give {z.shape[2]} latent frames; the {cfg.role} model needs {cfg.span}"
+                )
+            data.append(z)
+        return data[0]
 
     def batch_fn(step, rank, world):
+        z = latents()
+        n, room = len(z), z.shape[2] - cfg.span + 1
         g = torch.Generator().manual_seed(train_cfg.seed * LONG_BATCH_SEED_MIX + step * world + rank)
         idx = torch.randint(0, n, (bsz,), generator=g)
-        return examples(latents[idx], cfg, torch.randint(0, room, (bsz,), generator=g))
+        return examples(z[idx], cfg, torch.randint(0, room, (bsz,), generator=g))
 
     model = LongModel(cfg)
-    name = f"long-{cfg.role}-{cfg.dataset}"
+    name = name or f"long-{cfg.role}-{cfg.dataset}"
     ckpt = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name)
     if cfg.init == "classroom" and not ckpt.exists():  # a checkpoint there holds the weights
         warm_start_from_classroom(model.unet, vae_trainer, progress)
@@ -200,6 +219,68 @@ def train_long_model(
     )
     trainer.fit()
     return trainer, pick_weights(trainer, weights)
+
+
+CLASSROOM_LONG_NAME = "long-{role}-mnist-long"  # checkpoint names of the long-budget pair
+
+
+def classroom_long_configs(role: str):
+    """(LongModelConfig, TrainConfig, VideoDataConfig) of the long-budget Moving MNIST pair the
+    classroom weights ship (issue 20): the quick pair's recipe, warm-started from the classroom
+    LVDM, for `classroom_long_train` steps on `classroom_long_clips` clips (presets.py)."""
+    import dataclasses
+
+    p = preset("mnist")
+    train_cfg = dataclasses.replace(default_long_train_config("mnist"), **p.classroom_long_train.kwargs())
+    data_cfg = dataclasses.replace(long_data_config("mnist"), count=p.classroom_long_clips)
+    return default_long_config(role, "mnist", init="classroom"), train_cfg, data_cfg
+
+
+def classroom_long_pair(vae_trainer=None, train: bool = False, progress: bool = True):
+    """The long-budget pair as ((trainer, EMA predictor), (trainer, EMA interpolator)), reused
+    from outputs/checkpoints or, with MINILVDM_WEIGHTS=shipped, from the shipped weights. None
+    when a finished copy of either is missing and `train` is False (together about 70 CPU-minutes,
+    and they need the classroom LVDM to start from)."""
+    from ...core.checkpoint import load_checkpoint
+    from ...vae.model import train_vae
+
+    vae_trainer = vae_trainer or train_vae("mnist", progress=progress)
+    pair = []
+    for role in ("predict", "interp"):
+        cfg, train_cfg, data_cfg = classroom_long_configs(role)
+        name = CLASSROOM_LONG_NAME.format(role=role)
+        vae = vae_trainer.ema.module
+        # the path train_long_model gives it; fetches the shipped copy when the switch is on
+        path = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name)
+        if not train and (not path.exists() or load_checkpoint(path)["step"] < train_cfg.steps):
+            return None
+        pair.append(
+            train_long_model(
+                cfg, train_cfg, data_cfg, vae_trainer, progress=progress, weights="ema", name=name
+            )
+        )
+    return tuple(pair)
+
+
+def best_long_pair(dataset: str, vae_trainer, progress: bool = True):
+    """The pair a long video is made with, as ((trainer, predictor), (trainer, interpolator), init):
+    the long-budget pair where it is here (Moving MNIST: shipped, or trained once), else the
+    quick pair, warm-started from the classroom LVDM where that is here (`warm_start_init`),
+    trained or reused. init: 'long' | 'classroom' | ''."""
+    from ..lvdm import warm_start_init
+
+    if dataset == "mnist":
+        found = classroom_long_pair(vae_trainer, progress=progress)
+        if found is not None:
+            return (*found, "long")
+    init = warm_start_init(dataset, vae_trainer)
+    pair = tuple(
+        train_long_model(
+            default_long_config(role, dataset, init=init), vae_trainer=vae_trainer, progress=progress
+        )
+        for role in ("predict", "interp")
+    )
+    return (*pair, init)
 
 
 def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:

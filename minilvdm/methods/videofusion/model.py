@@ -295,9 +295,11 @@ def sample_videos(
     base=None,
     batch_size: int = 16,
     frames: int = 16,
+    eta: float = 0.0,
 ) -> torch.Tensor:
     """n decoded clips (n, C, frames, H, W) in [-1, 1] (Moving MNIST's frame size): DDIM through
-    the one sampler with decomposed noise; `base` (1, c, 1, h, w) fixes b_T for every clip."""
+    the one sampler with decomposed noise; `base` (1, c, 1, h, w) fixes b_T for every clip.
+    eta > 0: each stochastic step's noise is decomposed too (a fresh base per step)."""
     from ...vae.latent_cache import video_size
 
     size = video_size("mnist")
@@ -310,6 +312,7 @@ def sample_videos(
             (b, *shape),
             sampler="ddim",
             steps=steps,
+            eta=eta,
             noise_fn=model.noise_fn(base=None if base is None else base.expand(b, -1, -1, -1, -1)),
             generator=torch.Generator().manual_seed(seed + start),
         )
