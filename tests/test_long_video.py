@@ -321,15 +321,14 @@ def test_the_long_models_warm_start_where_the_classroom_weights_are(monkeypatch)
     assert warm_start_init("sky", None) == ""  # no classroom model for skies
 
 
-def test_the_long_budget_pair_is_never_trained_by_accident_and_is_preferred_when_here(monkeypatch, tmp_path):
+def test_the_long_budget_pair_is_never_trained_by_accident(monkeypatch, tmp_path):
     """classroom_long_pair(train=False) gives None until both finished copies exist; its configs
     are the quick pair's, warm-started, with the long budget and more clips, in files of their
-    own; best_long_pair takes it where it is here and the quick pair otherwise."""
+    own, and it samples with the EMA weights."""
     import dataclasses
 
     from minilvdm.core.presets import preset
     from minilvdm.methods.long_video.models import (
-        best_long_pair,
         classroom_long_configs,
         classroom_long_pair,
         default_long_config,
@@ -353,21 +352,18 @@ def test_the_long_budget_pair_is_never_trained_by_accident_and_is_preferred_when
         )
         assert dataclasses.replace(data_cfg, count=0) == dataclasses.replace(long_data_config(), count=0)
     assert classroom_long_pair(vae, progress=False) is None
-    *quick, init = best_long_pair("mnist", vae, progress=False)
-    assert init == "classroom" and [t.step for t, _ in quick] == [default_long_train_config().steps] * 2
 
     trained = classroom_long_pair(vae, train=True, progress=False)
     names = [t.ckpt_path.name for t, _ in trained]
     assert names[0].startswith("long-predict-mnist-long-") and names[1].startswith("long-interp-mnist-long-")
     assert [t.step for t, _ in trained] == [p.classroom_long_train.steps] * 2
-    *best, init = best_long_pair("mnist", vae, progress=False)
-    assert init == "long" and [t.ckpt_path for t, _ in best] == [t.ckpt_path for t, _ in trained]
-    assert best[0][1].long_cfg.role == "predict" and best[1][1].long_cfg.role == "interp"
-    for a, b in zip(trained[0][0].ema.module.parameters(), best[0][1].parameters()):
+    reused = classroom_long_pair(vae, progress=False)
+    assert [t.ckpt_path for t, _ in reused] == [t.ckpt_path for t, _ in trained]
+    assert reused[0][1].long_cfg.role == "predict" and reused[1][1].long_cfg.role == "interp"
+    for a, b in zip(trained[0][0].ema.module.parameters(), reused[0][1].parameters()):
         assert torch.equal(a, b)  # the EMA weights, reused not stepped
 
     state = torch.load(trained[1][0].ckpt_path, weights_only=True)
     state["step"] -= 1  # a partial interpolator: the pair is not here
     torch.save(state, trained[1][0].ckpt_path)
     assert classroom_long_pair(vae, progress=False) is None
-    assert best_long_pair("sky", train_vae("sky", progress=False), progress=False)[2] == ""

@@ -94,26 +94,27 @@ def stage_lvdm(args, report: list[str]) -> None:
     )
 
 
-WARM_NOTE = {  # best_long_pair's init -> what the report says of the pair
-    "long": " (the long-budget pair, warm-started from the classroom LVDM)",
-    "classroom": " (warm-started from the classroom LVDM)",
-    "": "",
-}
-
-
 def stage_long(args, report: list[str]) -> None:
     """Train (or reuse) the prediction and interpolation models, stream a few long videos to
     disk and measure drift: FVD of each 128-frame block (all its 16-frame windows) against
     held-out clips, next to the real-vs-real floor at the same sample counts."""
     from ..eval import block_windows, frechet_video_distance, real_clips, segment_distances
-    from ..methods.long_video.models import best_long_pair, generate_long_videos, long_video_config
+    from ..methods.long_video.models import (
+        default_long_config,
+        generate_long_videos,
+        long_video_config,
+        train_long_model,
+    )
+    from ..methods.lvdm import warm_start_init
     from ..vae.model import train_vae
 
     vae_trainer = train_vae(args.dataset)
-    # the long-budget pair where it is here, else the quick one (from the classroom LVDM if here)
-    pred_run, interp_run, init = best_long_pair(args.dataset, vae_trainer)
-    (pred_trainer, predictor), (interp_trainer, interpolator) = pred_run, interp_run
-    pred_cfg = predictor.long_cfg
+    init = warm_start_init(args.dataset, vae_trainer)  # from the classroom LVDM where it is here
+    pred_cfg = default_long_config("predict", args.dataset, init=init)
+    pred_trainer, predictor = train_long_model(pred_cfg, vae_trainer=vae_trainer)
+    interp_trainer, interpolator = train_long_model(
+        default_long_config("interp", args.dataset, init=init), vae_trainer=vae_trainer
+    )
     p = preset(args.dataset)
     cfg = long_video_config(args.dataset, frames=p.long_frames, steps=p.long_steps)
     count, block = p.long_videos, 128  # each drift point: count * 8 clips
@@ -137,7 +138,7 @@ def stage_long(args, report: list[str]) -> None:
     fvd = ", ".join(f"{v:.1f}" for v in seg["fvd"])
     report.append(
         f"- long video: prediction {pred_trainer.step} + interpolation {interp_trainer.step} steps"
-        f"{WARM_NOTE[init]} "
+        f"{' (warm-started from the classroom LVDM)' if init else ''} "
         f"({(pred_trainer.seconds + interp_trainer.seconds) / 60:.1f} min training); {count} videos of "
         f"{result['frames']} frames ({result['keyframes']} keyframes {cfg.stride} latent frames apart), "
         f"{seconds:.0f} s each -> {result['mp4']}\n"

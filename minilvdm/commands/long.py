@@ -1,9 +1,7 @@
 """`python -m minilvdm long --frames 1024`: a long video, streamed to MP4 and a .npy tensor file.
 
 Trains (or reuses) the VAE, the prediction model and the interpolation model first; for Moving
-MNIST both start from the classroom LVDM where its weights are here (`warm_start_init`); LVDM's
-pair (hierarchical, trained with perturbation) is the long-budget one where that is here
-(`best_long_pair`).
+MNIST both start from the classroom LVDM where its weights are here (`warm_start_init`).
 `--autoguide` guides them by models of the same tasks trained from scratch (Karras et al. 2024;
 trained here when absent, about 7 CPU-minutes): BENCHMARKS.md `long_video`.
 An interrupted run resumes when started again with the same arguments.
@@ -64,7 +62,6 @@ def validate(args):
 
 def run(args):
     from ..methods.long_video.models import (
-        best_long_pair,
         build_generator,
         default_long_config,
         long_video_config,
@@ -78,19 +75,15 @@ def run(args):
     perturb = not args.no_perturb_training
     # autoregressive: a predictor of consecutive latent frames (stride 1), as the generator needs
     stride = 1 if args.mode == "autoregressive" else None
-    train = lambda c: None if c is None else train_long_model(c, vae_trainer=vae_trainer)[1]  # noqa: E731
-    if stride is None and perturb:  # LVDM's pair: the long-budget one where it is here
-        (_, predictor), (_, interpolator), init = best_long_pair(args.dataset, vae_trainer)
-        pred_cfg, interp_cfg = predictor.long_cfg, interpolator.long_cfg
-    else:
-        init = warm_start_init(args.dataset, vae_trainer)  # from the classroom LVDM where it is here
-        pred_cfg = default_long_config("predict", args.dataset, perturb, stride=stride, init=init)
-        interp_cfg = None if stride else default_long_config("interp", args.dataset, perturb, init=init)
-        predictor, interpolator = train(pred_cfg), train(interp_cfg)
+    init = warm_start_init(args.dataset, vae_trainer)  # from the classroom LVDM where it is here
     if args.autoguide and not init:
         raise UsageError(
             "--autoguide needs the classroom weights to warm-start from: MINILVDM_WEIGHTS=shipped"
         )
+    pred_cfg = default_long_config("predict", args.dataset, perturb, stride=stride, init=init)
+    interp_cfg = default_long_config("interp", args.dataset, perturb, init=init) if stride is None else None
+    train = lambda c: None if c is None else train_long_model(c, vae_trainer=vae_trainer)[1]  # noqa: E731
+    predictor, interpolator = train(pred_cfg), train(interp_cfg)
     guides = (None, None)
     if args.autoguide:  # the same tasks from scratch: the weaker models the warm ones are pushed away from
         guides = tuple(train(c and dataclasses.replace(c, init="")) for c in (pred_cfg, interp_cfg))
@@ -109,8 +102,7 @@ def run(args):
         perturb_level=level,
         seed=args.seed,
     )
-    settings = f"w{guidance}-s{level}-eta{cfg.eta:g}-seed{args.seed}"
-    settings += {"long": "-longpair", "classroom": "-warm", "": ""}[init]
+    settings = f"w{guidance}-s{level}-eta{cfg.eta:g}-seed{args.seed}" + ("-warm" if init else "")
     settings += "-autoguided" if args.autoguide else ""
     name = f"{args.dataset}-{args.mode}-{args.frames}f-{settings}"
     out = output_dir() / "long" / name if args.out is None else args.out

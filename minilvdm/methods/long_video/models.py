@@ -225,9 +225,11 @@ CLASSROOM_LONG_NAME = "long-{role}-mnist-long"  # checkpoint names of the long-b
 
 
 def classroom_long_configs(role: str):
-    """(LongModelConfig, TrainConfig, VideoDataConfig) of the long-budget Moving MNIST pair the
-    classroom weights ship (issue 20): the quick pair's recipe, warm-started from the classroom
-    LVDM, for `classroom_long_train` steps on `classroom_long_clips` clips (presets.py)."""
+    """(LongModelConfig, TrainConfig, VideoDataConfig) of the long-budget Moving MNIST pair
+    (issue 20): the quick pair's recipe, warm-started from the classroom LVDM, for
+    `classroom_long_train` steps on `classroom_long_clips` clips (presets.py). Measured in
+    BENCHMARKS.md `long_classroom`: no better than the quick warm pair (the classroom LVDM they
+    both start from bounds them), so nothing uses it by default and it is not shipped."""
     import dataclasses
 
     p = preset("mnist")
@@ -260,27 +262,6 @@ def classroom_long_pair(vae_trainer=None, train: bool = False, progress: bool = 
             )
         )
     return tuple(pair)
-
-
-def best_long_pair(dataset: str, vae_trainer, progress: bool = True):
-    """The pair a long video is made with, as ((trainer, predictor), (trainer, interpolator), init):
-    the long-budget pair where it is here (Moving MNIST: shipped, or trained once), else the
-    quick pair, warm-started from the classroom LVDM where that is here (`warm_start_init`),
-    trained or reused. init: 'long' | 'classroom' | ''."""
-    from ..lvdm import warm_start_init
-
-    if dataset == "mnist":
-        found = classroom_long_pair(vae_trainer, progress=progress)
-        if found is not None:
-            return (*found, "long")
-    init = warm_start_init(dataset, vae_trainer)
-    pair = tuple(
-        train_long_model(
-            default_long_config(role, dataset, init=init), vae_trainer=vae_trainer, progress=progress
-        )
-        for role in ("predict", "interp")
-    )
-    return (*pair, init)
 
 
 def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:
