@@ -34,6 +34,25 @@ def test_blur_keeps_constant_images_and_mass():
     assert torch.allclose(gaussian_blur(flat, 1.5), flat, atol=1e-6)
 
 
+@pytest.mark.parametrize("sigma", [0.6, 2.4])
+def test_blur_is_a_reflect_padded_separable_gaussian_convolution(sigma):
+    """The matrix form equals the textbook one: reflect-pad, then convolve rows and columns."""
+    import math
+
+    import torch.nn.functional as F
+
+    v = torch.rand(2, 1, 3, 20, 13, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    radius = max(1, math.ceil(3 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-(x**2) / (2 * sigma**2))
+    k = k / k.sum()
+    frames = F.pad(v.reshape(-1, 1, 20, 13), (radius,) * 4, mode="reflect")
+    expected = F.conv2d(F.conv2d(frames, k.view(1, 1, 1, -1)), k.view(1, 1, -1, 1)).reshape(v.shape)
+    assert torch.allclose(gaussian_blur(v, sigma), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="larger"):
+        gaussian_blur(torch.zeros(1, 1, 1, 4, 4), 2.4)  # radius 8 does not fit a 4x4 frame
+
+
 def test_freeze_repeats_one_frame(batch):
     v = batch["video"]
     out = corrupt(v, "freeze", 2)  # k = 8 frames held: frames 4..11 equal frame 4

@@ -140,7 +140,7 @@ class Preset:
     # prediction and interpolation models, long-video generation (the demo)
     long_train: Train
     long_clips: int
-    classroom_long_train: Train  # the shipped long-budget pair (Moving MNIST): long_train with these replaced
+    classroom_long_train: Train  # the long-budget pair (Moving MNIST; not shipped): long_train + these
     classroom_long_clips: int  # its distinct training clips
     long_frames: int
     long_steps: int  # DDIM steps per model call
@@ -291,8 +291,9 @@ def quick(sky: bool) -> Preset:
             **(CONSTANT_SCHEDULE if sky else RECIPE_SCHEDULE),
         ),
         long_clips=512,
-        # 10x the quick pair's steps on 4x the clips, warm-started from the classroom LVDM: about
-        # 20 (predict) and 50 (interp) CPU-minutes at one thread
+        # 10x the quick pair's steps on 4x the clips, warm-started from the classroom LVDM: 18
+        # (predict) and 36 (interp) minutes at one thread; no better than the quick pair
+        # (BENCHMARKS.md `long_classroom`)
         classroom_long_train=Train(steps=4000, ckpt_every=250),
         classroom_long_clips=2048,
         long_frames=512,

@@ -27,7 +27,6 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 SEVERITIES = {
     "noise": (0.1, 0.2, 0.4),
@@ -43,18 +42,32 @@ MNIST_KINDS = KINDS
 SKY_KINDS = tuple(k for k in KINDS if k != "identity")
 
 
+def _blur_matrix(size: int, kernel: torch.Tensor) -> torch.Tensor:
+    """(size, size) M with M @ x = x reflect-padded and convolved with the 1-D `kernel`."""
+    radius = (len(kernel) - 1) // 2
+    index = torch.arange(-radius, size + radius)  # padded positions -> source pixels (reflect)
+    index = index.abs()
+    index = torch.where(index > size - 1, 2 * (size - 1) - index, index)
+    rows = torch.arange(size)[:, None] + torch.arange(len(kernel))[None]  # (size, taps) padded positions
+    matrix = torch.zeros(size, size)
+    matrix.index_put_(
+        (torch.arange(size)[:, None].expand_as(rows), index[rows]), kernel.expand_as(rows), accumulate=True
+    )
+    return matrix
+
+
 def gaussian_blur(videos: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Blur every frame of (B, C, T, H, W) with a separable Gaussian of std `sigma` pixels."""
+    """Blur every frame of (B, C, T, H, W) with a separable Gaussian of std `sigma` pixels
+    (reflect padding): two matrix products, B_H x B_W^T, far faster on CPU than a
+    one-channel convolution over every frame."""
     radius = max(1, math.ceil(3 * sigma))
     x = torch.arange(-radius, radius + 1, dtype=torch.float32)
     kernel = torch.exp(-(x**2) / (2 * sigma**2))
     kernel = kernel / kernel.sum()
-    b, c, t, h, w = videos.shape
-    frames = videos.float().permute(0, 2, 1, 3, 4).reshape(b * t * c, 1, h, w)
-    frames = F.pad(frames, (radius, radius, radius, radius), mode="reflect")
-    frames = F.conv2d(frames, kernel.view(1, 1, 1, -1))
-    frames = F.conv2d(frames, kernel.view(1, 1, -1, 1))
-    return frames.reshape(b, t, c, h, w).permute(0, 2, 1, 3, 4)
+    h, w = videos.shape[-2:]
+    if radius >= min(h, w):
+        raise ValueError(f"blur radius {radius} needs frames larger than {h}x{w}")
+    return _blur_matrix(h, kernel) @ videos.float() @ _blur_matrix(w, kernel).T
 
 
 def _chosen(b: int, fraction: float, gen: torch.Generator) -> torch.Tensor:

@@ -241,7 +241,7 @@ def classroom_long_configs(role: str):
 def classroom_long_pair(vae_trainer=None, train: bool = False, progress: bool = True):
     """The long-budget pair as ((trainer, EMA predictor), (trainer, EMA interpolator)), reused
     from outputs/checkpoints or, with MINILVDM_WEIGHTS=shipped, from the shipped weights. None
-    when a finished copy of either is missing and `train` is False (together about 70 CPU-minutes,
+    when a finished copy of either is missing and `train` is False (together about 54 CPU-minutes,
     and they need the classroom LVDM to start from)."""
     from ...core.checkpoint import load_checkpoint
     from ...vae.model import train_vae
