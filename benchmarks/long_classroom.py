@@ -5,7 +5,8 @@ The pair (`classroom_long_pair`: 4,000 steps each on 2,048 clips, warm-started f
 classroom LVDM) against the quick warm pair (400 steps on 512 clips, the same start), each with
 LVDM's guidance (w = 0.1) and autoguided (w = 1) by the from-scratch quick pair, the same tasks
 learned worse. Per window: recognisability and identity kept, 95% bootstrap over videos
-(`minilvdm.eval.drift`). Videos are reused from outputs/bench_long when finished.
+(`minilvdm.eval.drift`). Videos are reused from outputs/bench_long when finished. The long
+pair must be trained once (`classroom_long_pair(train=True)`); the shipped weights supply the rest.
 
     MINILVDM_WEIGHTS=shipped python -m benchmarks long_classroom --profile quick
 """
@@ -54,8 +55,8 @@ def pairs(progress: bool = False) -> dict:
     found = classroom_long_pair(vae_trainer, train=ci, progress=progress)
     if found is None:
         raise FileNotFoundError(
-            "the long-budget pair is not here: set MINILVDM_WEIGHTS=shipped, or train it with "
-            "minilvdm.methods.long_video.classroom_long_pair(train=True) (about 70 CPU-minutes)"
+            "the long-budget pair is not here (it is not shipped): train it once with "
+            "minilvdm.methods.long_video.classroom_long_pair(train=True) (about 54 CPU-minutes)"
         )
     out = {LONG: ([t for t, _ in found], found[0][1], found[1][1], vae)}
     for name, init in ((QUICK, "classroom"), (SCRATCH, "")):

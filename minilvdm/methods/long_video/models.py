@@ -153,6 +153,13 @@ def long_data_config(dataset: str = "mnist", frames: int | None = None):
     )
 
 
+def long_checkpoint_path(cfg: LongModelConfig, train_cfg, data_cfg, vae_trainer, name: str | None = None):
+    """Where `train_long_model` keeps this model (every config hashed into the file name)."""
+    name = name or f"long-{cfg.role}-{cfg.dataset}"
+    vae_cfg = vae_trainer.ema.module.cfg
+    return checkpoint_path(name, cfg, train_cfg, data_cfg, vae_cfg, vae_trainer.ckpt_path.name)
+
+
 def train_long_model(
     cfg: LongModelConfig,
     train_cfg=None,
@@ -204,8 +211,7 @@ def train_long_model(
         return examples(z[idx], cfg, torch.randint(0, room, (bsz,), generator=g))
 
     model = LongModel(cfg)
-    name = name or f"long-{cfg.role}-{cfg.dataset}"
-    ckpt = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name)
+    ckpt = long_checkpoint_path(cfg, train_cfg, data_cfg, vae_trainer, name)
     if cfg.init == "classroom" and not ckpt.exists():  # a checkpoint there holds the weights
         warm_start_from_classroom(model.unet, vae_trainer, progress)
     trainer = Trainer(
@@ -240,28 +246,25 @@ def classroom_long_configs(role: str):
 
 def classroom_long_pair(vae_trainer=None, train: bool = False, progress: bool = True):
     """The long-budget pair as ((trainer, EMA predictor), (trainer, EMA interpolator)), reused
-    from outputs/checkpoints or, with MINILVDM_WEIGHTS=shipped, from the shipped weights. None
-    when a finished copy of either is missing and `train` is False (together about 54 CPU-minutes,
-    and they need the classroom LVDM to start from)."""
+    from outputs/checkpoints (it is not shipped). None when a finished copy of either is missing
+    and `train` is False (together about 54 CPU-minutes, and they need the classroom LVDM to
+    start from)."""
     from ...core.checkpoint import load_checkpoint
     from ...vae.model import train_vae
 
     vae_trainer = vae_trainer or train_vae("mnist", progress=progress)
-    pair = []
-    for role in ("predict", "interp"):
-        cfg, train_cfg, data_cfg = classroom_long_configs(role)
-        name = CLASSROOM_LONG_NAME.format(role=role)
-        vae = vae_trainer.ema.module
-        # the path train_long_model gives it; fetches the shipped copy when the switch is on
-        path = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name)
+    runs = [
+        (*classroom_long_configs(role), CLASSROOM_LONG_NAME.format(role=role))
+        for role in ("predict", "interp")
+    ]
+    for cfg, train_cfg, data_cfg, name in runs:
+        path = long_checkpoint_path(cfg, train_cfg, data_cfg, vae_trainer, name)
         if not train and (not path.exists() or load_checkpoint(path)["step"] < train_cfg.steps):
             return None
-        pair.append(
-            train_long_model(
-                cfg, train_cfg, data_cfg, vae_trainer, progress=progress, weights="ema", name=name
-            )
-        )
-    return tuple(pair)
+    return tuple(
+        train_long_model(cfg, train_cfg, data_cfg, vae_trainer, progress=progress, weights="ema", name=name)
+        for cfg, train_cfg, data_cfg, name in runs
+    )
 
 
 def long_video_config(dataset: str = "mnist", **overrides) -> LongVideoConfig:
