@@ -98,6 +98,8 @@ def test_display_path_prints_repo_paths_relative_and_leaves_others_alone(tmp_pat
     assert display_path(Path("c.npy")) == "c.npy"
     outside = tmp_path.parent / "elsewhere" / "d.npy"
     assert display_path(outside) == str(outside)  # in neither: unchanged
+    monkeypatch.setenv("MINILVDM_OUTPUTS", str(outside.parent))  # an outputs folder set elsewhere
+    assert display_path(outside) == str(Path("outputs", "d.npy"))
 
 
 def test_describe_says_which_weights_a_run_uses(monkeypatch):

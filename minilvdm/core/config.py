@@ -62,12 +62,16 @@ def data_dir() -> Path:
 
 def display_path(path: str | Path) -> str:
     """A path as a notebook or message should print it: relative to the repo root when inside
-    it, else relative to the current directory when inside that, else unchanged (no machine's
-    folder layout in saved outputs)."""
+    it, else relative to the current directory when inside that, else, inside an outputs folder
+    set elsewhere ($MINILVDM_OUTPUTS), as under outputs/; else unchanged (no machine's folder
+    layout in saved outputs)."""
     absolute = Path(path).resolve()  # a relative path is taken from the current directory
     for base in (ROOT, Path.cwd().resolve()):
         if absolute.is_relative_to(base):
             return str(absolute.relative_to(base))
+    outputs = Path(os.environ.get("MINILVDM_OUTPUTS", ROOT / "outputs")).resolve()
+    if absolute.is_relative_to(outputs):
+        return str(Path("outputs") / absolute.relative_to(outputs))
     return str(path)
 
 
