@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 
@@ -130,3 +132,59 @@ def test_unconditional_guidance_changes_the_sample_and_needs_matching_unet():
         ConditionalDenoiser(wrong, model.diffusion, ConditionConfig())
     with pytest.raises(ValueError, match="below the 100 diffusion steps"):
         ConditionalDenoiser(model.unet, model.diffusion, ConditionConfig(given=2, perturb_sample=100))
+
+
+def make_with_classes(class_drop=0.1):
+    model = make(perturb_max=50)
+    cfg = ConditionConfig(
+        mode="predict", given=2, p_drop=0.0, perturb_max=50, perturb_sample=20, class_drop=class_drop
+    )
+    torch.manual_seed(0)
+    unet = SpaceTimeUNet(dataclasses.replace(model.unet.cfg, num_classes=10))
+    torch.nn.init.normal_(unet.conv_out.weight, std=0.1)
+    torch.nn.init.normal_(unet.class_embed.weight, std=1.0)
+    return ConditionalDenoiser(unet, model.diffusion, cfg)
+
+
+def test_class_guidance_drops_the_label_and_keeps_the_frames():
+    """With a label, guided = uncond + s (cond - uncond) where uncond is the null label on the
+    same given frames; the given frames come out as given; class-free models refuse labels."""
+    model = make_with_classes()
+    z0 = torch.randn(2, C, T, 8, 8)
+    mask = condition_mask("predict", T, 2).view(1, 1, T, 1, 1)
+    run = lambda **kw: model.sample(z0, mask, steps=3, generator=torch.Generator().manual_seed(1), **kw)
+    labelled, null = run(class_label=3), run()
+    assert not torch.allclose(labelled, null, atol=1e-4)  # the label reaches the network
+    assert torch.allclose(run(class_label=3, guidance=1.0, guidance_form="cfg"), labelled, atol=1e-6)
+    seen = []
+    predict = model.predict
+    model.predict = lambda *a: (seen.append((a[4], a[5])), predict(*a))[1]
+    guided = run(class_label=torch.tensor([3, 5]), guidance=6.0)
+    model.predict = predict
+    masks, labels = {bool(m.any()) for m, _ in seen}, {tuple(lab.tolist()) for _, lab in seen}
+    assert masks == {True} and labels == {(3, 5), (-1, -1)}  # frames always given; label or null
+    assert torch.equal(guided[:, :, :2], z0[:, :, :2])
+    with pytest.raises(ValueError, match="without classes"):
+        make(perturb_max=50).sample(z0, mask, steps=2, class_label=3)
+    for bad in (10, -1, [1, 2, 3]):
+        with pytest.raises(ValueError, match="class"):
+            run(class_label=bad)
+
+
+def test_training_labels_are_dropped_to_the_null_token_at_class_drop():
+    model = make_with_classes(class_drop=0.5)
+    seen, forward = [], model.unet.forward
+
+    def spy(x, t, class_label=None, **kw):  # records the labels the network receives
+        seen.append(class_label.clone())
+        return forward(x, t, class_label=class_label, **kw)
+
+    model.unet.forward = spy
+    loss = model(torch.randn(400, C, T, 4, 4), class_label=torch.full((400,), 7))
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    (labels,) = seen
+    assert set(labels.tolist()) == {7, -1} and 0.4 < (labels == -1).float().mean() < 0.6
+    seen.clear()
+    model.cfg.class_drop = 0.0  # no dropout: every label arrives
+    model(torch.randn(8, C, T, 4, 4), class_label=torch.full((8,), 7))
+    assert seen[0].eq(7).all()

@@ -367,3 +367,58 @@ def test_the_long_budget_pair_is_never_trained_by_accident(monkeypatch, tmp_path
     state["step"] -= 1  # a partial interpolator: the pair is not here
     torch.save(state, trained[1][0].ckpt_path)
     assert classroom_long_pair(vae, progress=False) is None
+
+
+def test_class_labels_reach_every_model_call_one_per_video(tmp_path):
+    pred, interp = StubModel(), StubModel()
+    cfg = LongVideoConfig(frames=64, stride=4, steps=2, seed=3, videos=2, class_label=(3, 8))
+    gen = LongVideoGenerator(
+        pred, stub_decode, (C, H, W), TF, cfg, clip=4, interpolator=interp, radius=RADIUS
+    )
+    gen.generate(tmp_path / "labelled", progress=False)
+    assert pred.kwargs["class_label"].tolist() == interp.kwargs["class_label"].tolist() == [3, 8]
+    _, _, plain, _, _ = run(tmp_path, 32)
+    assert "class_label" not in plain.kwargs  # class-free models are not handed one
+    with pytest.raises(ValueError, match="one label per video"):
+        LongVideoConfig(videos=3, class_label=(1, 2)).validate()
+
+
+def test_a_class_conditional_long_model_trains_on_the_first_digit_from_the_conditional_twin(monkeypatch):
+    from minilvdm.core.config import config_hash
+    from minilvdm.diffusion.unet import SpaceTimeUNet
+    from minilvdm.methods import lvdm
+    from minilvdm.methods.long_video import default_long_config, train_long_model
+    from minilvdm.methods.long_video.models import LongModel, warm_start_from_classroom
+    from minilvdm.vae import train_vae
+
+    cfg = default_long_config("predict", init="classroom", conditional=True)
+    assert cfg.unet.num_classes == 10 and default_long_config("predict").unet.num_classes == 0
+    assert config_hash(default_long_config("predict")) == config_hash(
+        default_long_config("predict", conditional=False)
+    )
+    with pytest.raises(ValueError, match="digit classes"):
+        default_long_config("predict", "sky", conditional=True)
+    # the warm start asks for the class-conditional classroom model and copies its class embedding
+    twin_cfg = dataclasses.replace(cfg.unet, context_channels=0, scalar_embeddings=())
+    torch.manual_seed(0)
+    twin = SpaceTimeUNet(twin_cfg)
+    torch.nn.init.normal_(twin.class_embed.weight)
+    asked = []
+    fake = type("Fake", (), {"unet": twin})()
+    monkeypatch.setattr(
+        lvdm,
+        "classroom_lvdm",
+        lambda *a, conditional=False, **k: (asked.append(conditional), (None, fake))[1],
+    )
+    model = LongModel(cfg)
+    warm_start_from_classroom(model.unet, vae_trainer=None, conditional=True)
+    assert asked == [True] and torch.equal(model.unet.class_embed.weight, twin.class_embed.weight)
+    # ci training from scratch: labelled batches, a checkpoint of its own
+    vae_trainer = train_vae("mnist", progress=False)
+    trainer, labelled = train_long_model(
+        default_long_config("interp", conditional=True), vae_trainer=vae_trainer, progress=False
+    )
+    assert "-cond-" in trainer.ckpt_path.name and labelled.num_classes == 10
+    assert trainer.step == trainer.config.steps and all(
+        torch.isfinite(torch.tensor(h[1])) for h in trainer.history
+    )

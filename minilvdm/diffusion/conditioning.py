@@ -23,15 +23,21 @@ generated conditions. Guidance at sampling time (see `Diffusion.sample`):
     LVDM  eps = (1 + w) eps_c - w eps_u        Video LDM  eps = eps_u + s (eps_c - eps_u)
 where the unconditional prediction drops the condition (mask = 0), as trained with
 probability p_drop (LVDM: 0.5 for prediction, 0.1 for interpolation).
+
+A UNet with classes (`UNetConfig.num_classes`) also takes a class label (Moving MNIST: the first
+digit), dropped to the null token with probability class_drop in training. Given a label when
+sampling, the unconditional prediction keeps the frames and drops the label instead: guidance
+is then classifier-free guidance on the class, and the given frames stay given on both paths.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
+from ..core.config import OMIT_AT_DEFAULT
 from .gaussian import Diffusion
 
 MODES = ("uncond", "predict", "interp")
@@ -46,14 +52,16 @@ class ConditionConfig:
     perturb_max: int = 250  # S_max: training draws s ~ U{0 .. S_max - 1}; 0 = no perturbation
     perturb_sample: int = 100  # s used when sampling (ignored when perturb_max = 0)
     style: str = "lvdm"  # 'lvdm' | 'videoldm'
+    # UNets with classes: the probability a training label becomes the null token
+    class_drop: float = field(default=0.1, metadata=OMIT_AT_DEFAULT)
 
     def validate(self, frames: int | None = None) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
         if self.style not in STYLES:
             raise ValueError(f"style must be one of {STYLES}, got {self.style!r}")
-        if not 0 <= self.p_drop <= 1:
-            raise ValueError(f"p_drop must lie in [0, 1], got {self.p_drop}")
+        if not 0 <= self.p_drop <= 1 or not 0 <= self.class_drop <= 1:
+            raise ValueError(f"p_drop and class_drop must lie in [0, 1]: {self.p_drop}, {self.class_drop}")
         if self.perturb_max < 0 or self.perturb_sample < 0:
             raise ValueError("perturb_max and perturb_sample must be >= 0")
         if frames is not None and self.mode == "predict" and not 1 <= self.given < frames:
@@ -124,6 +132,20 @@ class ConditionalDenoiser(nn.Module):
                 f"perturb_max={cfg.perturb_max}, perturb_sample={cfg.perturb_sample}"
             )
         self.unet, self.diffusion, self.cfg = unet, diffusion, cfg
+        self.num_classes = getattr(ucfg, "num_classes", 0) if ucfg is not None else 0
+
+    def _labels(self, class_label, batch: int, device) -> torch.Tensor | None:
+        """(B,) long labels, or None; an int or a (B,) sequence. Refused without classes."""
+        if class_label is None:
+            return None
+        if not self.num_classes:
+            raise ValueError("class_label given to a model without classes (UNetConfig.num_classes = 0)")
+        label = torch.as_tensor(class_label, device=device).long()
+        if label.ndim > 1 or (label.ndim == 1 and len(label) != batch):
+            raise ValueError(f"class_label must be an int or {batch} labels, got shape {tuple(label.shape)}")
+        if ((label < 0) | (label >= self.num_classes)).any():
+            raise ValueError(f"class labels must lie in [0, {self.num_classes}), got {label.tolist()}")
+        return label.expand(batch)
 
     def training_condition(self, z0: torch.Tensor, generator: torch.Generator | None = None):
         """(cond, mask, s) for a batch: the mode's mask, dropped with p_drop, perturbed to s."""
@@ -141,19 +163,28 @@ class ConditionalDenoiser(nn.Module):
             s, cond = torch.zeros(b, dtype=torch.long, device=z0.device), z0
         return cond, mask, s
 
-    def predict(self, x_t, t, cond, mask, s):
-        """The network's prediction for noisy x_t given condition frames (mask = 1)."""
+    def predict(self, x_t, t, cond, mask, s, class_label=None):
+        """The network's prediction for noisy x_t given condition frames (mask = 1) and, with
+        classes, a (B,) label (-1 or None: the null token)."""
         x_in, context = model_inputs(x_t, cond, mask, self.cfg.style)
-        return self.unet(x_in, t, context=context, extra_scalars={"s": s})
+        extra = {} if class_label is None else {"class_label": class_label}  # class-free UNets take none
+        return self.unet(x_in, t, context=context, extra_scalars={"s": s}, **extra)
 
-    def loss(self, z0: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Diffusion loss on the frames that are not given (given frames are known)."""
+    def loss(self, z0: torch.Tensor, generator: torch.Generator | None = None, class_label=None):
+        """Diffusion loss on the frames that are not given (given frames are known); labels are
+        dropped to the null token with probability class_drop."""
         cond, mask, s = self.training_condition(z0, generator)
+        label = self._labels(class_label, z0.shape[0], z0.device)
+        if label is not None and self.cfg.class_drop > 0:
+            drop = torch.rand(z0.shape[0], generator=generator).to(z0.device) < self.cfg.class_drop
+            label = torch.where(drop, torch.full_like(label, -1), label)
         loss_mask = (1 - mask).expand_as(z0)
-        return self.diffusion.loss(lambda x_t, t: self.predict(x_t, t, cond, mask, s), z0, mask=loss_mask)
+        return self.diffusion.loss(
+            lambda x_t, t: self.predict(x_t, t, cond, mask, s, label), z0, mask=loss_mask
+        )
 
-    def forward(self, z0: torch.Tensor) -> torch.Tensor:
-        return self.loss(z0)
+    def forward(self, z0: torch.Tensor, class_label=None) -> torch.Tensor:
+        return self.loss(z0, class_label=class_label)
 
     @torch.no_grad()
     def sample(
@@ -170,6 +201,7 @@ class ConditionalDenoiser(nn.Module):
         guide: ConditionalDenoiser | None = None,
         generator: torch.Generator | None = None,
         callback=None,
+        class_label=None,
     ) -> torch.Tensor:
         """Latent clips (B, C, T, h, w) consistent with the given frames.
 
@@ -177,7 +209,10 @@ class ConditionalDenoiser(nn.Module):
         guidance: LVDM's w (form 'lvdm') or the classifier-free s (form 'cfg'); 0 = off.
         guide: autoguidance (Karras et al. 2024): a weaker model of the same task (same
         conditions) replaces the unconditional prediction, on every call, also the first one
-        with nothing given. The given frames (mask = 1) are returned exactly as given."""
+        with nothing given. class_label (an int or (B,) ints; models with classes): the
+        unconditional prediction keeps the frames and drops the label, so guidance is
+        classifier-free guidance on the class. The given frames (mask = 1) are returned
+        exactly as given."""
         b = cond.shape[0]
         mask = mask.to(cond).expand(b, 1, *cond.shape[2:3], 1, 1)
         level = self.cfg.perturb_sample if perturb_level is None else perturb_level
@@ -189,7 +224,8 @@ class ConditionalDenoiser(nn.Module):
         noisy_cond = perturb(self.diffusion, cond, s, torch.randn(cond.shape, generator=generator).to(cond))
         if level == 0:
             noisy_cond = cond  # no perturbation at all: the clean frames
-        model_fn = lambda x, t: self.predict(x, t, noisy_cond, mask, s)
+        label = self._labels(class_label, b, cond.device)
+        model_fn = lambda x, t: self.predict(x, t, noisy_cond, mask, s, label)
         off = guidance == (0.0 if guidance_form == "lvdm" else 1.0)
         uncond_fn = None
         if guide is not None:
@@ -199,7 +235,11 @@ class ConditionalDenoiser(nn.Module):
                     f"{self.cfg.style!r}; it has {guide.cfg.mode!r}, {guide.cfg.style!r}"
                 )
             if not off:
-                uncond_fn = lambda x, t: guide.predict(x, t, noisy_cond, mask, s)
+                guide_label = label if guide.num_classes else None
+                uncond_fn = lambda x, t: guide.predict(x, t, noisy_cond, mask, s, guide_label)
+        elif not off and label is not None:  # the unconditional path drops the label, keeps the frames
+            null = torch.full_like(label, -1)
+            uncond_fn = lambda x, t: self.predict(x, t, noisy_cond, mask, s, null)
         elif not off and mask.any():  # the unconditional path drops the condition
             empty = torch.zeros_like(mask)
             uncond_fn = lambda x, t: self.predict(x, t, noisy_cond, empty, s)

@@ -360,16 +360,18 @@ def classroom_lvdm(vae_trainer=None, train: bool = False, progress: bool = True,
     return train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=name, progress=progress)
 
 
-def warm_start_from_classroom(unet, vae_trainer, progress: bool = False) -> list[str]:
+def warm_start_from_classroom(unet, vae_trainer, progress: bool = False, conditional: bool = False):
     """Copy the classroom LVDM's UNet into `unet` (its conditions start ignored); the names of
-    its new parameters. The classroom weights must be here (they are never trained by this)."""
+    its new parameters. conditional=True: its class-conditional twin, class embedding included.
+    The classroom weights must be here (they are never trained by this)."""
     from ..diffusion.unet import load_unconditional_weights
 
-    found = classroom_lvdm(vae_trainer, progress=progress)
+    found = classroom_lvdm(vae_trainer, progress=progress, conditional=conditional)
     if found is None:
         raise FileNotFoundError(
             "init='classroom' needs the classroom LVDM: set MINILVDM_WEIGHTS=shipped, or train it once "
-            "with minilvdm.methods.lvdm.classroom_lvdm(train=True) (about 45 CPU-minutes)"
+            f"with minilvdm.methods.lvdm.classroom_lvdm(train=True, conditional={conditional}) "
+            "(about 45 CPU-minutes)"
         )
     return load_unconditional_weights(unet, found[1].unet.state_dict())
 

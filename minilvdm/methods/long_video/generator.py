@@ -53,6 +53,9 @@ class LongVideoConfig:
     seed: int = 0
     fps: int = 8
     videos: int = 1  # B videos generated together as one batch (different draws, same settings)
+    # models with classes: the first digit of every video (an int) or of each (a tuple of B);
+    # `guidance` is then classifier-free guidance on it (LVDM's form: w = s - 1)
+    class_label: int | tuple | None = field(default=None, metadata=OMIT_AT_DEFAULT)
 
     def validate(self) -> None:
         if self.frames < 1:
@@ -65,6 +68,8 @@ class LongVideoConfig:
             raise ValueError(f"stride must be >= 1, got {self.stride}")
         if self.eta < 0:
             raise ValueError(f"eta must be >= 0, got {self.eta}")
+        if isinstance(self.class_label, (tuple, list)) and len(self.class_label) != self.videos:
+            raise ValueError(f"class_label needs one label per video ({self.videos}), got {self.class_label}")
 
 
 def trained_stride(model) -> int | None:
@@ -203,6 +208,8 @@ class LongVideoGenerator:
     def _sample(self, model, guide, cond, mask, generator):
         cfg = self.cfg
         extra = {} if guide is None else {"guide": guide}  # models without guides need not take one
+        if cfg.class_label is not None:
+            extra["class_label"] = torch.as_tensor(cfg.class_label).long().expand(cfg.videos)
         return model.sample(
             cond,
             mask,

@@ -39,7 +39,8 @@ class LongModelConfig:
     unet: UNetConfig = field(default_factory=UNetConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     # '' trains from scratch; 'classroom' warm-starts the UNet from the shipped long-budget
-    # short-clip LVDM (Moving MNIST; `load_unconditional_weights`), so training adds the conditions
+    # short-clip LVDM (Moving MNIST; `load_unconditional_weights`), so training adds the conditions;
+    # a UNet with classes (unet.num_classes = 10, the first digit) starts from its class-conditional twin
     init: str = field(default="", metadata=OMIT_AT_DEFAULT)
 
     @property
@@ -88,18 +89,22 @@ def default_long_config(
     style: str = "lvdm",
     stride: int | None = None,
     init: str = "",
+    conditional: bool = False,
 ):
     """LVDM's choices: predict with P = 4 keyframes S apart given 1 (drop 0.5); interpolate
     frames 1..S-1 between given 0 and S (drop 0.1); perturbation S_max = 250, s = 100 of 1000.
     S = `long_stride(dataset)`: 16 pixel frames for Moving MNIST, 8 for sky. stride=1 gives the
     plain autoregressive baseline's predictor (consecutive latent frames). init='classroom'
-    warm-starts the UNet from the classroom LVDM (Moving MNIST only)."""
+    warm-starts the UNet from the classroom LVDM (Moving MNIST only). conditional=True adds
+    the first digit's class (Moving MNIST only), dropped 1 time in 10 for classifier-free guidance."""
     from ...vae.model import default_vae_config
 
     if role not in ("predict", "interp"):
         raise ValueError(f"role must be 'predict' or 'interp', got {role!r}")
     if init not in ("", "classroom") or (init and dataset != "mnist"):
         raise ValueError(f"init must be '' or 'classroom' (Moving MNIST only), got {init!r} for {dataset!r}")
+    if conditional and dataset != "mnist":
+        raise ValueError(f"conditional=True needs digit classes (dataset 'mnist'), got {dataset!r}")
     stride = long_stride(dataset) if stride is None else stride
     if stride < 1 or (role == "interp" and stride < 2):
         raise ValueError(f"stride must be >= 1 (>= 2 to interpolate), got {stride} for {role!r}")
@@ -114,7 +119,10 @@ def default_long_config(
     )
     latent = default_vae_config(dataset).latent_channels
     unet = UNetConfig.for_profile(
-        in_channels=latent, context_channels=cond.context_channels(latent), scalar_embeddings=("s",)
+        in_channels=latent,
+        context_channels=cond.context_channels(latent),
+        scalar_embeddings=("s",),
+        num_classes=10 if conditional else 0,
     )
     # the data set's diffusion recipe (Moving MNIST: v-prediction, min-SNR-5): guidance mixes two
     # predictions linearly, which is the same mix in eps or v (each is affine in the other given x_t)
@@ -155,7 +163,7 @@ def long_data_config(dataset: str = "mnist", frames: int | None = None):
 
 def long_checkpoint_path(cfg: LongModelConfig, train_cfg, data_cfg, vae_trainer, name: str | None = None):
     """Where `train_long_model` keeps this model (every config hashed into the file name)."""
-    name = name or f"long-{cfg.role}-{cfg.dataset}"
+    name = name or f"long-{cfg.role}-{cfg.dataset}{'-cond' if cfg.unet.num_classes else ''}"
     vae_cfg = vae_trainer.ema.module.cfg
     return checkpoint_path(name, cfg, train_cfg, data_cfg, vae_cfg, vae_trainer.ckpt_path.name)
 
@@ -200,23 +208,25 @@ def train_long_model(
                 raise ValueError(
                     f"clips give {z.shape[2]} latent frames; the {cfg.role} model needs {cfg.span}"
                 )
-            data.append(z)
+            first_digit = found["labels"].reshape(len(z), -1)[:, 0].long() if cfg.unet.num_classes else None
+            data.append((z, first_digit))
         return data[0]
 
     def batch_fn(step, rank, world):
-        z = latents()
+        z, labels = latents()
         n, room = len(z), z.shape[2] - cfg.span + 1
         g = torch.Generator().manual_seed(train_cfg.seed * LONG_BATCH_SEED_MIX + step * world + rank)
         idx = torch.randint(0, n, (bsz,), generator=g)
-        return examples(z[idx], cfg, torch.randint(0, room, (bsz,), generator=g))
+        clips = examples(z[idx], cfg, torch.randint(0, room, (bsz,), generator=g))
+        return (clips, labels[idx]) if cfg.unet.num_classes else clips
 
     model = LongModel(cfg)
     ckpt = long_checkpoint_path(cfg, train_cfg, data_cfg, vae_trainer, name)
     if cfg.init == "classroom" and not ckpt.exists():  # a checkpoint there holds the weights
-        warm_start_from_classroom(model.unet, vae_trainer, progress)
+        warm_start_from_classroom(model.unet, vae_trainer, progress, conditional=bool(cfg.unet.num_classes))
     trainer = Trainer(
         model,
-        lambda m, z: m(z),
+        (lambda m, b: m(*b)) if cfg.unet.num_classes else (lambda m, z: m(z)),
         batch_fn,
         train_cfg,
         ckpt,
