@@ -209,6 +209,8 @@ def _cli(*args, cwd=ROOT):
         (["eval", "/missing.pt"], "minilvdm eval: error: path: /missing.pt does not exist"),
         (["long", "--frames", "0"], "minilvdm long: error: --frames must be >= 1, got 0"),
         (["long", "--autoguide", "--dataset", "sky"], "minilvdm long: error: --autoguide: the guides are"),
+        (["long", "--digit", "10"], "minilvdm long: error: --digit takes 0-9"),
+        (["long", "--digit", "3", "--dataset", "sky"], "minilvdm long: error: --digit takes 0-9"),
         (["train", "--lr", "-1"], "minilvdm train: error: --lr must be > 0, got -1.0"),
         (["train", "--steps", "0"], "minilvdm train: error: --steps must be >= 1, got 0"),
         (["vae", "--batch-size", "0"], "minilvdm vae: error: --batch-size must be >= 1, got 0"),

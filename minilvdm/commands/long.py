@@ -3,7 +3,10 @@
 Trains (or reuses) the VAE, the prediction model and the interpolation model first; for Moving
 MNIST both start from the classroom LVDM where its weights are here (`warm_start_init`).
 `--autoguide` guides them by models of the same tasks trained from scratch (Karras et al. 2024;
-trained here when absent, about 7 CPU-minutes): BENCHMARKS.md `long_video`.
+trained here when absent, about 7 CPU-minutes): BENCHMARKS.md `long_video`. `--digit 3` draws a
+video whose first digit is a 3 with a class-conditional pair (warm-started from the class-conditional
+classroom LVDM, about 8 CPU-minutes when absent) and classifier-free guidance on the digit, which
+keeps the digits from changing identity along the video: BENCHMARKS.md `long_classroom`.
 An interrupted run resumes when started again with the same arguments.
 """
 
@@ -31,12 +34,19 @@ def add_arguments(parser):
         "--guidance",
         type=float,
         default=None,
-        help="guidance w, (1 + w) D - w D_uncond (0 = off; default 0.1, LVDM's; 1 with --autoguide)",
+        help="guidance w, (1 + w) D - w D_uncond (0 = off; default 0.1, LVDM's; 1 with --autoguide; "
+        "6 with --digit, classifier-free s = 7)",
     )
     parser.add_argument(
         "--autoguide",
         action="store_true",
         help="guide the warm-started models by from-scratch models of the same tasks (Moving MNIST)",
+    )
+    parser.add_argument(
+        "--digit",
+        type=int,
+        default=None,
+        help="the first digit (0-9): a class-conditional pair, guidance on the digit (Moving MNIST)",
     )
     parser.add_argument(
         "--perturb", type=int, default=None, help="perturbation level s (default: 1/10 of steps)"
@@ -58,6 +68,9 @@ def validate(args):
         raise UsageError(
             "--autoguide: the guides are the warm-started Moving MNIST models' (--dataset mnist)"
         )
+    if args.digit is not None:
+        if not 0 <= args.digit <= 9 or args.dataset != "mnist" or args.autoguide:
+            raise UsageError("--digit takes 0-9, with --dataset mnist and without --autoguide")
 
 
 def run(args):
@@ -76,18 +89,25 @@ def run(args):
     # autoregressive: a predictor of consecutive latent frames (stride 1), as the generator needs
     stride = 1 if args.mode == "autoregressive" else None
     init = warm_start_init(args.dataset, vae_trainer)  # from the classroom LVDM where it is here
-    if args.autoguide and not init:
+    if (args.autoguide or args.digit is not None) and not init:
         raise UsageError(
-            "--autoguide needs the classroom weights to warm-start from: MINILVDM_WEIGHTS=shipped"
+            f"{'--autoguide' if args.autoguide else '--digit'} needs the classroom weights to "
+            "warm-start from: MINILVDM_WEIGHTS=shipped"
         )
-    pred_cfg = default_long_config("predict", args.dataset, perturb, stride=stride, init=init)
-    interp_cfg = default_long_config("interp", args.dataset, perturb, init=init) if stride is None else None
+    labelled = {"conditional": args.digit is not None}
+    pred_cfg = default_long_config("predict", args.dataset, perturb, stride=stride, init=init, **labelled)
+    interp_cfg = (
+        default_long_config("interp", args.dataset, perturb, init=init, **labelled)
+        if stride is None
+        else None
+    )
     train = lambda c: None if c is None else train_long_model(c, vae_trainer=vae_trainer)[1]  # noqa: E731
     predictor, interpolator = train(pred_cfg), train(interp_cfg)
     guides = (None, None)
     if args.autoguide:  # the same tasks from scratch: the weaker models the warm ones are pushed away from
         guides = tuple(train(c and dataclasses.replace(c, init="")) for c in (pred_cfg, interp_cfg))
-    guidance = args.guidance if args.guidance is not None else (1.0 if args.autoguide else 0.1)
+    default_w = 1.0 if args.autoguide else (6.0 if args.digit is not None else 0.1)
+    guidance = args.guidance if args.guidance is not None else default_w
     # autoguided at eta 1 the videos fell apart (BENCHMARKS.md long_video): eta 0 unless asked
     eta = 0.0 if args.autoguide and args.eta is None else args.eta
     level = args.perturb if args.perturb is not None else predictor.cfg.perturb_sample
@@ -101,9 +121,11 @@ def run(args):
         guidance=guidance,
         perturb_level=level,
         seed=args.seed,
+        class_label=args.digit,
     )
     settings = f"w{guidance}-s{level}-eta{cfg.eta:g}-seed{args.seed}" + ("-warm" if init else "")
     settings += "-autoguided" if args.autoguide else ""
+    settings += f"-digit{args.digit}" if args.digit is not None else ""
     name = f"{args.dataset}-{args.mode}-{args.frames}f-{settings}"
     out = output_dir() / "long" / name if args.out is None else args.out
     start = time.perf_counter()
