@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import torch
 
+from benchmarks import figure_link, figure_path
 from minilvdm.core.config import by_profile, get_profile, output_dir
 from minilvdm.core.presets import preset
 from minilvdm.eval import bootstrap_ci, frame_features, real_clips
@@ -34,7 +34,6 @@ from minilvdm.methods.long_video.models import build_generator, default_long_con
 
 from .long_video import fmt, slug
 
-PLOT = Path(__file__).resolve().parent / "long_classroom.png"
 TARGET = 0.85  # issue 20: recognisable in every window
 ISSUE19_TARGET = 0.70  # issue 19: recognisable in every window, and identity kept in the last
 LONG, QUICK, SCRATCH = "long budget", "quick, warm start (400 steps)", "from scratch (400 steps)"
@@ -179,7 +178,7 @@ def run() -> str:
         )
     plot_drift(
         curves,
-        PLOT,
+        figure_path("long_classroom.png"),
         title=f"{z['videos']} videos x {z['frames']} frames, DDIM {z['steps']}, windows of {z['window']} "
         f"(profile {get_profile()})",
     )
@@ -217,7 +216,7 @@ def run() -> str:
             "",
             verdict(lowest, identity),
             "",
-            f"![per window]({PLOT.relative_to(PLOT.parent.parent)})",
+            f"![per window]({figure_link(figure_path('long_classroom.png'))})",
             "",
             "| model | steps x batch | training wall min | loss, last 50 steps |",
             "| --- | --- | --- | --- |",

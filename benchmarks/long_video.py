@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from benchmarks import figure_link, figure_path
 from minilvdm.core.config import by_profile, get_profile, output_dir
 from minilvdm.eval import frame_features, real_clips
 from minilvdm.eval.drift import drift_curves, plot_drift
@@ -36,8 +37,6 @@ from minilvdm.methods.long_video.models import (
     sampling_weights,
     train_long_model,
 )
-
-PLOT = Path(__file__).resolve().parent / "long_video_drift.png"
 
 # name -> (mode, models trained with perturbation, guidance w, DDIM eta, init of the models,
 # guides: '' = LVDM's unconditional guidance, 'scratch' = autoguidance by the from-scratch pair)
@@ -317,7 +316,7 @@ def run() -> str:
     first = next(iter(curves.values()))
     plot_drift(
         curves,
-        PLOT,
+        figure_path("long_video_drift.png"),
         title=f"{first['videos']} videos x {z['frames']} frames per setting, {z['steps']} DDIM steps, "
         f"windows of {z['window']} frames, 95% bootstrap over videos (profile {get_profile()})",
     )
@@ -364,7 +363,7 @@ def run() -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *table,
         "",
-        f"![drift per window]({PLOT.relative_to(PLOT.parent.parent)})",
+        f"![drift per window]({figure_link(figure_path('long_video_drift.png'))})",
         "",
         "### Training (quick profile budget: both models of a pair in at most 20 min on 2 CPU cores)",
         "",

@@ -18,6 +18,8 @@ import re
 import sys
 import tempfile
 
+import torch
+
 from minilvdm.core.checkpoint import SHIPPED_DIR, weights_mode
 from minilvdm.core.config import ROOT, environ, get_profile, output_dir
 from minilvdm.core.cost import run_measured
@@ -83,9 +85,11 @@ def run() -> str:
                 f"{path.name} ({mode}): {status}, {result['seconds']:.0f} s, {result['peak_mb']:.0f} MB",
                 flush=True,
             )
+            # the CPU it ran on: torch threads and the 1-minute load average as it finished
+            where = f"{torch.get_num_threads()} threads, load {os.getloadavg()[0]:.1f}"
             rows[(path.stem, mode)] = (
                 f"| {path.stem} | {mode} | {status} | {result['seconds'] / 60:.1f} | {result['peak_mb']:.0f} "
-                f"| {written} | {stamp} |"
+                f"| {written} | {stamp}, {where} |"
             )
     rows = dict(sorted({**kept_rows(list(rows)), **rows}.items()))
     return "\n".join(
@@ -93,7 +97,7 @@ def run() -> str:
             "### Peak memory per notebook",
             "",
             "| notebook | weights | run | wall min | peak memory MB | checkpoints written "
-            "| measured (date, profile) |",
+            "| measured (date, profile, CPU) |",
             "| --- | --- | --- | --- | --- | --- | --- |",
             *rows.values(),
             "",
@@ -106,7 +110,9 @@ def run() -> str:
             "copied from the shipped weights, except rows measured before that split (2026-12-01), whose "
             "single count includes the copies. Weights `train`: the notebooks reuse what outputs/ "
             "already holds; `shipped` (`MINILVDM_WEIGHTS=shipped`): they run in order from an empty "
-            "outputs folder with the shipped weights (target: 3 minutes each).",
+            "outputs folder with the shipped weights (target: 3 minutes each). CPU: torch threads and "
+            "the load average as the run finished (2 on 2 cores = both busy); rows without it ran at one "
+            "thread beside another job.",
             "",
         ]
     )

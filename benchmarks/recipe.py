@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from benchmarks import figure_link, figure_path
 from minilvdm.core.config import by_profile, config_hash, get_device, get_profile, output_dir, set_profile
 from minilvdm.core.cost import loss_step_seconds, measured_once
 from minilvdm.core.presets import preset
@@ -96,7 +97,6 @@ LONG_WIDE = f"{LONG}+width64"
 VARIANTS[LONG_WIDE] = {**VARIANTS[LONG], "width": 64, "steps": 3000, "ckpt_every": 100}
 ADOPTED = f"{BASE}@1500"  # the recipe the package's quick Moving MNIST LVDM trains with (presets.py)
 CURVE = (1 / 3, 2 / 3, 1.0)  # fractions of the budget at which the model is scored
-PLOT = Path(__file__).resolve().parent / "recipe_curve.png"
 RESULTS = Path(__file__).resolve().parent / "results"
 EARLIER = RESULTS / "recipe-earlier.md"  # session 9's rows, whose results file was lost
 SAMPLER_SETTINGS = ((50, 0.0), (50, 1.0), (100, 0.0), (100, 1.0), (250, 1.0))  # (DDIM steps, eta)
@@ -309,7 +309,10 @@ def run() -> str:
     if finished:
         lines += ["", *winner_lines(finished, results, current, floor, vae_trainer, real)]
         plot_curves(results, current, real_rec)
-        lines += ["", f"![recognisability against training minutes]({PLOT.name})"]
+        lines += [
+            "",
+            f"![recognisability against training minutes]({figure_link(figure_path('recipe_curve.png'))})",
+        ]
     long_rows = _rows_of(LONG, results, current)
     if len(long_rows) > 1:
         first, last = long_rows[0], long_rows[-1]
@@ -462,7 +465,7 @@ def plot_curves(results: dict, current: dict, real_rec: float) -> None:
            title="Short-clip LVDM on Moving MNIST: recipe variants", ylim=(0, 1))  # fmt: skip
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
-    fig.savefig(PLOT, dpi=110)
+    fig.savefig(figure_path("recipe_curve.png"), dpi=110)
     plt.close(fig)
 
 
