@@ -171,6 +171,14 @@ def test_sample_videos_decodes_clips_and_the_seed_moves_the_residuals(monkeypatc
     assert videos.shape == (3, 1, 16, 64, 64) and videos.abs().max() <= 1
     other = sample_videos(model, vae, 3, steps=2, base=b_T, seed=7, batch_size=2)
     assert not torch.equal(videos, other)  # residuals differ with the seed
+    # the plain LVDM's sampler by default (presets.py sample_eta), so comparisons share it
+    from minilvdm.core.presets import preset
+
+    etas, sample = [], model.diffusion.sample
+    model.diffusion.sample = lambda *a, **k: (etas.append(k["eta"]), sample(*a, **k))[1]
+    sample_videos(model, vae, 1, steps=2)
+    sample_videos(model, vae, 1, steps=2, eta=0.0)
+    assert etas == [preset("mnist").sample_eta, 0.0]
 
 
 def test_equal_compute_steps_scales_by_the_measured_step_costs(monkeypatch):

@@ -295,13 +295,16 @@ def sample_videos(
     base=None,
     batch_size: int = 16,
     frames: int = 16,
-    eta: float = 0.0,
+    eta: float | None = None,
 ) -> torch.Tensor:
     """n decoded clips (n, C, frames, H, W) in [-1, 1] (Moving MNIST's frame size): DDIM through
     the one sampler with decomposed noise; `base` (1, c, 1, h, w) fixes b_T for every clip.
-    eta > 0: each stochastic step's noise is decomposed too (a fresh base per step)."""
+    eta: DDIM's, by default Moving MNIST's (presets.py `sample_eta`, as the plain LVDM samples,
+    so comparisons between them share the sampler); eta > 0: each stochastic step's noise is
+    decomposed too (a fresh base per step), so only eta = 0 keeps a clip a function of b_T."""
     from ...vae.latent_cache import video_size
 
+    eta = preset("mnist").sample_eta if eta is None else eta
     size = video_size("mnist")
     shape = vae.cfg.latent_shape(frames, size, size)
     out = []
