@@ -312,9 +312,10 @@ def quick(sky: bool) -> Preset:
         toy_train=Train(steps=500, batch_size=32, lr=1e-3, warmup=50, ema_decay=0.995, ckpt_every=500),
         vae_sweep_steps=150,
         notebook_long_frames=512 if sky else 1024,
-        # 09 samples two 1024-frame videos and 4 drift settings: 10 DDIM steps keep it near 3 minutes
-        # with shipped weights (BENCHMARKS.md `long_video` samples at 10 as well)
-        notebook_long_steps=20 if sky else 10,
+        # 09 samples two 1024-frame videos and 3 drift settings: 8 DDIM steps keep it within 3 minutes
+        # with shipped weights on 2 cores (at 10: 3.8 min with 4 settings; BENCHMARKS.md `long_video`
+        # samples at 10)
+        notebook_long_steps=20 if sky else 8,
     )
 
 
