@@ -158,9 +158,10 @@ def run() -> str:
     # one first digit per video (0, 1, 2, ...), classifier-free guidance on it; DDIM eta 0 and the
     # eta the class-conditional classroom LVDM reached its 0.99 condition accuracy with (`guidance`)
     labels = tuple(range(z["videos"]))
-    for eta in (0.0, preset("mnist").sample_eta):
-        name = f"{COND}, digits {labels}, cfg s = {COND_W + 1:g}" + (f", eta {eta:g}" if eta else "")
-        settings[name] = (found[COND], None, COND_W, {"class_label": labels, "eta": eta})
+    eta = preset("mnist").sample_eta
+    for w, e in ((COND_W, 0.0), (COND_W, eta), (3.0, eta), (9.0, eta)):  # and s = 4, 10 at that eta
+        name = f"{COND}, digits {labels}, cfg s = {w + 1:g}" + (f", eta {e:g}" if e else "")
+        settings[name] = (found[COND], None, w, {"class_label": labels, "eta": e})
     curves, rows, lowest, identity = {}, [], {}, {}
     for name, (pair, guide, w, overrides) in settings.items():
         result = generate(name, pair, guide, w, **overrides)
