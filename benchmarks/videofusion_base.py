@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from minilvdm.core.config import by_profile, get_profile
+from minilvdm.core.presets import preset
 from minilvdm.core.train import sampling_weights
 from minilvdm.eval import motion_amount, real_clips
 from minilvdm.methods.image_to_video import image_pipeline
@@ -36,7 +37,8 @@ def run() -> str:
         m = video_metrics(videos, real)
         rows.append(
             f"| {label} | {trainer.step} | {trainer.seconds / 60:.1f} | {losses['base']:.4f} | "
-            f"{losses['residual']:.4f} | {m['fvd']:.1f} | {m['frame_fd']:.1f} | {m['frame_change']:.4f} | "
+            f"{losses['residual']:.4f} | {m['fvd']:.1f} | {m['frame_fd']:.1f} | {m['recognisable']:.2f} | "
+            f"{m['frame_change']:.4f} | "
             f"{motion_amount(videos):.2f} | {sample_s:.0f} |"
         )
     other = real_clips("mnist", n, part=1, frames=frames)[0]
@@ -46,18 +48,19 @@ def run() -> str:
         f"### Base generator: pretrained image model vs scratch (lambda 0.5, {frames}-frame clips, "
         f"{n} samples vs {n} real test clips, DDIM {ddim})",
         "",
-        "| base generator | steps | train min | base loss | residual loss | FVD | frame FD | frame change "
-        "| motion (px/frame) | sample s |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| base generator | steps | train min | base loss | residual loss | FVD | frame FD | recognisable "
+        "| frame change | motion (px/frame) | sample s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         f"| real vs real (floor) | - | - | - | - | {floor['fvd']:.1f} | {floor['frame_fd']:.1f} | "
-        f"{floor['frame_change']:.4f} | {motion_amount(other):.2f} | - |",
+        f"{floor['recognisable']:.2f} | {floor['frame_change']:.4f} | {motion_amount(other):.2f} | - |",
         "",
         f"The image LDM is notebook 07's ({image.step} steps of single latent frames, its EMA weights); "
         f"each VideoFusion run then takes {tc.steps} steps of {tc.batch_size} clips at lr {tc.lr:g}, the "
         "residual generator (a video UNet of the same width with a frame-index embedding) always from "
         f"scratch at 1x. Losses: mean over {len(probe)} training clips x 4 seeded noise draws, after "
-        f"training. Samples use the {sampling_weights()} weights. FVD uses the project's clip encoder on "
+        f"training. Samples use the {sampling_weights()} weights and DDIM at Moving MNIST's eta "
+        f"({preset('mnist').sample_eta:g}, presets.py `sample_eta`). FVD uses the project's clip encoder on "
         f"{frames}-frame clips (not I3D). Profile `{get_profile()}`; wall-clock on a shared 2-core CPU.",
         "",
     ]
