@@ -413,12 +413,22 @@ def test_a_class_conditional_long_model_trains_on_the_first_digit_from_the_condi
     model = LongModel(cfg)
     warm_start_from_classroom(model.unet, vae_trainer=None, conditional=True)
     assert asked == [True] and torch.equal(model.unet.class_embed.weight, twin.class_embed.weight)
-    # ci training from scratch: labelled batches, a checkpoint of its own
+    # ci training from scratch: every batch comes with its clips' first digits, into a checkpoint of its own
+    seen, forward = [], LongModel.forward
+    monkeypatch.setattr(
+        LongModel,
+        "forward",
+        lambda self, z0, class_label=None: (seen.append(class_label), forward(self, z0, class_label))[1],
+    )
     vae_trainer = train_vae("mnist", progress=False)
     trainer, labelled = train_long_model(
         default_long_config("interp", conditional=True), vae_trainer=vae_trainer, progress=False
     )
     assert "-cond-" in trainer.ckpt_path.name and labelled.num_classes == 10
+    assert len(seen) == trainer.config.steps
+    assert all(
+        lab.shape == (trainer.config.batch_size,) and 0 <= lab.min() and lab.max() <= 9 for lab in seen
+    )
     assert trainer.step == trainer.config.steps and all(
         torch.isfinite(torch.tensor(h[1])) for h in trainer.history
     )
