@@ -132,10 +132,10 @@ def verdict(lowest: dict, identity: dict) -> str:
     )
     both = [k for k in lowest if lowest[k] >= ISSUE19_TARGET and identity[k] >= ISSUE19_TARGET]
     return (
-        f"Best row by its lowest window: {best} ({lowest[best]:.2f}); the target "
-        f"{'is met' if lowest[best] >= TARGET else 'is not met'}. The long budget's best row against the "
-        f"quick pair's best, lowest window: {gain:+.2f}. Issue 19's target (recognisable >= "
-        f"{ISSUE19_TARGET} in every window and identity kept >= {ISSUE19_TARGET} in the last): "
+        f"Best row by its lowest window: {best} ({lowest[best]:.2f}); issue 20's target ({TARGET:.2f} in "
+        f"every window) {'is met' if lowest[best] >= TARGET else 'is not met'}. The long budget's best "
+        f"row against the quick pair's best, lowest window: {gain:+.2f}. Issue 19's target (recognisable >= "
+        f"{ISSUE19_TARGET:.2f} in every window and identity kept >= {ISSUE19_TARGET:.2f} in the last): "
         + ("; ".join(f"met by {k}" for k in both) if both else "met by no row")
         + "."
     )
