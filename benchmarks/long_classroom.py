@@ -28,7 +28,7 @@ from minilvdm.core.config import by_profile, get_profile, output_dir
 from minilvdm.core.presets import preset
 from minilvdm.eval import bootstrap_ci, frame_features, real_clips
 from minilvdm.eval.drift import drift_curves, plot_drift
-from minilvdm.eval.metrics import segment_digits
+from minilvdm.eval.metrics import CLIP_FRAMES, segment_digits
 from minilvdm.methods.long_video import LongVideoConfig, classroom_long_pair, load_long_video
 from minilvdm.methods.long_video.models import build_generator, default_long_config, train_long_model
 
@@ -117,8 +117,8 @@ def generate(name: str, pair: tuple, guide: tuple | None, w: float, **overrides)
 def label_kept(videos, labels, window: int):
     """Share of the last window's 16-frame segments whose digit set (digit reader) holds the
     video's requested first digit, [95% bootstrap over videos]."""
-    sets = segment_digits(videos)  # (B, K, 10)
-    last = sets[:, -(window // 16) :, :]  # (B, k, 10)
+    sets = segment_digits(videos)  # (B, K, 10): one set per CLIP_FRAMES-frame segment
+    last = sets[:, -(window // CLIP_FRAMES) :, :]  # (B, k, 10)
     per_video = last[torch.arange(len(last)), :, torch.as_tensor(labels)].float().mean(1)  # (B,)
     return bootstrap_ci(lambda x: x.mean(), per_video)
 

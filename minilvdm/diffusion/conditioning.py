@@ -132,7 +132,7 @@ class ConditionalDenoiser(nn.Module):
                 f"perturb_max={cfg.perturb_max}, perturb_sample={cfg.perturb_sample}"
             )
         self.unet, self.diffusion, self.cfg = unet, diffusion, cfg
-        self.num_classes = getattr(ucfg, "num_classes", 0) if ucfg is not None else 0
+        self.num_classes = getattr(ucfg, "num_classes", 0)
 
     def _labels(self, class_label, batch: int, device) -> torch.Tensor | None:
         """(B,) long labels, or None; an int or a (B,) sequence. Refused without classes."""
