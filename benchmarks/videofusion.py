@@ -4,8 +4,6 @@ against plain LVDM at equal training compute. Checkpoints are reused from output
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 
 from minilvdm.core.config import by_profile, get_profile
@@ -25,7 +23,7 @@ from minilvdm.methods.videofusion import (
     ABLATION_LAMBDAS,
     ablation_train_config,
     default_videofusion_config,
-    equal_compute_steps,
+    equal_compute_train_config,
     sample_videos,
     train_videofusion,
 )
@@ -68,7 +66,7 @@ def run() -> str:
     weights = sampling_weights()  # the same choice (raw in ci/quick) for both models compared
     plain_model = pick_weights(plain_trainer, weights)
     vf_cfg = default_videofusion_config(0.5)
-    cost = equal_compute_steps(plain_trainer.step, vf_cfg, plain_cfg, vae, tc.batch_size)
+    vf_tc, cost = equal_compute_train_config(vf_cfg, plain_cfg, plain_trainer, vae)
     vf_s, plain_s = cost["vf_s"], cost["plain_s"]
     vf, plain = vf_cfg.build(), plain_model
     count = lambda m: sum(p.numel() for p in m.parameters()) / 1e6  # noqa: E731
@@ -117,8 +115,7 @@ def run() -> str:
     # 3. Decomposed (lambda 0.5) against plain LVDM at equal training compute.
     # equal compute: the plain model's steps times the step-cost ratio measured above, back to
     # back on this machine (wall-clock totals of runs made at other times would mix in the load)
-    vf_steps, budget = cost["steps"], plain_trainer.step * plain_s
-    vf_tc = dataclasses.replace(plain_trainer.config, steps=vf_steps, ckpt_every=max(10, vf_steps // 10))
+    budget = plain_trainer.step * plain_s
     vf_trainer, vf_model = train_videofusion(vf_cfg, vf_tc, vae_trainer=vae_trainer, progress=False)
     plain_stats = describe_clips(
         plain_model.sample(n, steps=steps, generator=torch.Generator().manual_seed(0)), real_features

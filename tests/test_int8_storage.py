@@ -3,6 +3,7 @@ per-channel step, a tiny UNet's output barely moves, the file is smaller than fl
 a shipped float16 file can be re-stored in int8."""
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -153,6 +154,9 @@ def test_ship_int8_re_stores_a_shipped_float16_file(ship_folder):
     files = pretrained.manifest(ship_folder)["files"]
     assert files[source.name]["storage"] == "int8" and files[other.name]["storage"] == "float16"
     assert files[source.name]["source_sha256"] == pretrained.sha256(source)  # the trained file's
+    assert files[source.name]["command"] == "first"  # a re-store keeps the command that trains it
+    with zipfile.ZipFile(shipped) as archive:  # stored deflated; torch.load reads it as it is
+        assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_DEFLATED}
     assert files[source.name]["bytes"] == shipped.stat().st_size < 0.75 * half_bytes
     ema = checkpoint.load_checkpoint(shipped)["ema"]
     for key, before in half_ema.items():

@@ -345,6 +345,15 @@ def equal_compute_steps(plain_steps: int, cfg: VideoFusionConfig, lvdm_cfg, vae,
     return {"steps": max(2, round(plain_steps * cost["plain_s"] / cost["vf_s"])), **cost}
 
 
+def equal_compute_train_config(cfg: VideoFusionConfig, plain_cfg, plain_trainer, vae) -> tuple:
+    """(train config, costs): the plain LVDM's (`plain_trainer`, config `plain_cfg`) training
+    config with the VideoFusion step count that costs what its steps cost (`equal_compute_steps`);
+    notebook 08's model and benchmarks/videofusion's comparison share it, hence the checkpoint."""
+    cost = equal_compute_steps(plain_trainer.step, cfg, plain_cfg, vae, plain_trainer.config.batch_size)
+    steps = cost["steps"]
+    return dataclasses.replace(plain_trainer.config, steps=steps, ckpt_every=max(10, steps // 10)), cost
+
+
 @torch.no_grad()
 def held_out_losses(model: DecomposedDenoiser, latents: torch.Tensor, draws: int = 4) -> dict:
     """{'base', 'residual'}: the two losses averaged over `latents` (N, C, T, h, w) and `draws`
