@@ -112,6 +112,30 @@ def test_residual_loss_sends_no_gradient_into_the_base_generator():
     assert any(p.grad is not None and p.grad.abs().max() > 0 for p in vf.base.parameters())
 
 
+def test_min_snr_weights_each_sample_of_both_losses_by_min_snr_over_snr():
+    vf = make_vf()
+    x0 = torch.rand(3, 1, T, 8, 8) * 2 - 1
+    t = torch.tensor([2, 40, 95])  # SNR above, near and far below gamma = 5
+    torch.manual_seed(4)
+    plain = vf.loss(x0, t)
+    vf.diffusion.config.min_snr_gamma = 5.0
+    torch.manual_seed(4)  # the same noise draw
+    weighted = vf.loss(x0, t)
+    snr = vf.diffusion.snr[t]
+    weight = (snr.clamp(max=5.0) / snr).float()
+    assert weight[0] < 0.5 and weight[2] == 1  # the low-noise sample is down-weighted
+    torch.manual_seed(4)
+    eps, base, residual = decomposed_noise(x0.shape, vf.lam)
+    _, b_hat, r_hat = vf.predict(vf.diffusion.q_sample(x0, t, eps), t)
+    others = [i for i in range(T) if i != base_frame(T)]
+    base_per = ((b_hat - base) ** 2).flatten(1).mean(1)
+    residual_per = ((r_hat[:, :, others] - residual[:, :, others]) ** 2).flatten(1).mean(1)
+    assert torch.allclose(weighted["base"], (weight * base_per).mean(), atol=1e-6)
+    assert torch.allclose(weighted["residual"], (weight * residual_per).mean(), atol=1e-6)
+    assert torch.allclose(plain["base"], base_per.mean(), atol=1e-6)  # gamma 0: the plain mean
+    assert not torch.allclose(plain["loss"], weighted["loss"])
+
+
 def test_fixed_base_noise_gives_the_same_base_frame_with_ddim_eta_zero():
     vf = make_vf()
     shape = (2, 1, T, 8, 8)

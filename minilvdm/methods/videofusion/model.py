@@ -145,7 +145,7 @@ class DecomposedDenoiser(nn.Module):
 
     def loss(self, x0: torch.Tensor, t: torch.Tensor | None = None) -> dict:
         """{'loss', 'base', 'residual'}: base loss on frame k, residual loss on the others with a
-        stop-gradient on b_hat."""
+        stop-gradient on b_hat; each sample weighted by the diffusion's min-SNR weight."""
         b, _, frames, _, _ = x0.shape
         if frames < 2:
             raise ValueError("VideoFusion needs at least 2 frames (a base frame and a residual frame)")
@@ -156,8 +156,12 @@ class DecomposedDenoiser(nn.Module):
         _, b_hat, r_hat = self.predict(z_t, t, detach_base=True)
         k = base_frame(frames)
         others = [i for i in range(frames) if i != k]
-        base_loss = ((b_hat - base) ** 2).mean()
-        residual_loss = ((r_hat[:, :, others] - residual[:, :, others]) ** 2).mean()
+        # per sample, weighted by min-SNR (diffusion.min_snr_gamma; 1 when off): both targets
+        # are noises, so a sample weighs min(SNR_t, gamma) / SNR_t, as an eps-predicting LVDM's
+        weight = self.diffusion.loss_weight(t).to(x0)  # (B,)
+        per_sample = lambda err: (err**2).flatten(1).mean(1)  # noqa: E731
+        base_loss = (weight * per_sample(b_hat - base)).mean()
+        residual_loss = (weight * per_sample(r_hat[:, :, others] - residual[:, :, others])).mean()
         return {"loss": base_loss + residual_loss, "base": base_loss, "residual": residual_loss}
 
     def noise_fn(self, base: torch.Tensor | None = None):
