@@ -4,6 +4,8 @@ against plain LVDM at equal training compute. Checkpoints are reused from output
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from minilvdm.core.config import by_profile, get_profile
@@ -121,6 +123,10 @@ def run() -> str:
         plain_model.sample(n, steps=steps, generator=torch.Generator().manual_seed(0)), real_features
     )
     vf_stats = describe_clips(sample_videos(vf_model, vae, n, steps), real_features)
+    # the same model under the plain eps loss, as before it took the LVDM's min-SNR weighting
+    eps_cfg = dataclasses.replace(vf_cfg, diffusion=dataclasses.replace(vf_cfg.diffusion, min_snr_gamma=0.0))
+    eps_trainer, eps_model = train_videofusion(eps_cfg, vf_tc, vae_trainer=vae_trainer, progress=False)
+    eps_stats = describe_clips(sample_videos(eps_model, vae, n, steps), real_features)
     lines += [
         f"### Decomposed against plain at equal training compute (~{budget / 60:.1f} min each at the "
         "step costs above)",
@@ -132,7 +138,12 @@ def run() -> str:
             f"| {ci(st['persistence'], 2)} | {st['motion']:.2f} |"
             for name, steps_done, st in (
                 ("plain LVDM", plain_trainer.step, plain_stats),
-                ("VideoFusion, lambda 0.5", vf_trainer.step, vf_stats),
+                (
+                    f"VideoFusion, lambda 0.5, min-SNR-{vf_cfg.diffusion.min_snr_gamma:g}",
+                    vf_trainer.step,
+                    vf_stats,
+                ),
+                ("VideoFusion, lambda 0.5, plain eps loss", eps_trainer.step, eps_stats),
             )
         ],
         "",

@@ -256,8 +256,10 @@ def quick(sky: bool) -> Preset:
             ckpt_every=100,
             **(CONSTANT_SCHEDULE if sky else RECIPE_SCHEDULE),
         ),
-        # VideoFusion keeps its measured recipe (eps, constant lr, plain EMA) until it is re-run
-        videofusion_train=Train(steps=300, ckpt_every=50, lr_schedule="constant", ema_warmup=False),
+        # the lambda ablation: the LVDM's schedule (cosine decay, EMA warm-up) over 300 steps; a
+        # plain EMA at 0.995 would still hold 0.995^300 = 22% of the first step's near-random
+        # weights, which is what a shipped (EMA-only) copy would give where training samples raw
+        videofusion_train=Train(steps=300, ckpt_every=50),
         # about 44 CPU-minutes at 2 threads (BENCHMARKS.md `recipe`, row ...@10000+clips4096)
         classroom_train=Train(steps=10_000, ckpt_every=250),
         classroom_clips=4096,

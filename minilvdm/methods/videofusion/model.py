@@ -215,15 +215,19 @@ class VideoFusionConfig:
 
 
 def default_videofusion_config(lam: float = 0.5) -> VideoFusionConfig:
-    """The profile's UNet sizes on the default Moving MNIST VAE's latent channels, as for the LVDM."""
+    """The profile's UNet sizes on the default Moving MNIST VAE's latent channels, as for the
+    LVDM, and the LVDM's min-SNR weighting (on eps: the decomposition is defined on noises)."""
     from ...vae.model import default_vae_config
 
     latent = default_vae_config("mnist").latent_channels
+    lvdm_diffusion = preset("mnist").diffusion
     return VideoFusionConfig(
         lam=lam,
         base_unet=UNetConfig.for_profile(in_channels=latent, temporal_layers=False),
         residual_unet=UNetConfig.for_profile(in_channels=latent, frame_index_embedding=True),
-        diffusion=DiffusionConfig(num_steps=preset("mnist").diffusion.num_steps),
+        diffusion=DiffusionConfig(
+            num_steps=lvdm_diffusion.num_steps, min_snr_gamma=lvdm_diffusion.min_snr_gamma or 0.0
+        ),
     )
 
 
@@ -345,7 +349,10 @@ def equal_compute_steps(plain_steps: int, cfg: VideoFusionConfig, lvdm_cfg, vae,
         vf_s = loss_step_seconds(lambda: vf.loss(x0)["loss"], vf.parameters())
         return {"vf_s": vf_s, "plain_s": loss_step_seconds(lambda: plain(x0), plain.unet.parameters())}
 
-    cost = measured_once(f"videofusion-vs-lvdm-{config_hash(cfg, lvdm_cfg, vae.cfg)}-b{batch_size}", measure)
+    # keyed by what sets the cost (the networks, the latents, the batch), not by loss settings
+    # such as min-SNR, so a change of objective keeps the step count and its comparison
+    nets = config_hash(cfg.base_unet, cfg.residual_unet, lvdm_cfg.unet, vae.cfg)
+    cost = measured_once(f"videofusion-vs-lvdm-nets-{nets}-b{batch_size}", measure)
     return {"steps": max(2, round(plain_steps * cost["plain_s"] / cost["vf_s"])), **cost}
 
 
