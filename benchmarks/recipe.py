@@ -427,9 +427,7 @@ def winner_lines(finished: dict, results: dict, current: dict, floor: float, vae
     swept = ADOPTED if ADOPTED in finished else winner  # the sampler sweep: what the package ships
     row, n = finished[swept], eval_clips()
     weights = best_weights(row)
-    cfg, train_cfg, data_cfg = budgeted(swept, vae_trainer.ema.module)
-    trainer, _ = train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=f"recipe-{swept}", progress=False)
-    model = pick_weights(trainer, weights)
+    model = None  # loaded (or, where its checkpoint is gone, trained again) only for a missing row
     lines += [
         "",
         f"Sampler settings for `{swept}` ({weights} weights, {n} clips, seed 0):",
@@ -440,6 +438,11 @@ def winner_lines(finished: dict, results: dict, current: dict, floor: float, vae
     for steps, eta in SAMPLER_SETTINGS:
         key = f"sampler|{swept}|{row['steps']}|{weights}|{steps}|{eta}"
         if key not in results:
+            if model is None:
+                cfg, train_cfg, data_cfg = budgeted(swept, vae_trainer.ema.module)
+                name = f"recipe-{swept}"
+                trainer, _ = train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=name, progress=False)
+                model = pick_weights(trainer, weights)
             _store(key, evaluate(model, real, n, steps=steps, eta=eta))
             results = _load_results()
         r = results[key]
