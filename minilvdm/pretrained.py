@@ -118,6 +118,23 @@ def slim_state(state: dict, max_history: int = 500, int8: bool = False) -> dict:
     }
 
 
+def ema_first_step_share(state: dict) -> float:
+    """How much of the run's first-step (nearly random) weights its EMA still holds: the product
+    of the decays of the EMA's later updates (`train.ema_decay_at`). A shipped file holds the
+    EMA only, while short runs sample their raw weights (`train.sampling_weights`), so a share
+    that is not small makes the shipped copy sample unlike the trained model."""
+    from .core.train import TrainConfig, ema_decay_at
+
+    fields = TrainConfig.__dataclass_fields__
+    cfg = TrainConfig(**{k: v for k, v in state.get("configs", {}).get("train", {}).items() if k in fields})
+    averaged = state["ema"].get("n_averaged")
+    updates = int(averaged) if averaged is not None else state["step"]
+    share = 1.0
+    for n in range(1, updates):  # AveragedModel copies the first step, then averages
+        share *= ema_decay_at(cfg, n)
+    return share
+
+
 def fingerprint(state: dict) -> float:
     """Sum of |w| over the EMA's float tensors (in float64, sorted by name) as stored, i.e.
     after the fp16 or int8 rounding: any change to the stored weights changes it. Re-check a
@@ -204,6 +221,12 @@ def ship(
         state = load_checkpoint(path)
         if not is_finished(state):
             raise ValueError(f"{path.name} is unfinished: {_progress(state)}")
+        if (share := ema_first_step_share(state)) > 0.01:
+            print(
+                f"warning: {path.name}'s EMA still holds {share:.0%} of its first step's weights; "
+                "where the package samples raw weights, its shipped copy will sample differently "
+                "(train longer, or with ema_warmup)"
+            )
         buffer = io.BytesIO()
         torch.save(slim_state(state, int8=int8), buffer)
         slim[path.name] = (deflated(buffer.getvalue()), dataset_of(state), checkpoint_identity(path))

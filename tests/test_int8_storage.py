@@ -163,3 +163,19 @@ def test_ship_int8_re_stores_a_shipped_float16_file(ship_folder):
         if before.is_floating_point() and before.ndim >= 2:
             step = before.abs().flatten(1).amax(1) / 127
             assert ((ema[key] - before).abs().flatten(1).amax(1) <= step * 0.5001).all(), key
+
+
+def test_ship_warns_when_the_ema_still_holds_the_first_steps(ship_folder, capsys):
+    """The shipped file holds the EMA only: a short run with a slow EMA keeps much of its first
+    step's near-random weights there (notebook 08's 300-step ablation kept 22%)."""
+    slow = finished_checkpoint(tiny_unet(), steps=300)
+    slow["configs"]["train"] |= {"ema_decay": 0.995, "ema_warmup": False}
+    warmed = finished_checkpoint(tiny_unet(seed=1), steps=300)
+    warmed["configs"]["train"] |= {"ema_decay": 0.995, "ema_warmup": True}
+    assert pretrained.ema_first_step_share(slow) == pytest.approx(0.995**299)
+    assert pretrained.ema_first_step_share(warmed) < 1e-10
+    slow_path = saved(slow, ship_folder.parent / "slow-ci-0000000003.pt")
+    warmed_path = saved(warmed, ship_folder.parent / "warmed-ci-0000000004.pt")
+    pretrained.ship([slow_path, warmed_path], "test", folder=ship_folder)
+    out = capsys.readouterr().out
+    assert "slow-ci-0000000003.pt's EMA still holds 22%" in out and "warmed-ci" not in out
