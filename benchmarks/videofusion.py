@@ -148,8 +148,8 @@ def run() -> str:
         ],
         "",
         f"Real-vs-real FVD floor at these counts: {real_stats['fvd'][0]:.1f}. "
-        f"Every model here samples with its {weights} weights (`train.sampling_weights`: the EMA of "
-        "such short runs still holds a visible share of the random initial weights) and DDIM at the "
+        f"Every model here samples with its {weights} weights (`train.sampling_weights`, the "
+        "package's choice in the ci and quick profiles) and DDIM at the "
         f"package's eta for Moving MNIST ({preset('mnist').sample_eta:g}, presets.py `sample_eta`). "
         f"Profile `{get_profile()}`; CPU wall times taken while other jobs shared the 2 cores are rough, "
         "so the equal budget is set in steps from the step costs measured back to back above.",
