@@ -123,16 +123,13 @@ def ema_first_step_share(state: dict) -> float:
     of the decays of the EMA's later updates (`train.ema_decay_at`). A shipped file holds the
     EMA only, while short runs sample their raw weights (`train.sampling_weights`), so a share
     that is not small makes the shipped copy sample unlike the trained model."""
-    from .core.train import TrainConfig, ema_decay_at
+    from .core.train import TrainConfig
+    from .core.train import ema_first_step_share as share_after
 
     fields = TrainConfig.__dataclass_fields__
     cfg = TrainConfig(**{k: v for k, v in state.get("configs", {}).get("train", {}).items() if k in fields})
     averaged = state["ema"].get("n_averaged")
-    updates = int(averaged) if averaged is not None else state["step"]
-    share = 1.0
-    for n in range(1, updates):  # AveragedModel copies the first step, then averages
-        share *= ema_decay_at(cfg, n)
-    return share
+    return share_after(cfg, int(averaged) if averaged is not None else state["step"])
 
 
 def fingerprint(state: dict) -> float:

@@ -299,12 +299,9 @@ def test_the_ablation_ema_forgets_its_first_steps(monkeypatch):
     """Shipped files hold the EMA only: after the quick ablation's steps it must keep under 1%
     of the first step's (nearly random) weights, or a shipped copy samples unlike the trained
     model (notebook 08 samples raw weights when it trains)."""
-    from minilvdm.core.train import ema_decay_at
+    from minilvdm.core.train import ema_first_step_share
     from minilvdm.methods.videofusion import ablation_train_config
 
     monkeypatch.setenv("MINILVDM_PROFILE", "quick")
     cfg = ablation_train_config()
-    share = 1.0
-    for averaged in range(1, cfg.steps):  # the EMA's updates after it copies the first step
-        share *= ema_decay_at(cfg, averaged)
-    assert share < 0.01, (cfg.steps, cfg.ema_decay, cfg.ema_warmup)
+    assert ema_first_step_share(cfg, cfg.steps) < 0.01, (cfg.steps, cfg.ema_decay, cfg.ema_warmup)

@@ -96,6 +96,15 @@ def ema_decay_at(cfg: TrainConfig, num_averaged: int) -> float:
     return min(cfg.ema_decay, (1 + num_averaged) / (10 + num_averaged))
 
 
+def ema_first_step_share(cfg: TrainConfig, updates: int) -> float:
+    """The share of the first step's weights an EMA still holds after `updates` updates: the
+    product of the decays after AveragedModel's first update (a copy)."""
+    share = 1.0
+    for n in range(1, updates):
+        share *= ema_decay_at(cfg, n)
+    return share
+
+
 def _ema_avg_fn(cfg: TrainConfig):
     if not cfg.ema_warmup:  # the library's own EMA: bit for bit what older checkpoints used
         return get_ema_multi_avg_fn(cfg.ema_decay)
