@@ -35,6 +35,23 @@ def test_measured_once_times_once_per_key_and_survives_a_new_process():
     assert [v for k, v in stored.items() if k.startswith(key + "|")] == [first]  # on disk, per key
 
 
+def test_measured_once_reuses_a_timing_made_at_another_thread_count():
+    """A step count derived from a timing must not change with OMP_NUM_THREADS: a rerun at 2
+    threads would otherwise train (and name) another checkpoint than the 1-thread run."""
+    import torch
+
+    from minilvdm.core.cost import measured_once
+
+    key, old = f"test-threads-{id(torch)}", torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        first = measured_once(key, lambda: {"s": 1.0})
+        torch.set_num_threads(2)
+        assert measured_once(key, lambda: {"s": 9.0}) == first == {"s": 1.0}
+    finally:
+        torch.set_num_threads(old)
+
+
 def test_equal_compute_steps_are_stable_across_calls():
     """The VideoFusion step count for equal compute is timed once: a rerun gets the same count
     (and so reuses the same checkpoint) even though a new timing would differ."""

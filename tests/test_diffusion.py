@@ -59,7 +59,7 @@ def test_q_sample_matches_diffusers(schedule, b0, b1):
     assert torch.allclose(ours.v_from(x0, noise, t), theirs.get_velocity(x0, noise, t), atol=ATOL)
 
 
-@pytest.mark.parametrize("prediction", ["eps", "x0", "v"])
+@pytest.mark.parametrize("prediction", ["eps", "x0", "v", "flow"])
 def test_parameterisation_round_trips(prediction):
     diff = Diffusion(DiffusionConfig(prediction=prediction, schedule="cosine"))
     g = torch.Generator().manual_seed(2)
@@ -221,7 +221,7 @@ def test_sample_callback_noise_fn_and_guidance():
         diff.sample(lambda x, t: x, (1, 2), sampler="euler")
 
 
-@pytest.mark.parametrize("prediction", ["eps", "x0", "v"])
+@pytest.mark.parametrize("prediction", ["eps", "x0", "v", "flow"])
 def test_loss_and_min_snr(prediction):
     diff = Diffusion(DiffusionConfig(prediction=prediction, min_snr_gamma=5.0))
     x0 = torch.randn(6, 2, 3, 4, 4)
@@ -233,7 +233,8 @@ def test_loss_and_min_snr(prediction):
     s = diff.snr[t].float()
     # In eps units every parameterisation weighs the error by min(SNR, gamma) / SNR
     # (x0-error^2 = eps-error^2 / SNR, v-error^2 = eps-error^2 (SNR + 1) / SNR).
-    to_eps = {"eps": 1.0, "x0": s, "v": s / (s + 1)}[prediction]  # 1 / that ratio
+    # flow: x0-error = s_flow u-error, so u-error^2 = eps-error^2 / (SNR s_flow^2)
+    to_eps = {"eps": 1.0, "x0": s, "v": s / (s + 1), "flow": s * diff.flow_s[t].float() ** 2}[prediction]
     assert torch.allclose(w / to_eps, s.clamp(max=5) / s, rtol=1e-5)
     per = diff.loss(lambda x, t: torch.zeros_like(x), x0, t=t, noise=noise, reduction="none")
     assert per.shape == (6,)
@@ -293,3 +294,48 @@ def test_noise_correlation_reaches_training_and_sampling_and_is_hash_neutral_at_
     assert abs(_frame_correlation(seen[-2]) - 0.7) < 0.05  # x_T, the sampler's first input
     with pytest.raises(ValueError, match="noise_correlation"):
         Diffusion(DiffusionConfig(noise_correlation=1.0))
+
+
+# ----------------------------------------------------------------------------- flow matching
+def test_rectified_flow_schedule_is_the_straight_line():
+    n = 1000
+    diff = Diffusion(DiffusionConfig(num_steps=n, schedule="rectified_flow", prediction="flow"))
+    t = torch.tensor([0, 1, 250, 500, 998, 999])
+    s = (t + 1).double() / (n + 1)
+    assert torch.allclose(diff.flow_s[t], s, atol=1e-9)  # evenly spaced in s
+    assert torch.allclose(diff.snr[t], ((1 - s) / s) ** 2, rtol=1e-6)
+    g = torch.Generator().manual_seed(3)
+    x0, eps = torch.randn(6, 2, 3, 4, 4, generator=g), torch.randn(6, 2, 3, 4, 4, generator=g)
+    line = (1 - s.float()).view(-1, 1, 1, 1, 1) * x0 + s.float().view(-1, 1, 1, 1, 1) * eps
+    c = diff.flow_scale[t].float().view(-1, 1, 1, 1, 1)
+    # float32's 1 - alpha_bar at alpha_bar ~ 1 - 1e-6 keeps ~1e-5 (q_sample casts to the data's dtype)
+    assert torch.allclose(c * diff.q_sample(x0, t, eps), line, atol=1e-4)
+    assert torch.allclose(diff.target(x0, eps, t), eps - x0)
+
+
+@pytest.mark.parametrize("schedule", ["rectified_flow", "cosine"])
+def test_ddim_eta0_with_flow_is_the_euler_step(schedule):
+    """x_{s'} = x_s + (s' - s) u in the line's coordinates, for any schedule."""
+    diff = Diffusion(DiffusionConfig(schedule=schedule, prediction="flow"))
+    g = torch.Generator().manual_seed(4)
+    x_t, u = torch.randn(4, 2, 3, 4, 4, generator=g), torch.randn(4, 2, 3, 4, 4, generator=g)
+    t, t_prev = torch.tensor([900, 600, 300, 20]), torch.tensor([700, 500, 100, 0])
+    x_prev, _ = diff.ddim_step(u, x_t, t, t_prev, torch.zeros_like(x_t), eta=0.0)
+    at = lambda v, k: v[k].float().view(-1, 1, 1, 1, 1)  # noqa: E731
+    euler = at(diff.flow_scale, t) * x_t + (at(diff.flow_s, t_prev) - at(diff.flow_s, t)) * u
+    assert torch.allclose(at(diff.flow_scale, t_prev) * x_prev, euler, atol=1e-4)
+
+
+def test_logit_normal_timesteps():
+    from minilvdm.core.config import config_to_dict
+
+    assert "t_sampling" not in config_to_dict(DiffusionConfig())  # older names stay valid
+    diff = Diffusion(DiffusionConfig(schedule="rectified_flow", t_sampling="logit_normal"))
+    torch.manual_seed(0)
+    t = diff.sample_t(20000)
+    assert t.dtype == torch.long and t.min() >= 0 and t.max() <= 999
+    logit = torch.logit(diff.flow_s[t])
+    assert abs(float(logit.mean())) < 0.03 and abs(float(logit.std()) - 1) < 0.03
+    assert (t < 100).float().mean() < 0.03  # uniform would put 10% there
+    with pytest.raises(ValueError, match="t_sampling"):
+        Diffusion(DiffusionConfig(t_sampling="beta"))

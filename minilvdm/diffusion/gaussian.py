@@ -5,7 +5,7 @@
     loss = diff.loss(lambda x, t: model(x, t), x0)         # training loss (optional min-SNR)
     x0 = diff.sample(model_fn, shape, sampler="ddim", steps=50, eta=0.0)
 
-`model_fn(x_t, t) -> prediction` in the config's parameterisation ('eps', 'x0' or 'v');
+`model_fn(x_t, t) -> prediction` in the config's parameterisation ('eps', 'x0', 'v' or 'flow');
 `t` is a (B,) long tensor. Everything a notebook needs to change goes through arguments
 of the ONE sampler entry point `sample`:
     steps / spacing    the step subsequence (int, or an explicit list of timesteps)
@@ -31,6 +31,16 @@ Equations (alpha_bar_t = prod_{s<=t} (1 - beta_s), a = alpha_bar_t, a' = alpha_b
         sigma = eta sqrt((1 - a') / (1 - a) (1 - a / a'))
         x_t'  = sqrt(a') x_0 + sqrt(1 - a' - sigma^2) eps + sigma z
 The final step goes to t' = -1 with alpha_bar_{-1} = 1 (a clean sample).
+
+Flow matching (rectified flow, Liu et al. 2023; SD3's logit-normal t, Esser et al. 2024) is the
+same family seen in other coordinates. Any x_t above, times c = 1 / (sqrt(a) + sqrt(1 - a)), lies
+on the straight line between data and noise:
+    c x_t = (1 - s) x_0 + s eps,   s = c sqrt(1 - a)
+prediction='flow' trains the network on the line's velocity u = eps - x_0 (it reads the unit-variance
+x_t, as EDM's input scaling would), schedule='rectified_flow' spaces s evenly, and
+t_sampling='logit_normal' draws s = sigmoid(n), n ~ N(0, 1), for training. DDIM with eta = 0 is
+then exactly the Euler step of the flow ODE, x_{s'} = x_s + (s' - s) u, so the samplers need
+nothing new.
 """
 
 from __future__ import annotations
@@ -45,7 +55,8 @@ from tqdm.auto import tqdm
 from ..core.config import OMIT_AT_DEFAULT
 from .schedules import make_betas, make_timesteps, snr
 
-PREDICTIONS = ("eps", "x0", "v")
+PREDICTIONS = ("eps", "x0", "v", "flow")
+T_SAMPLINGS = ("uniform", "logit_normal")
 SAMPLERS = ("ddpm", "ddim")
 GUIDANCE_FORMS = ("cfg", "lvdm")
 
@@ -55,11 +66,13 @@ ModelFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 @dataclass
 class DiffusionConfig:
     num_steps: int = 1000
-    schedule: str = "scaled_linear"  # 'linear' | 'scaled_linear' (LVDM) | 'cosine'
+    schedule: str = "scaled_linear"  # 'linear' | 'scaled_linear' (LVDM) | 'cosine' | 'rectified_flow'
     beta_start: float = 0.0015
     beta_end: float = 0.0155
-    prediction: str = "eps"  # what the network outputs: 'eps' | 'x0' | 'v'
+    prediction: str = "eps"  # what the network outputs: 'eps' | 'x0' | 'v' | 'flow' (u = eps - x0)
     min_snr_gamma: float = 0.0  # > 0: min-SNR loss weighting (Hang et al. 2023, gamma = 5)
+    # training timesteps: 'uniform' over 0..N-1, or 'logit_normal' in the flow coordinate s (SD3)
+    t_sampling: str = field(default="uniform", metadata=OMIT_AT_DEFAULT)
     # > 0: every Gaussian draw of a video shares this share of its variance across frames
     # (PYoCo's mixed noise prior, Ge et al. 2023), in training and sampling; see `mixed_noise`
     noise_correlation: float = field(default=0.0, metadata=OMIT_AT_DEFAULT)
@@ -67,6 +80,8 @@ class DiffusionConfig:
     def validate(self) -> None:
         if self.prediction not in PREDICTIONS:
             raise ValueError(f"prediction must be one of {PREDICTIONS}, got {self.prediction!r}")
+        if self.t_sampling not in T_SAMPLINGS:
+            raise ValueError(f"t_sampling must be one of {T_SAMPLINGS}, got {self.t_sampling!r}")
         if self.min_snr_gamma < 0:
             raise ValueError(f"min_snr_gamma must be >= 0, got {self.min_snr_gamma}")
         if not 0 <= self.noise_correlation < 1:
@@ -120,6 +135,9 @@ class Diffusion:
         self.alphas = 1 - self.betas
         self.alpha_bar = torch.cumprod(self.alphas, 0)  # (N,) float64
         self.snr = snr(self.alpha_bar)
+        # the flow coordinate of each step: c x_t = (1 - s) x_0 + s eps, increasing in t
+        self.flow_scale = 1 / (self.alpha_bar.sqrt() + (1 - self.alpha_bar).sqrt())  # c, (N,)
+        self.flow_s = self.flow_scale * (1 - self.alpha_bar).sqrt()  # s, (N,)
         # where loss and sample draw their noise when not given a noise_fn
         self.noise_fn = partial(mixed_noise, correlation=config.noise_correlation)
 
@@ -135,8 +153,13 @@ class Diffusion:
         return out.to(x.dtype).view(-1, *([1] * (x.ndim - 1)))
 
     def sample_t(self, batch: int, device=None, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Training timesteps t ~ U{0 .. N-1}, shape (B,)."""
-        return torch.randint(0, self.num_steps, (batch,), generator=generator, device=device)
+        """Training timesteps, shape (B,): t ~ U{0 .. N-1}, or with t_sampling='logit_normal'
+        the step whose flow coordinate s_t is the first at or above sigmoid(n), n ~ N(0, 1)."""
+        if self.config.t_sampling == "uniform":
+            return torch.randint(0, self.num_steps, (batch,), generator=generator, device=device)
+        s = torch.sigmoid(torch.randn(batch, generator=generator, dtype=torch.float64))
+        t = torch.searchsorted(self.flow_s, s).clamp(max=self.num_steps - 1)
+        return t.to(device)
 
     # ------------------------------------------------------------------ forward process
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
@@ -179,6 +202,8 @@ class Diffusion:
     def target(self, x0, noise, t) -> torch.Tensor:
         """What the network should output, in the config's parameterisation."""
         kind = self.config.prediction
+        if kind == "flow":
+            return noise - x0  # u = d/ds [(1 - s) x_0 + s eps]
         return noise if kind == "eps" else x0 if kind == "x0" else self.v_from(x0, noise, t)
 
     def to_eps_x0(self, pred, x_t, t, clip_x0: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -189,8 +214,11 @@ class Diffusion:
             eps, x0 = pred, self.eps_to_x0(x_t, t, pred)
         elif kind == "x0":
             eps, x0 = self.x0_to_eps(x_t, t, pred), pred
-        else:
+        elif kind == "v":
             eps, x0 = self.v_to_eps(x_t, t, pred), self.v_to_x0(x_t, t, pred)
+        else:  # flow: on the line c x_t = (1 - s) x_0 + s eps with velocity u = eps - x_0
+            c, s = self._at(self.flow_scale, t, x_t), self._at(self.flow_s, t, x_t)
+            x0, eps = c * x_t - s * pred, c * x_t + (1 - s) * pred
         if clip_x0:
             x0 = x0.clamp(-1, 1)
             eps = self.x0_to_eps(x_t, t, x0)
@@ -201,13 +229,16 @@ class Diffusion:
     # ------------------------------------------------------------------ training
     def loss_weight(self, t: torch.Tensor) -> torch.Tensor:
         """Per-sample min-SNR weight (1 when disabled), expressed for the prediction type:
-        eps: min(SNR, g) / SNR;  x0: min(SNR, g);  v: min(SNR, g) / (SNR + 1)."""
+        eps: min(SNR, g) / SNR;  x0: min(SNR, g);  v: min(SNR, g) / (SNR + 1);
+        flow: min(SNR, g) s^2 (the x0 error is s times the velocity's)."""
         gamma = self.config.min_snr_gamma
         s = self.snr.to(t.device)[t]
         if gamma <= 0:
             return torch.ones_like(s, dtype=torch.float32)
         clipped = s.clamp(max=gamma)
         kind = self.config.prediction
+        if kind == "flow":
+            return (clipped * self.flow_s.to(t.device)[t] ** 2).float()
         w = clipped / s if kind == "eps" else clipped if kind == "x0" else clipped / (s + 1)
         return w.float()
 

@@ -10,6 +10,9 @@ Schedules (names follow diffusers so tests can compare value for value):
                    calls "linear" (LVDM: 0.0015 -> 0.0155 over 1000 steps)
     cosine         alpha_bar(t) = cos^2(((t/N + 0.008) / 1.008) pi/2), beta capped at 0.999
                    (Nichol & Dhariwal 2021; diffusers "squaredcos_cap_v2")
+    rectified_flow the straight line x = (1 - s) x_0 + s eps with s_t = (t + 1) / (N + 1),
+                   as a variance-preserving schedule: alpha_bar = (1 - s)^2 / ((1 - s)^2 + s^2)
+                   (SNR = ((1 - s) / s)^2; s stays inside (0, 1) so no SNR is 0 or infinite)
 
 All values are float64: the diffusion object casts to the data's dtype at use.
 """
@@ -21,7 +24,7 @@ from collections.abc import Sequence
 
 import torch
 
-SCHEDULES = ("linear", "scaled_linear", "cosine")
+SCHEDULES = ("linear", "scaled_linear", "cosine", "rectified_flow")
 SPACINGS = ("trailing", "leading")
 
 
@@ -42,6 +45,11 @@ def make_betas(
 
         betas = [min(1 - f((i + 1) / num_steps) / f(i / num_steps), 0.999) for i in range(num_steps)]
         return torch.tensor(betas, dtype=torch.float64)
+    if schedule == "rectified_flow":
+        s = torch.arange(1, num_steps + 1, dtype=torch.float64) / (num_steps + 1)
+        alpha_bar = (1 - s) ** 2 / ((1 - s) ** 2 + s**2)
+        previous = torch.cat([torch.ones(1, dtype=torch.float64), alpha_bar[:-1]])
+        return 1 - alpha_bar / previous
     raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
 
 
