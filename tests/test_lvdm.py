@@ -266,6 +266,10 @@ def test_conditional_classroom_model_is_its_own_file(monkeypatch, tmp_path):
     assert classroom_lvdm(vae, progress=False) is None  # the unconditional one is another file
     assert classroom_lvdm(vae, progress=False, conditional=True)[0].ckpt_path == trained.ckpt_path
     assert model.sample(2, steps=2, class_label=torch.tensor([3, 7])).shape[:2] == (2, 1)
+    with pytest.raises(ValueError, match=r"lie in \[-1, 10\)"):  # checked as the UNet reads them
+        model.sample(2, steps=2, class_label=10)
+    with pytest.raises(ValueError, match="2 labels"):
+        model.sample(2, steps=2, class_label=torch.tensor([3, 7, 1]))
 
 
 def test_recipe_benchmarks_long_row_is_the_quick_classroom_model():

@@ -105,6 +105,18 @@ def model_inputs(x_t: torch.Tensor, cond: torch.Tensor, mask: torch.Tensor, styl
     raise ValueError(f"style must be one of {STYLES}, got {style!r}")
 
 
+def class_labels(class_label, num_classes: int, batch: int, device=None, allow_null: bool = False):
+    """An int or a (B,) sequence of labels -> (B,) long tensor, checked against the batch and
+    the classes [0, num_classes) (and -1, the UNet's null token, with allow_null)."""
+    label = torch.as_tensor(class_label, device=device).long()
+    if label.ndim > 1 or (label.ndim == 1 and len(label) != batch):
+        raise ValueError(f"class_label must be an int or {batch} labels, got shape {tuple(label.shape)}")
+    low = -1 if allow_null else 0
+    if ((label < low) | (label >= num_classes)).any():
+        raise ValueError(f"class labels must lie in [{low}, {num_classes}), got {label.tolist()}")
+    return label.expand(batch)
+
+
 class ConditionalDenoiser(nn.Module):
     """A UNet + diffusion trained on masked examples; one model per mode (LVDM trains a
     prediction model and an interpolation model).
@@ -140,12 +152,7 @@ class ConditionalDenoiser(nn.Module):
             return None
         if not self.num_classes:
             raise ValueError("class_label given to a model without classes (UNetConfig.num_classes = 0)")
-        label = torch.as_tensor(class_label, device=device).long()
-        if label.ndim > 1 or (label.ndim == 1 and len(label) != batch):
-            raise ValueError(f"class_label must be an int or {batch} labels, got shape {tuple(label.shape)}")
-        if ((label < 0) | (label >= self.num_classes)).any():
-            raise ValueError(f"class labels must lie in [0, {self.num_classes}), got {label.tolist()}")
-        return label.expand(batch)
+        return class_labels(class_label, self.num_classes, batch, device)
 
     def training_condition(self, z0: torch.Tensor, generator: torch.Generator | None = None):
         """(cond, mask, s) for a batch: the mode's mask, dropped with p_drop, perturbed to s."""

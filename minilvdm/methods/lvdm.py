@@ -21,6 +21,7 @@ from torch import nn
 
 from ..core.config import OMIT_AT_DEFAULT
 from ..core.presets import CLASSES, preset
+from ..diffusion.conditioning import class_labels
 from ..diffusion.gaussian import Diffusion, DiffusionConfig
 from ..diffusion.unet import SpaceTimeUNet, UNetConfig
 
@@ -105,8 +106,7 @@ class LatentVideoDiffusion(nn.Module):
             return None
         if class_label is None:
             return torch.full((batch,), -1, device=device)  # the null token
-        label = torch.as_tensor(class_label, device=device).long()
-        return label.expand(batch) if label.ndim == 0 else label
+        return class_labels(class_label, self.cfg.num_classes, batch, device, allow_null=True)
 
     def _check_guide(self, guide: LatentVideoDiffusion, guidance: float | None) -> None:
         if guidance is None:
