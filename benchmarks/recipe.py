@@ -47,6 +47,15 @@ LONG = f"{BASE}@{CLASSROOM.classroom_train.steps}+clips{CLASSROOM.classroom_clip
 # ema_warmup / batch_size (training), clips (distinct training clips), width / attention (UNet).
 # Greedy and cumulative: later rows build on the recipe the earlier rows chose.
 RECIPE = dict(prediction="v", min_snr=5.0, lr_schedule="cosine", ema_warmup=True)  # = BASE
+FLOW = "flow+cosine+emawarm"
+FLOW_RECIPE = dict(
+    prediction="flow",
+    min_snr=0.0,
+    schedule="rectified_flow",
+    t_sampling="logit_normal",
+    lr_schedule="cosine",
+    ema_warmup=True,
+)
 VARIANTS: dict[str, dict] = {
     "baseline": {},
     "v": dict(prediction="v"),
@@ -84,13 +93,8 @@ VARIANTS: dict[str, dict] = {
     # the objective outside eps/v-DDPM that the issue names: rectified flow (velocity u = eps - x0
     # on the straight line, s evenly spaced, logit-normal t as in SD3), plain u loss; the
     # training half of BASE. Sampled with DDIM eta 0 like every row: exactly Euler on the flow
-    "flow+cosine+emawarm": dict(
-        prediction="flow",
-        schedule="rectified_flow",
-        t_sampling="logit_normal",
-        lr_schedule="cosine",
-        ema_warmup=True,
-    ),
+    FLOW: FLOW_RECIPE,
+    f"{FLOW}+seed1": {**FLOW_RECIPE, "seed": 1},
     # the notebooks' budget: today's 1500 steps (about 7 CPU-minutes), the recipe the package adopts
     f"{BASE}@1500": {**RECIPE, "steps": 1500, "ckpt_every": 100},
     # the classroom weights' long budget (issue 20): about 44 CPU-minutes at 2 threads, 4x the clips
@@ -105,6 +109,9 @@ VARIANTS: dict[str, dict] = {
 # width, about 4x the FLOPs per step, so about a third of the long row's steps for a similar budget
 LONG_WIDE = f"{LONG}+width64"
 VARIANTS[LONG_WIDE] = {**VARIANTS[LONG], "width": 64, "steps": 3000, "ckpt_every": 100}
+# flow at the classroom budget: does its curve keep rising where v's is flat?
+LONG_FLOW = LONG.replace(BASE, FLOW)
+VARIANTS[LONG_FLOW] = {**VARIANTS[LONG], **FLOW_RECIPE}
 ADOPTED = f"{BASE}@1500"  # the recipe the package's quick Moving MNIST LVDM trains with (presets.py)
 CURVE = (1 / 3, 2 / 3, 1.0)  # fractions of the budget at which the model is scored
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -345,6 +352,8 @@ def run() -> str:
     wide_rows = _rows_of(LONG_WIDE, results, current)
     if wide_rows and long_rows:
         lines += ["", wide_sentence(wide_rows, long_rows)]
+    flow = flow_lines(finished, results, current, long_rows)
+    lines += ["", *flow] if flow else []
     lines += [
         "",
         "Wall minutes differ from budget minutes: variants trained two at a time on one thread each, "
@@ -374,6 +383,45 @@ def wide_sentence(wide_rows: list[dict], long_rows: list[dict]) -> str:
         + ", ".join(f"{r['ema']['recognisability'][0]:.3f} @ {r['budget_min']:.0f} min" for r in wide_rows)
         + ". Its step cost was measured while another job shared the cores."
     )
+
+
+def flow_lines(finished: dict, results: dict, current: dict, long_rows: list[dict]) -> list[str]:
+    """Rectified flow against the v recipe with the same training half: at the end of the
+    budget, in minutes to the v recipe's final level, its second seed, and its long curve."""
+    if FLOW not in finished or BASE not in finished:
+        return []
+    flow, base = finished[FLOW]["ema"], finished[BASE]["ema"]
+    target = base["recognisability"][0]
+    minutes, reached = minutes_to_reach(_rows_of(FLOW, results, current), target)
+    out = [
+        f"Rectified flow (`{FLOW}`: velocity target, s evenly spaced, logit-normal t, the same cosine "
+        f"schedule and EMA warm-up, DDIM eta 0 = Euler) against `{BASE}` at the end of the budget: "
+        f"{_fmt(flow['recognisability'])} against {_fmt(base['recognisability'])}, "
+        f"{_verdict(flow['recognisability'], base['recognisability'])}; FVD / floor "
+        f"{flow['fvd'][0] / base['fvd'][0]:.2f}x the v recipe's. "
+        + (
+            f"It reaches the v recipe's final level after {minutes:.1f} of its "
+            f"{finished[BASE]['budget_min']:.0f} budget minutes."
+            if reached
+            else "It does not reach the v recipe's final level."
+        )
+    ]
+    if f"{FLOW}+seed1" in finished:
+        seed1 = finished[f"{FLOW}+seed1"]["ema"]
+        out.append(
+            f"Second training seed: {_fmt(seed1['recognisability'])}, "
+            f"{_verdict(seed1['recognisability'], base['recognisability'])} against `{BASE}`."
+        )
+    flow_long = _rows_of(LONG_FLOW, results, current)
+    if flow_long:
+        points = ", ".join(
+            f"{r['ema']['recognisability'][0]:.3f} @ {r['budget_min']:.0f} min" for r in flow_long
+        )
+        v_points = ", ".join(
+            f"{r['ema']['recognisability'][0]:.3f} @ {r['budget_min']:.0f} min" for r in long_rows
+        )
+        out.append(f"At the classroom budget (`{LONG_FLOW}`): {points}; the v recipe's `{LONG}`: {v_points}.")
+    return [" ".join(out)]
 
 
 REACH_LEVERS = tuple(
