@@ -117,6 +117,7 @@ CURVE = (1 / 3, 2 / 3, 1.0)  # fractions of the budget at which the model is sco
 RESULTS = Path(__file__).resolve().parent / "results"
 EARLIER = RESULTS / "recipe-earlier.md"  # session 9's rows, whose results file was lost
 SAMPLER_SETTINGS = ((50, 0.0), (50, 1.0), (100, 0.0), (100, 1.0), (250, 1.0))  # (DDIM steps, eta)
+FLOW_SAMPLER_SETTINGS = ((50, 0.0), (50, 1.0), (100, 0.0))
 
 
 def budget_seconds() -> float:
@@ -397,8 +398,8 @@ def flow_lines(finished: dict, results: dict, current: dict, long_rows: list[dic
         f"Rectified flow (`{FLOW}`: velocity target, s evenly spaced, logit-normal t, the same cosine "
         f"schedule and EMA warm-up, DDIM eta 0 = Euler) against `{BASE}` at the end of the budget: "
         f"{_fmt(flow['recognisability'])} against {_fmt(base['recognisability'])}, "
-        f"{_verdict(flow['recognisability'], base['recognisability'])}; FVD / floor "
-        f"{flow['fvd'][0] / base['fvd'][0]:.2f}x the v recipe's. "
+        f"{_verdict(flow['recognisability'], base['recognisability'])}; FVD {flow['fvd'][0]:.1f} "
+        f"against {base['fvd'][0]:.1f}. "
         + (
             f"It reaches the v recipe's final level after {minutes:.1f} of its "
             f"{finished[BASE]['budget_min']:.0f} budget minutes."
@@ -485,23 +486,35 @@ def winner_lines(finished: dict, results: dict, current: dict, floor: float, vae
             else f"The winner does not reach the baseline's final level ({target:.3f})."
         )
     swept = ADOPTED if ADOPTED in finished else winner  # the sampler sweep: what the package ships
-    row, n = finished[swept], eval_clips()
+    lines += ["", *sampler_lines(swept, SAMPLER_SETTINGS, finished, vae_trainer, real, floor)]
+    if FLOW in finished:  # does flow, like v, gain from DDIM's noise (eta 1)?
+        lines += ["", *sampler_lines(FLOW, FLOW_SAMPLER_SETTINGS, finished, vae_trainer, real, floor)]
+    return lines
+
+
+def sampler_lines(name: str, settings, finished: dict, vae_trainer, real, floor: float) -> list[str]:
+    """A table of the variant's final model sampled with each (DDIM steps, eta), kept in the
+    results as it is scored; the model is loaded (or trained again, where its checkpoint is
+    gone) only for a missing row."""
+    row, n, results = finished[name], eval_clips(), _load_results()
     weights = best_weights(row)
-    model = None  # loaded (or, where its checkpoint is gone, trained again) only for a missing row
-    lines += [
-        "",
-        f"Sampler settings for `{swept}` ({weights} weights, {n} clips, seed 0):",
+    model = None
+    lines = [
+        f"Sampler settings for `{name}` ({weights} weights, {n} clips, seed 0):",
         "",
         "| DDIM steps | eta | recognisability [95% CI] | FVD / floor |",
         "| --- | --- | --- | --- |",
     ]
-    for steps, eta in SAMPLER_SETTINGS:
-        key = f"sampler|{swept}|{row['steps']}|{weights}|{steps}|{eta}"
+    for steps, eta in settings:
+        if steps > preset("mnist").diffusion.num_steps:  # ci's diffusion has 100 steps
+            continue
+        key = f"sampler|{name}|{row['steps']}|{weights}|{steps}|{eta}"
         if key not in results:
             if model is None:
-                cfg, train_cfg, data_cfg = budgeted(swept, vae_trainer.ema.module)
-                name = f"recipe-{swept}"
-                trainer, _ = train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=name, progress=False)
+                cfg, train_cfg, data_cfg = budgeted(name, vae_trainer.ema.module)
+                trainer, _ = train_lvdm(
+                    cfg, train_cfg, data_cfg, vae_trainer, name=f"recipe-{name}", progress=False
+                )
                 model = pick_weights(trainer, weights)
             _store(key, evaluate(model, real, n, steps=steps, eta=eta))
             results = _load_results()
