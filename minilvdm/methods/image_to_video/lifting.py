@@ -72,8 +72,12 @@ def i2v_unet_config(video: bool = True, **overrides) -> UNetConfig:
 
 
 def i2v_config(video: bool = True) -> LVDMConfig:
-    steps = preset("mnist").diffusion.num_steps
-    return LVDMConfig(unet=i2v_unet_config(video), diffusion=DiffusionConfig(num_steps=steps))
+    """The image LDM's (video=False) or its video model's config. The diffusion takes the
+    Moving MNIST LVDM's steps and min-SNR weighting but predicts eps, not v: VideoFusion's base
+    generator starts from this image model, and its decomposition is written in noises."""
+    p = preset("mnist").diffusion
+    diffusion = DiffusionConfig(num_steps=p.num_steps, min_snr_gamma=p.min_snr_gamma or 0.0)
+    return LVDMConfig(unet=i2v_unet_config(video), diffusion=diffusion)
 
 
 def i2v_data_config(frames: int | None = None, count: int | None = None) -> VideoDataConfig:
@@ -224,10 +228,18 @@ def default_video_train_config(steps: int | None = None) -> TrainConfig:
 
 
 def train_image_ldm(
-    latents: torch.Tensor, vae, vae_checkpoint, train_cfg: TrainConfig | None = None, progress: bool = True
+    latents: torch.Tensor,
+    vae,
+    vae_checkpoint,
+    train_cfg: TrainConfig | None = None,
+    progress: bool = True,
+    cfg: LVDMConfig | None = None,
 ) -> Trainer:
-    """The image LDM: the UNet without temporal layers, trained on single latent frames."""
-    cfg, train_cfg = i2v_config(video=False), train_cfg or default_image_train_config()
+    """The image LDM: the UNet without temporal layers, trained on single latent frames
+    (`cfg`: another image model's config, e.g. another diffusion, for a comparison)."""
+    cfg, train_cfg = cfg or i2v_config(video=False), train_cfg or default_image_train_config()
+    if cfg.unet.temporal_layers:
+        raise ValueError("the image LDM's UNet has no temporal layers (unet.temporal_layers=False)")
     frames = frames_of(latents)
     seed_everything(train_cfg.seed)
 
