@@ -268,7 +268,8 @@ def quick(sky: bool) -> Preset:
         i2v_unet=UNet(model_channels=32, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=32),
         i2v_clips=512,
         # the recipe's training half and 3x the steps (about 4 CPU-minutes at 2 threads): frames
-        # 0.37 -> 0.69 recognisable (the recipe alone at 800 steps: 0.33; BENCHMARKS.md `image_to_video`)
+        # 0.37 -> 0.69 recognisable, mostly the steps (BENCHMARKS.md `image_levers`: the old recipe
+        # at 2400 steps 0.65, the new one at 800 steps 0.33)
         image_train=Train(
             steps=2400, batch_size=32, lr=1e-3, warmup=50, ema_decay=0.99, ckpt_every=200, **RECIPE_SCHEDULE
         ),
