@@ -267,7 +267,7 @@ def quick(sky: bool) -> Preset:
         frame_vae_frames=2,
         i2v_unet=UNet(model_channels=32, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=32),
         i2v_clips=512,
-        # the recipe's training half and 3x the steps (about 4 CPU-minutes at 2 threads): frames
+        # the recipe's training half and 3x the steps (6.7 min at one thread beside another job): frames
         # 0.37 -> 0.69 recognisable, mostly the steps (BENCHMARKS.md `image_levers`: the old recipe
         # at 2400 steps 0.65, the new one at 800 steps 0.33)
         image_train=Train(
