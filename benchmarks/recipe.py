@@ -95,6 +95,8 @@ VARIANTS: dict[str, dict] = {
     # training half of BASE. Sampled with DDIM eta 0 like every row: exactly Euler on the flow
     FLOW: FLOW_RECIPE,
     f"{FLOW}+seed1": {**FLOW_RECIPE, "seed": 1},
+    # the v recipe's best lever (clip context) on top of flow
+    f"{FLOW}+clipctx": {**FLOW_RECIPE, "clip_context": True},
     # the notebooks' budget: today's 1500 steps (about 7 CPU-minutes), the recipe the package adopts
     f"{BASE}@1500": {**RECIPE, "steps": 1500, "ckpt_every": 100},
     # the classroom weights' long budget (issue 20): about 44 CPU-minutes at 2 threads, 4x the clips
