@@ -20,3 +20,33 @@ def figure_link(path: _Path) -> str:
     from .__main__ import section_file
 
     return _Path(os.path.relpath(path, section_file(get_profile()).parent)).as_posix()
+
+
+def results_file(name: str) -> _Path:
+    """Where a benchmark keeps scores that cost CPU-hours, as they come: committed
+    (benchmarks/results/<name>-<profile>.json) for quick and full, since an outputs folder does
+    not outlive its machine; in the ci profile (a wiring check) the outputs folder."""
+    from minilvdm.core.config import get_profile, output_dir
+
+    folder = output_dir() / name if get_profile() == "ci" else _Path(__file__).resolve().parent / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}-{get_profile()}.json"
+
+
+def load_results(name: str) -> dict:
+    import json
+
+    path = results_file(name)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def store_result(name: str, key: str, value) -> None:
+    """Read-modify-write with an atomic replace: two runs of one benchmark may store at once."""
+    import json
+    import os
+
+    path, table = results_file(name), load_results(name)
+    table[key] = value
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
+    tmp.replace(path)

@@ -12,12 +12,9 @@ is this machine's (trained or reused, never the shipped one), as `benchmarks ima
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-from pathlib import Path
 
-from benchmarks.recipe import RESULTS
-from minilvdm.core.config import by_profile, config_hash, get_profile, output_dir
+from benchmarks import load_results, store_result
+from minilvdm.core.config import by_profile, config_hash
 from minilvdm.core.presets import CONSTANT_SCHEDULE, RECIPE_SCHEDULE
 from minilvdm.eval import recognisability
 from minilvdm.eval.metrics import bootstrap_ci
@@ -46,23 +43,12 @@ LIFT_FROM = "+ min-SNR-5, cosine, EMA warm-up, 3x steps (adopted)"
 LIFT_STEPS = (1, 3)  # multiples of the quick preset's lift steps
 
 
-def _results_path() -> Path:
-    folder = RESULTS if get_profile() != "ci" else output_dir() / "image_levers"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"image-levers-{get_profile()}.json"
-
-
 def _load() -> dict:
-    path = _results_path()
-    return json.loads(path.read_text()) if path.exists() else {}
+    return load_results("image-levers")
 
 
 def _store(key: str, value) -> None:
-    path, table = _results_path(), _load()
-    table[key] = value
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
-    tmp.replace(path)
+    store_result("image-levers", key, value)
 
 
 def base_steps() -> int:

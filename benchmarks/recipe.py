@@ -8,7 +8,7 @@ third, two thirds and all of it (the curve) with 95% intervals.
 The budget is fixed in steps from step costs measured once with 2 threads, back to back for
 every variant before any training (`budget_steps`), so every variant gets the same CPU time
 whatever else shares the machine while it trains. Two `--only` runs at OMP_NUM_THREADS=1 use
-both cores; each result is kept in outputs/recipe/ as it comes, so an interrupted study resumes.
+both cores; each result is kept in benchmarks/results/ as it comes, so an interrupted study resumes.
 The VAE is the quick Moving MNIST VAE (shipped when MINILVDM_WEIGHTS=shipped, else trained).
 """
 
@@ -18,14 +18,13 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
 
 import torch
 
-from benchmarks import figure_link, figure_path
-from minilvdm.core.config import by_profile, config_hash, get_device, get_profile, output_dir, set_profile
+from benchmarks import figure_link, figure_path, load_results, store_result
+from minilvdm.core.config import by_profile, config_hash, get_device, set_profile
 from minilvdm.core.cost import loss_step_seconds, measured_once
 from minilvdm.core.presets import preset
 from minilvdm.core.train import pick_weights
@@ -215,27 +214,12 @@ def budgeted(name: str, vae):
     return cfg, dataclasses.replace(train_cfg, steps=total, ckpt_every=every), data_cfg
 
 
-def _results_path():
-    """Committed (benchmarks/results/) for quick and full: the rows cost hours of CPU, and an
-    outputs folder does not outlive its machine (session 9's did not). ci writes to outputs."""
-    folder = RESULTS if get_profile() != "ci" else output_dir() / "recipe"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"recipe-{get_profile()}.json"
-
-
 def _load_results() -> dict:
-    path = _results_path()
-    return json.loads(path.read_text()) if path.exists() else {}
+    return load_results("recipe")
 
 
 def _store(key: str, value) -> None:
-    """Read-modify-write with an atomic replace: two --only runs may store at once."""
-    path = _results_path()
-    table = _load_results()
-    table[key] = value
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
-    tmp.replace(path)
+    store_result("recipe", key, value)
 
 
 def _triple(ci) -> list[float]:
