@@ -399,6 +399,13 @@ def flow_lines(finished: dict, results: dict, current: dict, long_rows: list[dic
             f"Second training seed: {_fmt(seed1['recognisability'])}, "
             f"{_verdict(seed1['recognisability'], base['recognisability'])} against `{BASE}`."
         )
+    if f"{FLOW}+clipctx" in finished:
+        ctx = finished[f"{FLOW}+clipctx"]["ema"]
+        out.append(
+            f"With clip context (`{FLOW}+clipctx`): {_fmt(ctx['recognisability'])}, "
+            f"identity kept {_kept(ctx)}, "
+            f"{_verdict(ctx['recognisability'], flow['recognisability'])} against flow alone."
+        )
     flow_long = _rows_of(LONG_FLOW, results, current)
     if flow_long:
 
