@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from benchmarks import load_results, store_result
-from minilvdm.core.config import by_profile, config_hash
+from minilvdm.core.config import by_profile, config_hash, get_profile
 from minilvdm.core.presets import CONSTANT_SCHEDULE, RECIPE_SCHEDULE
 from minilvdm.eval import recognisability
 from minilvdm.eval.metrics import bootstrap_ci
@@ -53,9 +53,7 @@ def _store(key: str, value) -> None:
 
 def base_steps() -> int:
     """The image LDM's steps before this study (quick: 800), the unit of the step multiples."""
-    return by_profile(
-        ci=default_image_train_config().steps, quick=800, full=default_image_train_config().steps
-    )
+    return 800 if get_profile() == "quick" else default_image_train_config().steps
 
 
 def image_configs(name: str):

@@ -118,7 +118,6 @@ CURVE = (1 / 3, 2 / 3, 1.0)  # fractions of the budget at which the model is sco
 RESULTS = Path(__file__).resolve().parent / "results"
 EARLIER = RESULTS / "recipe-earlier.md"  # session 9's rows, whose results file was lost
 SAMPLER_SETTINGS = ((50, 0.0), (50, 1.0), (100, 0.0), (100, 1.0), (250, 1.0))  # (DDIM steps, eta)
-FLOW_SAMPLER_SETTINGS = ((50, 0.0), (50, 1.0), (100, 0.0))
 
 
 def budget_seconds() -> float:
@@ -485,8 +484,6 @@ def winner_lines(finished: dict, results: dict, current: dict, floor: float, vae
         )
     swept = ADOPTED if ADOPTED in finished else winner  # the sampler sweep: what the package ships
     lines += ["", *sampler_lines(swept, SAMPLER_SETTINGS, finished, vae_trainer, real, floor)]
-    if FLOW in finished:  # does flow, like v, gain from DDIM's noise (eta 1)?
-        lines += ["", *sampler_lines(FLOW, FLOW_SAMPLER_SETTINGS, finished, vae_trainer, real, floor)]
     return lines
 
 
