@@ -233,8 +233,9 @@ def test_sample_clips_samples_with_moving_mnists_eta_unless_given(monkeypatch):
     assert etas == [preset("mnist").sample_eta, 0.0]
 
 
-def test_the_image_model_takes_the_lvdm_min_snr_and_the_recipe_but_predicts_eps(monkeypatch):
-    """VideoFusion's base generator starts from this image LDM, and VideoFusion predicts noises."""
+def test_the_image_model_takes_the_noise_min_snr_and_the_recipe_but_predicts_eps(monkeypatch):
+    """VideoFusion's base generator starts from this image LDM, and VideoFusion predicts noises
+    (the Moving MNIST LVDM's flow velocity is not a noise)."""
     from minilvdm.core.presets import RECIPE_SCHEDULE
     from minilvdm.methods.image_to_video import default_image_train_config, i2v_config
     from minilvdm.methods.videofusion.image_base import image_base_config
@@ -242,6 +243,7 @@ def test_the_image_model_takes_the_lvdm_min_snr_and_the_recipe_but_predicts_eps(
     monkeypatch.setenv("MINILVDM_PROFILE", "quick")
     image = i2v_config(video=False)
     assert image.diffusion.prediction == "eps" and image.diffusion.min_snr_gamma == 5.0
+    assert image.diffusion.schedule == "scaled_linear"
     assert i2v_config(video=True).diffusion == image.diffusion
     assert image_base_config(image).diffusion == image.diffusion
     train = default_image_train_config()

@@ -277,7 +277,8 @@ def test_train_long_model_reuses_its_checkpoint_and_picks_the_sampling_weights()
         train_long_model(cfg, vae_trainer=vae_trainer, progress=False, weights="best")
 
 
-def test_a_warm_started_model_starts_as_the_classroom_unet_and_needs_its_weights(monkeypatch):
+@pytest.mark.parametrize("clip_context", [False, True])  # quick Moving MNIST: True
+def test_a_warm_started_model_starts_as_the_classroom_unet_and_needs_its_weights(monkeypatch, clip_context):
     from minilvdm.core.config import config_hash
     from minilvdm.diffusion.unet import SpaceTimeUNet
     from minilvdm.methods import lvdm
@@ -286,6 +287,7 @@ def test_a_warm_started_model_starts_as_the_classroom_unet_and_needs_its_weights
 
     cfg = default_long_config("predict", init="classroom")
     assert config_hash(cfg) != config_hash(default_long_config("predict"))  # its own checkpoint
+    cfg = dataclasses.replace(cfg, unet=dataclasses.replace(cfg.unet, clip_context=clip_context))
     assert default_long_config("predict", init="").init == ""
     for bad in ({"init": "imagenet"}, {"init": "classroom", "dataset": "sky"}):
         with pytest.raises(ValueError, match="init"):

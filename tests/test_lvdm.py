@@ -1,10 +1,18 @@
 import copy
+import dataclasses
 
 import pytest
 import torch
 
 from minilvdm.diffusion import DiffusionConfig
-from minilvdm.methods.lvdm import LatentVideoDiffusion, LVDMConfig, default_unet_config
+from minilvdm.methods.lvdm import (
+    LatentVideoDiffusion,
+    LVDMConfig,
+    default_data_config,
+    default_lvdm_config,
+    default_train_config,
+    default_unet_config,
+)
 from minilvdm.vae import VAEConfig, VideoVAE
 
 
@@ -283,6 +291,21 @@ def test_recipe_benchmarks_long_row_is_the_quick_classroom_model():
         p.classroom_train.ckpt_every,
         p.classroom_clips,
     )
+
+
+def test_recipe_benchmarks_adopted_row_is_the_quick_lvdm(monkeypatch):
+    """The recipe table's adopted row trains the network, diffusion and schedule the package's
+    quick Moving MNIST LVDM trains with, so its scores are the notebooks'."""
+    from benchmarks.recipe import ADOPTED, VARIANTS, build
+    from minilvdm.core.config import config_hash
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "quick")
+    cfg, train, data = build(ADOPTED)
+    assert config_hash(cfg) == config_hash(default_lvdm_config("mnist"))
+    package = default_train_config("latent", "mnist")
+    assert VARIANTS[ADOPTED]["steps"] == package.steps
+    assert dataclasses.replace(train, steps=package.steps) == package
+    assert data == default_data_config("mnist")
 
 
 def test_a_class_conditional_model_warm_started_from_the_classroom_starts_as_it(monkeypatch):

@@ -41,9 +41,17 @@ def test_factories_build_what_the_table_says(profile, dataset):
     for key, value in p.unet.kwargs().items():
         assert getattr(UNetConfig.for_profile(), key) == value, key
     model = lvdm.default_lvdm_config(dataset)
-    assert model.diffusion.num_steps == p.diffusion.num_steps
-    assert model.diffusion.prediction == p.diffusion.prediction
-    assert model.diffusion.min_snr_gamma == p.diffusion.min_snr_gamma
+    for key, value in p.diffusion.kwargs().items():
+        assert getattr(model.diffusion, key) == value, key
+    assert model.unet.clip_context == p.clip_context
+    for role in ("predict", "interp"):
+        long_cfg = long_models.default_long_config(role, dataset)
+        assert long_cfg.diffusion == model.diffusion and long_cfg.unet.clip_context == p.clip_context
+    # VideoFusion predicts noises whatever the LVDM predicts, weighted by the noise models' min-SNR
+    vf = videofusion.default_videofusion_config()
+    assert (vf.diffusion.prediction, vf.diffusion.schedule) == ("eps", "scaled_linear")
+    assert vf.diffusion.min_snr_gamma == presets.preset("mnist", profile).noise_min_snr_gamma
+    assert not vf.residual_unet.clip_context
     assert lvdm.default_data_config(dataset).count == p.lvdm_clips
     assert eval_data_config(dataset).count == p.eval_clips
     assert vae.train_data_config(dataset).frames == p.short_frames

@@ -72,8 +72,10 @@ class VAE(Kwargs):  # -> vae.VAEConfig
 @dataclass(frozen=True)
 class Diffusion(Kwargs):  # -> diffusion.DiffusionConfig
     num_steps: int | None = None
-    prediction: str | None = None  # 'eps' | 'x0' | 'v'
+    prediction: str | None = None  # 'eps' | 'x0' | 'v' | 'flow'
     min_snr_gamma: float | None = None
+    schedule: str | None = None  # 'linear' | 'scaled_linear' | 'cosine' | 'rectified_flow'
+    t_sampling: str | None = None  # 'uniform' | 'logit_normal'
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,12 @@ class Preset:
     scale_clips: int  # clips the latent scale factor is estimated on
     # short-clip LVDM (latent and pixel baseline, unconditional and conditional), VideoFusion
     unet: UNet  # UNetConfig.for_profile: every video UNet but the image-to-video track's
+    clip_context: bool  # the LVDMs' UNets (short-clip, pixel, long-video): pool the clip into every frame
     diffusion: Diffusion  # LVDM; the other models take its num_steps
+    # min-SNR weighting of the models that predict noise whatever `diffusion` predicts:
+    # VideoFusion (its decomposition is written in noises) and the image-to-video track
+    # (VideoFusion's image base starts from its image LDM)
+    noise_min_snr_gamma: float
     lvdm_train: Train  # also the pixel baseline's (its steps then follow the latent model's cost)
     videofusion_train: Train  # the lambda ablation: lvdm_train with these fields replaced
     classroom_train: Train  # the shipped long-budget short-clip LVDM: lvdm_train with these replaced
@@ -180,7 +187,9 @@ def ci(sky: bool) -> Preset:
         vae_train=Train(steps=6, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
         scale_clips=4,
         unet=UNet(model_channels=16, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=16),
+        clip_context=False,
         diffusion=Diffusion(num_steps=100, prediction="eps", min_snr_gamma=0.0),
+        noise_min_snr_gamma=0.0,
         lvdm_train=Train(
             steps=4,
             batch_size=2,
@@ -241,12 +250,24 @@ def quick(sky: bool) -> Preset:
             steps=600 if sky else 4500, batch_size=4, lr=2e-3, warmup=20, ema_decay=0.99, ckpt_every=50
         ),
         scale_clips=64,
+        # Moving MNIST: the recipe study's winner (BENCHMARKS.md `recipe`, `flow+cosine+emawarm+clipctx`):
+        # rectified flow (velocity eps - x0, s evenly spaced, logit-normal t; sampled with DDIM,
+        # whose eta-0 step is Euler's), clip context, cosine decay, EMA warm-up.
+        # Skies keep eps / constant until it is measured on them.
         unet=UNet(model_channels=32, channel_mult=(1, 2, 2), attention_resolutions=(2, 4)),
-        # Moving MNIST: the recipe study's winner (BENCHMARKS.md `recipe`): v-prediction, min-SNR-5,
-        # cosine decay, EMA warm-up. Skies keep eps / constant until it is measured on them.
-        diffusion=Diffusion(
-            num_steps=1000, prediction="eps" if sky else "v", min_snr_gamma=0.0 if sky else 5.0
+        clip_context=not sky,
+        diffusion=(
+            Diffusion(num_steps=1000, prediction="eps", min_snr_gamma=0.0)
+            if sky
+            else Diffusion(
+                num_steps=1000,
+                prediction="flow",
+                min_snr_gamma=0.0,
+                schedule="rectified_flow",
+                t_sampling="logit_normal",
+            )
         ),
+        noise_min_snr_gamma=5.0,
         lvdm_train=Train(
             steps=500 if sky else 1500,  # mnist: about 7 CPU-minutes, what a notebook affords
             batch_size=8,
@@ -338,7 +359,9 @@ def full(sky: bool) -> Preset:
         vae_train=Train(steps=100_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
         scale_clips=512,
         unet=UNet(model_channels=128, channel_mult=(1, 2, 4, 4), num_res_blocks=2, head_channels=64),
+        clip_context=False,
         diffusion=Diffusion(num_steps=1000, prediction="eps", min_snr_gamma=0.0),
+        noise_min_snr_gamma=0.0,
         lvdm_train=Train(
             steps=100_000,
             batch_size=32,

@@ -32,9 +32,13 @@ CLASSROOM_NAME = "lvdm-latent-mnist-long"  # checkpoint name of the long-budget 
 CLASSROOM_COND_NAME = "lvdm-latent-mnist-cond-long"  # its class-conditional twin (notebook 06)
 
 
-def default_unet_config(channels: int, num_classes: int = 0, space: str = "latent") -> UNetConfig:
-    """The profile's UNet; the pixel baseline gets one more down-sampling level for 64x64."""
-    cfg = UNetConfig.for_profile(in_channels=channels, num_classes=num_classes)
+def default_unet_config(
+    channels: int, num_classes: int = 0, space: str = "latent", dataset: str = "mnist"
+) -> UNetConfig:
+    """The profile's UNet with the data set's clip context; the pixel baseline gets one more
+    down-sampling level for 64x64."""
+    clip_context = preset(dataset).clip_context
+    cfg = UNetConfig.for_profile(in_channels=channels, num_classes=num_classes, clip_context=clip_context)
     if space == "pixel":
         cfg.channel_mult = (*cfg.channel_mult, cfg.channel_mult[-1], cfg.channel_mult[-1])
         cfg.attention_resolutions = tuple(r * 4 for r in cfg.attention_resolutions)
@@ -222,7 +226,7 @@ def default_lvdm_config(
         dataset=dataset,
         space=space,
         num_classes=classes,
-        unet=default_unet_config(channels, classes, space),
+        unet=default_unet_config(channels, classes, space, dataset),
         diffusion=DiffusionConfig(**preset(dataset).diffusion.kwargs()),
         init=init,
     )

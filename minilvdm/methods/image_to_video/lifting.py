@@ -73,10 +73,11 @@ def i2v_unet_config(video: bool = True, **overrides) -> UNetConfig:
 
 def i2v_config(video: bool = True) -> LVDMConfig:
     """The image LDM's (video=False) or its video model's config. The diffusion takes the
-    Moving MNIST LVDM's steps and min-SNR weighting but predicts eps, not v: VideoFusion's base
-    generator starts from this image model, and its decomposition is written in noises."""
-    p = preset("mnist").diffusion
-    diffusion = DiffusionConfig(num_steps=p.num_steps, min_snr_gamma=p.min_snr_gamma or 0.0)
+    Moving MNIST LVDM's steps but predicts eps, not the LVDM's flow velocity, with the noise
+    models' min-SNR weighting: VideoFusion's base generator starts from this image model, and its
+    decomposition is written in noises."""
+    p = preset("mnist")
+    diffusion = DiffusionConfig(num_steps=p.diffusion.num_steps, min_snr_gamma=p.noise_min_snr_gamma)
     return LVDMConfig(unet=i2v_unet_config(video), diffusion=diffusion)
 
 

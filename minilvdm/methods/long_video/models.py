@@ -123,9 +123,10 @@ def default_long_config(
         context_channels=cond.context_channels(latent),
         scalar_embeddings=("s",),
         num_classes=10 if conditional else 0,
+        clip_context=preset(dataset).clip_context,
     )
-    # the data set's diffusion recipe (Moving MNIST: v-prediction, min-SNR-5): guidance mixes two
-    # predictions linearly, which is the same mix in eps or v (each is affine in the other given x_t)
+    # the data set's diffusion recipe (Moving MNIST: rectified flow): guidance mixes two
+    # predictions linearly, the same mix in eps, v or flow velocity (each is affine in another given x_t)
     diffusion = DiffusionConfig(**preset(dataset).diffusion.kwargs())
     return LongModelConfig(
         dataset, role, stride=stride, condition=cond, unet=unet, diffusion=diffusion, init=init

@@ -216,18 +216,18 @@ class VideoFusionConfig:
 
 def default_videofusion_config(lam: float = 0.5) -> VideoFusionConfig:
     """The profile's UNet sizes on the default Moving MNIST VAE's latent channels, as for the
-    LVDM, and the LVDM's min-SNR weighting (on eps: the decomposition is defined on noises)."""
+    LVDM, predicting eps (the decomposition is defined on noises) with the noise models' min-SNR
+    weighting (presets.py `noise_min_snr_gamma`). Without the LVDM's clip context: its recipe was
+    measured on the LVDM only."""
     from ...vae.model import default_vae_config
 
     latent = default_vae_config("mnist").latent_channels
-    lvdm_diffusion = preset("mnist").diffusion
+    p = preset("mnist")
     return VideoFusionConfig(
         lam=lam,
         base_unet=UNetConfig.for_profile(in_channels=latent, temporal_layers=False),
         residual_unet=UNetConfig.for_profile(in_channels=latent, frame_index_embedding=True),
-        diffusion=DiffusionConfig(
-            num_steps=lvdm_diffusion.num_steps, min_snr_gamma=lvdm_diffusion.min_snr_gamma or 0.0
-        ),
+        diffusion=DiffusionConfig(num_steps=p.diffusion.num_steps, min_snr_gamma=p.noise_min_snr_gamma),
     )
 
 
