@@ -21,6 +21,7 @@ from torch import nn
 
 from ..core.config import OMIT_AT_DEFAULT
 from ..core.presets import CLASSES, preset
+from ..diffusion import self_condition
 from ..diffusion.conditioning import class_labels
 from ..diffusion.gaussian import Diffusion, DiffusionConfig
 from ..diffusion.unet import SpaceTimeUNet, UNetConfig
@@ -57,6 +58,9 @@ class LVDMConfig:
     # (`load_unconditional_weights`). For the class-conditional model it draws better digits but
     # follows the class less at the quick budget (BENCHMARKS.md `guidance`), so 06 keeps ''
     init: str = field(default="", metadata=OMIT_AT_DEFAULT)
+    # self-conditioning (diffusion/self_condition.py): the UNet also reads its last clean
+    # estimate, as unet.context_channels = unet.in_channels extra input channels
+    self_condition: bool = field(default=False, metadata=OMIT_AT_DEFAULT)
 
     def validate(self) -> None:
         if self.init not in ("", "classroom") or (
@@ -70,6 +74,12 @@ class LVDMConfig:
             raise ValueError(f"space must be one of {SPACES}, got {self.space!r}")
         if not 0 <= self.p_uncond <= 1:
             raise ValueError(f"p_uncond must lie in [0, 1], got {self.p_uncond}")
+        want = self.unet.in_channels if self.self_condition else 0
+        if self.unet.context_channels != want:
+            raise ValueError(
+                f"unet.context_channels must be {want} (self_condition={self.self_condition}): "
+                f"got {self.unet.context_channels}"
+            )
         if self.unet.num_classes != self.num_classes:
             raise ValueError(
                 f"unet.num_classes ({self.unet.num_classes}) must equal num_classes ({self.num_classes})"
@@ -131,7 +141,18 @@ class LatentVideoDiffusion(nn.Module):
         if label is not None and self.cfg.p_uncond > 0:
             drop = torch.rand(x0.shape[0], device=x0.device) < self.cfg.p_uncond
             label = torch.where(drop, torch.full_like(label, -1), label)
+        if self.cfg.self_condition:
+            net = lambda x, t, estimate: self.unet(x, t, class_label=label, context=estimate)  # noqa: E731
+            return self.diffusion.loss(self_condition.training_fn(net, self.diffusion), x0)
         return self.diffusion.loss(lambda x, t: self.unet(x, t, class_label=label), x0)
+
+    def denoiser(self, class_label: torch.Tensor | None = None):
+        """The (x_t, t) -> prediction function one sampled batch calls (self-conditioned models:
+        a fresh one per batch, as it keeps the last estimate)."""
+        if self.cfg.self_condition:
+            net = lambda x, t, estimate: self.unet(x, t, class_label=class_label, context=estimate)  # noqa: E731
+            return self_condition.SamplingFn(net, self.diffusion)
+        return lambda x, t: self.unet(x, t, class_label=class_label)
 
     def sample_shape(self, n: int, frames: int, size: int) -> tuple[int, ...]:
         """Shape of what the diffusion samples for n clips of `frames` x size x size pixels."""
@@ -180,14 +201,11 @@ class LatentVideoDiffusion(nn.Module):
             shape = self.sample_shape(b, frames, size)
             labels = self._labels(class_label, n, device)
             label = None if labels is None else labels[start : start + b]
-            model_fn = lambda x, t, lab=label: self.unet(x, t, class_label=lab)
-            uncond_fn = None
+            model_fn, uncond_fn = self.denoiser(label), None
             if guide is not None:
-                guide_label = label if guide.cfg.num_classes else None
-                uncond_fn = lambda x, t, lab=guide_label: guide.unet(x, t, class_label=lab)
+                uncond_fn = guide.denoiser(label if guide.cfg.num_classes else None)
             elif guidance is not None and label is not None:
-                null = torch.full_like(label, -1)
-                uncond_fn = lambda x, t, lab=null: self.unet(x, t, class_label=lab)
+                uncond_fn = self.denoiser(torch.full_like(label, -1))
             z = self.diffusion.sample(
                 model_fn,
                 shape,
