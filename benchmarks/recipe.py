@@ -418,6 +418,16 @@ def flow_lines(finished: dict, results: dict, current: dict, long_rows: list[dic
             f"identity kept {_kept(ctx)}, "
             f"{_verdict(ctx['recognisability'], flow['recognisability'])} against flow alone."
         )
+    for lever, what in (("selfcond", "self-conditioning"), ("depth2", "two res blocks per level")):
+        if f"{FLOW}+clipctx+{lever}" in finished and f"{FLOW}+clipctx" in finished:
+            row = finished[f"{FLOW}+clipctx+{lever}"]
+            ctx = finished[f"{FLOW}+clipctx"]["ema"]
+            out.append(
+                f"With {what} on top (`{FLOW}+clipctx+{lever}`, {row['steps']} steps in the budget): "
+                f"{_fmt(row['ema']['recognisability'])}, identity kept {_kept(row['ema'])}, "
+                f"{_verdict(row['ema']['recognisability'], ctx['recognisability'])} "
+                "against clip context alone."
+            )
     flow_long = _rows_of(LONG_FLOW, results, current)
     if flow_long:
 
