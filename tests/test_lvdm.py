@@ -306,6 +306,9 @@ def test_recipe_benchmarks_adopted_row_is_the_quick_lvdm(monkeypatch):
     assert VARIANTS[ADOPTED]["steps"] == package.steps
     assert dataclasses.replace(train, steps=package.steps) == package
     assert data == default_data_config("mnist")
+    for name in VARIANTS:  # every row builds a valid model config
+        build(name)[0].validate()
+    assert build(f"{ADOPTED.split('@')[0]}+selfcond")[0].unet.context_channels == cfg.unet.in_channels
 
 
 def test_a_class_conditional_model_warm_started_from_the_classroom_starts_as_it(monkeypatch):
