@@ -35,6 +35,21 @@ def test_measured_once_times_once_per_key_and_survives_a_new_process():
     assert [v for k, v in stored.items() if k.startswith(key + "|")] == [first]  # on disk, per key
 
 
+def test_a_timing_kept_by_another_process_while_one_measures_survives():
+    """Two equal-compute trainings in parallel each time their steps: the second to finish
+    must not write back the table it read before the first kept its timing."""
+    from minilvdm.core.cost import measured_once
+
+    key = f"test-race-{id(measured_once)}"
+
+    def slow_measure():  # meanwhile another process keeps its own timing
+        measured_once(key + "-other", lambda: {"s": 2.0})
+        return {"s": 1.0}
+
+    assert measured_once(key, slow_measure) == {"s": 1.0}
+    assert measured_once(key + "-other", lambda: {"s": 9.0}) == {"s": 2.0}  # still kept, not re-timed
+
+
 def test_measured_once_reuses_a_timing_made_at_another_thread_count():
     """A step count derived from a timing must not change with OMP_NUM_THREADS: a rerun at 2
     threads would otherwise train (and name) another checkpoint than the 1-thread run."""

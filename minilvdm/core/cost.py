@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -109,11 +110,15 @@ def measured_once(key: str, measure) -> dict:
     if shipped is not None:
         print(f"using the shipped timings of {key} (set MINILVDM_WEIGHTS=train to time them here)")
     full_key = f"{prefix}threads={torch.get_num_threads()}"
-    table[full_key] = shipped or {name: float(value) for name, value in measure().items()}
-    tmp = path.with_suffix(".tmp")
+    timing = shipped or {name: float(value) for name, value in measure().items()}
+    # read again: another process may have kept a timing while this one measured (two
+    # equal-compute trainings in parallel lost one of their timings so)
+    table = json.loads(path.read_text()) if path.exists() else {}
+    table[full_key] = timing
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
     tmp.replace(path)  # atomic: an interrupted write leaves the old table
-    return table[full_key]
+    return timing
 
 
 def saved_tensor_bytes(fn) -> tuple[object, int]:
