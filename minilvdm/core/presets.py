@@ -281,7 +281,7 @@ def quick(sky: bool) -> Preset:
         # plain EMA at 0.995 would still hold 0.995^300 = 22% of the first step's near-random
         # weights, which is what a shipped (EMA-only) copy would give where training samples raw
         videofusion_train=Train(steps=300, ckpt_every=50),
-        # about 44 CPU-minutes at 2 threads (BENCHMARKS.md `recipe`, row ...@10000+clips4096)
+        # about 45 minutes at 2 threads (81 at one thread beside its class-conditional twin)
         classroom_train=Train(steps=10_000, ckpt_every=250),
         classroom_clips=4096,
         frame_vae_train=Train(steps=1000, batch_size=8, lr=2e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
