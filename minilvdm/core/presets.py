@@ -157,10 +157,13 @@ class Preset:
     sample_clips: int  # clips the demo generates and scores
     sample_steps: int  # their DDIM steps
     # DDIM's eta for the package's samples (model.sample, long videos): 1 is DDPM's variance on
-    # the DDIM grid. Moving MNIST: the classroom model 0.59 recognisable at eta 0 -> 0.70 at eta 1
-    # with 100 steps (BENCHMARKS.md `recipe`, `denoise_depth`). Skies: long time-lapses calmer at 1
-    # (frame change 1.40x real clips' against 2.85x at 0; BENCHMARKS.md `sky`, continuity table);
-    # short clips were level (FVD 49.6 at 0, 46.0 at 1) with the earlier, time-repeating sky VAE
+    # the DDIM grid. Moving MNIST: the v-prediction classroom model 0.59 recognisable at eta 0 ->
+    # 0.70 at eta 1 with 100 steps (BENCHMARKS.md `recipe`, `denoise_depth`); the flow recipe's
+    # 15-minute model 0.58 -> 0.60 at 50 steps (`recipe`), but its classroom model at 20 steps
+    # 0.66 at eta 0 against 0.56 at eta 1 (notebook 05, 32 clips): not re-chosen yet. Skies:
+    # long time-lapses calmer at 1 (frame change 1.40x real clips' against 2.85x at 0;
+    # BENCHMARKS.md `sky`, continuity table); short clips were level (FVD 49.6 at 0, 46.0 at 1)
+    # with the earlier, time-repeating sky VAE
     sample_eta: float
     drift_real_clips: int  # real clips the long videos' blocks are compared with
     cache_clips: int  # `vae --cache`: clips encoded to the latent cache
