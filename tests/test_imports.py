@@ -31,6 +31,7 @@ LAYERS = [
             "minilvdm.diffusion.attention",
             "minilvdm.diffusion.unet",
             "minilvdm.diffusion.conditioning",
+            "minilvdm.diffusion.self_condition",
             "minilvdm.vae.blocks",
             "minilvdm.core.cost",
             "minilvdm.core.checkpoint",

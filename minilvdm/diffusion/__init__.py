@@ -5,6 +5,7 @@ schedules      noise schedules and sampling step subsequences
 unet           the factorized space-time UNet
 attention      spatial, temporal and joint self-attention
 conditioning   conditioning by mask, latent perturbation and guidance (LVDM)
+self_condition self-conditioning: the denoiser reads its own last clean estimate
 
 from minilvdm.diffusion import Diffusion, DiffusionConfig
 from minilvdm.diffusion.unet import SpaceTimeUNet, UNetConfig
