@@ -112,8 +112,12 @@ def measured_once(key: str, measure) -> dict:
     full_key = f"{prefix}threads={torch.get_num_threads()}"
     timing = shipped or {name: float(value) for name, value in measure().items()}
     # read again: another process may have kept a timing while this one measured (two
-    # equal-compute trainings in parallel lost one of their timings so)
+    # equal-compute trainings in parallel lost one of their timings so); one of this key
+    # wins over ours, as that process may already have derived a step count from it
     table = json.loads(path.read_text()) if path.exists() else {}
+    known = sorted(k for k in table if k.startswith(prefix))
+    if known:
+        return table[known[0]]
     table[full_key] = timing
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
