@@ -102,23 +102,26 @@ def measured_once(key: str, measure) -> dict:
     on, a timing not yet made here is the shipped one (`shipped_costs`)."""
     path = output_dir() / COSTS_FILE
     prefix = f"{key}|{get_profile()}|{get_device()}|"
-    table = json.loads(path.read_text()) if path.exists() else {}
-    known = sorted(k for k in table if k.startswith(prefix))
-    if known:
-        return table[known[0]]
+
+    def read() -> tuple[dict, dict | None]:  # (the table, its timing of this key or None)
+        table = json.loads(path.read_text()) if path.exists() else {}
+        known = sorted(k for k in table if k.startswith(prefix))
+        return table, table[known[0]] if known else None
+
+    table, kept = read()
+    if kept is not None:
+        return kept
     shipped = shipped_costs(key)
     if shipped is not None:
         print(f"using the shipped timings of {key} (set MINILVDM_WEIGHTS=train to time them here)")
-    full_key = f"{prefix}threads={torch.get_num_threads()}"
     timing = shipped or {name: float(value) for name, value in measure().items()}
     # read again: another process may have kept a timing while this one measured (two
     # equal-compute trainings in parallel lost one of their timings so); one of this key
     # wins over ours, as that process may already have derived a step count from it
-    table = json.loads(path.read_text()) if path.exists() else {}
-    known = sorted(k for k in table if k.startswith(prefix))
-    if known:
-        return table[known[0]]
-    table[full_key] = timing
+    table, kept = read()
+    if kept is not None:
+        return kept
+    table[f"{prefix}threads={torch.get_num_threads()}"] = timing
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
     tmp.replace(path)  # atomic: an interrupted write leaves the old table

@@ -142,16 +142,18 @@ class LatentVideoDiffusion(nn.Module):
             drop = torch.rand(x0.shape[0], device=x0.device) < self.cfg.p_uncond
             label = torch.where(drop, torch.full_like(label, -1), label)
         if self.cfg.self_condition:
-            net = lambda x, t, estimate: self.unet(x, t, class_label=label, context=estimate)  # noqa: E731
-            return self.diffusion.loss(self_condition.training_fn(net, self.diffusion), x0)
+            return self.diffusion.loss(self_condition.training_fn(self._net(label), self.diffusion), x0)
         return self.diffusion.loss(lambda x, t: self.unet(x, t, class_label=label), x0)
+
+    def _net(self, class_label):
+        """(x_t, t, clean estimate) -> prediction: the self-conditioned UNet call."""
+        return lambda x, t, estimate: self.unet(x, t, class_label=class_label, context=estimate)
 
     def denoiser(self, class_label: torch.Tensor | None = None):
         """The (x_t, t) -> prediction function one sampled batch calls (self-conditioned models:
         a fresh one per batch, as it keeps the last estimate)."""
         if self.cfg.self_condition:
-            net = lambda x, t, estimate: self.unet(x, t, class_label=class_label, context=estimate)  # noqa: E731
-            return self_condition.SamplingFn(net, self.diffusion)
+            return self_condition.SamplingFn(self._net(class_label), self.diffusion)
         return lambda x, t: self.unet(x, t, class_label=class_label)
 
     def sample_shape(self, n: int, frames: int, size: int) -> tuple[int, ...]:
