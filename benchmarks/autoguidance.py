@@ -4,11 +4,12 @@ prediction D with a weaker model's D_guide of the same latents, D_guide + w (D -
 classifier-free guidance mixes a conditional and an unconditional prediction; it pushes each
 step away from the errors the weaker model makes more of.
 
-Two pairs, each scored with 64 clips (DDIM 50, eta 1, seed 0) against held-out real clips:
+Two pairs, each scored with 64 clips (DDIM 50 at the package's eta for flow models, seed 0) against
+held-out real clips, the best scale again with DDIM 250 at eta 1 (the recipe's best sampler):
 - the classroom model (10,000 steps) guided by the quick model (1,500 steps): both are shipped,
   so with MINILVDM_WEIGHTS=shipped this costs sampling only;
-- the recipe's 15-minute model (`benchmarks.recipe`'s `v+minsnr+cosine+emawarm` row) guided by
-  its own EMA at a third of its steps: in one run that snapshot is free, so the pair costs the
+- the recipe's 15-minute winner (`benchmarks.recipe`'s `flow+cosine+emawarm+clipctx+selfcond`
+  row) guided by its own EMA at a third of its steps: in one run that snapshot is free, so the pair costs the
   quick budget (the guide is retrained here to its step under its own name).
 
     MINILVDM_WEIGHTS=shipped python -m benchmarks autoguidance --profile quick
@@ -21,34 +22,38 @@ import time
 import torch
 
 from minilvdm.core.config import by_profile
+from minilvdm.core.presets import default_eta
 from minilvdm.eval import real_clips, score
 from minilvdm.eval.metrics import identity_persistence
 from minilvdm.methods.lvdm import classroom_lvdm, default_lvdm_config, train_lvdm
 from minilvdm.vae import train_vae
 
-SCALES = by_profile(ci=(1.0, 2.0), quick=(1.0, 1.5, 2.0, 2.5, 3.0), full=(1.0, 1.5, 2.0, 2.5, 3.0))
-STEPS, ETA = 50, 1.0
-LONGER = (100, 1.0)  # the best scale again with twice the steps
+# 3 was the worst scale of both v-era pairs (BENCHMARKS.md history): not swept again
+SCALES = by_profile(ci=(1.0, 2.0), quick=(1.0, 1.5, 2.0, 2.5), full=(1.0, 1.5, 2.0, 2.5, 3.0))
+STEPS = 50
+LONGER = by_profile(ci=(4, 1.0), quick=(250, 1.0), full=(250, 1.0))  # the best scale again: more steps, eta 1
 
 
 def pairs(vae_trainer) -> list[tuple[str, str, object, object]]:
     """(name, guide's description, model, guide): EMA weights throughout."""
-    from benchmarks.recipe import BASE, CURVE, budget_seconds, budgeted
+    from benchmarks.recipe import CURVE, FLOW, budget_seconds, budgeted
+
+    row = f"{FLOW}+clipctx+selfcond"
 
     out = []
     classroom = classroom_lvdm(vae_trainer, progress=False)
     if classroom is not None:
         _, quick = train_lvdm(default_lvdm_config("mnist"), vae_trainer=vae_trainer, progress=False)
         out.append(("classroom (10,000 steps)", "the quick model (1,500 steps)", classroom[1], quick))
-    cfg, train_cfg, data_cfg = budgeted(BASE, vae_trainer.ema.module)
-    _, model = train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=f"recipe-{BASE}", progress=False)
+    cfg, train_cfg, data_cfg = budgeted(row, vae_trainer.ema.module)
+    _, model = train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=f"recipe-{row}", progress=False)
     third = max(1, round(train_cfg.steps * CURVE[0]))
     _, guide = train_lvdm(
-        cfg, train_cfg, data_cfg, vae_trainer, name=f"autoguide-{BASE}", progress=False, until=third
+        cfg, train_cfg, data_cfg, vae_trainer, name=f"autoguide-{row}", progress=False, until=third
     )
     out.append(
         (
-            f"recipe `{BASE}` ({budget_seconds() / 60:.3g} min, {train_cfg.steps} steps)",
+            f"recipe `{row}` ({budget_seconds() / 60:.3g} min, {train_cfg.steps} steps)",
             f"its EMA at step {third}",
             model,
             guide,
@@ -80,11 +85,13 @@ def _row(label: str, videos: torch.Tensor, seconds: float, real: torch.Tensor, f
 def run() -> str:
     vae_trainer = train_vae("mnist")
     n = by_profile(ci=4, quick=64, full=256)
+    eta = default_eta("mnist", "flow")
     real, other = real_clips("mnist", n)[0], real_clips("mnist", n, part=1)[0]
     real_scores = score(other, real, dataset="mnist")
     floor, real_rec = real_scores["fvd"][0], real_scores["recognisability"][0]
     lines = [
-        f"{n} clips per row (DDIM {STEPS}, eta {ETA:g}, seed 0) against {n} held-out real clips; FVD "
+        f"{n} clips per row (DDIM {STEPS}, eta {eta:g}: presets.py `sample_eta`; seed 0) against {n} "
+        "held-out real clips; FVD "
         f"floor (real vs real) {floor:.1f}; real clips' recognisability {real_rec:.3f}. Scale 1 is the "
         "model alone; w > 1 samples with D_guide + w (D - D_guide), two UNet calls per step. EMA "
         "weights for both models.",
@@ -99,7 +106,7 @@ def run() -> str:
         ]
         best, best_rec = 1.0, -1.0
         for w in SCALES:
-            line, rec = _row(f"{w:g}", *_sampled(model, guide, w, STEPS, ETA, n), real, floor)
+            line, rec = _row(f"{w:g}", *_sampled(model, guide, w, STEPS, eta, n), real, floor)
             lines.append(line)
             best, best_rec = (w, rec) if rec > best_rec else (best, best_rec)
         if best != 1.0:

@@ -126,6 +126,9 @@ VARIANTS[LONG_WIDE] = {**VARIANTS[LONG], "width": 64, "steps": 3000, "ckpt_every
 # flow at the classroom budget: does its curve keep rising where v's is flat?
 LONG_FLOW = LONG.replace(BASE, FLOW)
 VARIANTS[LONG_FLOW] = {**VARIANTS[LONG], **FLOW_RECIPE}
+# the 15-minute winner (two seeds) at the classroom budget: its curve says what longer training buys
+LONG_SELFCOND = f"{LONG_FLOW}+clipctx+selfcond"
+VARIANTS[LONG_SELFCOND] = {**VARIANTS[LONG_FLOW], "clip_context": True, "self_cond": True}
 ADOPTED = f"{FLOW}+clipctx@1500"  # the recipe the package's quick Moving MNIST LVDM trains with (presets.py)
 BASELINE_DIFFUSION = DiffusionConfig()  # schedule and t sampling of the rows that do not set them
 CURVE = (1 / 3, 2 / 3, 1.0)  # fractions of the budget at which the model is scored
@@ -493,7 +496,7 @@ def what_it_would_take(winner: str, results: dict, current: dict) -> list[str]:
     """The curves extrapolated to the targets: a least-squares line of EMA recognisability
     against ln(budget minutes) through the winner's and the classroom-budget flow curve's points."""
     out = []
-    for name in (winner, LONG_FLOW):
+    for name in (winner, LONG_FLOW, LONG_SELFCOND):
         rows = _rows_of(name, results, current)
         if len(rows) < 2:
             continue

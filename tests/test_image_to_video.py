@@ -219,10 +219,15 @@ def test_thickness_dilates_strokes_and_zero_changes_nothing():
 
 
 def test_sample_clips_samples_with_moving_mnists_eta_unless_given(monkeypatch):
-    from minilvdm.core.presets import preset
-    from minilvdm.methods.image_to_video import sample_clips
+    import dataclasses
 
+    from minilvdm.core.presets import preset
+    from minilvdm.methods.image_to_video import lifting, sample_clips
+
+    # an eps model: the eta of models written in noises (noise_sample_eta), not the flow LVDM's
+    table = dataclasses.replace(preset("mnist"), sample_eta=0.25, noise_sample_eta=0.75)
     _, lifted = image_and_lifted()
+    monkeypatch.setattr(lifting, "preset", lambda *a, **k: table)
     etas = []
     real_sample = lifted.diffusion.sample
     monkeypatch.setattr(
@@ -230,7 +235,7 @@ def test_sample_clips_samples_with_moving_mnists_eta_unless_given(monkeypatch):
     )
     sample_clips(lifted, 1, 2, steps=1, latents_only=True)
     sample_clips(lifted, 1, 2, steps=1, eta=0.0, latents_only=True)
-    assert etas == [preset("mnist").sample_eta, 0.0]
+    assert etas == [0.75, 0.0]
 
 
 def test_the_image_model_takes_the_noise_min_snr_and_the_recipe_but_predicts_eps(monkeypatch):

@@ -48,12 +48,14 @@ def test_loss_and_sample_shapes_latent_and_pixel():
     assert pixel.sample(1, frames=4, size=32, steps=2).shape == (1, 1, 4, 32, 32)
 
 
+@pytest.mark.parametrize("prediction", ["eps", "flow"])
 @pytest.mark.parametrize("dataset", ["mnist", "sky"])
-def test_sample_takes_the_data_sets_eta_unless_given(monkeypatch, dataset):
-    from minilvdm.core.presets import preset
+def test_sample_takes_the_data_sets_eta_unless_given(monkeypatch, dataset, prediction):
+    from minilvdm.core.presets import default_eta
 
     model = tiny()
     model.cfg.dataset = dataset
+    model.cfg.diffusion.prediction = prediction
     etas = []
     real_sample = model.diffusion.sample
     monkeypatch.setattr(
@@ -61,8 +63,17 @@ def test_sample_takes_the_data_sets_eta_unless_given(monkeypatch, dataset):
     )
     model.sample(1, steps=2, decode=False)
     model.sample(1, steps=2, decode=False, eta=0.3)
-    assert etas == [preset(dataset).sample_eta, 0.3]
-    assert preset("mnist").sample_eta == 1.0  # the recipe study's sampler (BENCHMARKS.md `recipe`)
+    assert etas == [default_eta(dataset, prediction), 0.3]
+
+
+def test_quick_moving_mnist_samples_flow_at_eta_0_and_noise_models_at_eta_1():
+    from minilvdm.core.presets import default_eta, preset
+
+    # BENCHMARKS.md `samplers`: the flow classroom model is ahead at eta 0; eps models at eta 1
+    assert preset("mnist", "quick").diffusion.prediction == "flow"
+    assert default_eta("mnist", "flow", "quick") == 0.0
+    assert default_eta("mnist", "eps", "quick") == default_eta("mnist", "v", "quick") == 1.0
+    assert default_eta("sky", "flow", "quick") == default_eta("sky", "eps", "quick") == 1.0
 
 
 def test_vae_is_frozen_shared_by_the_ema_copy_and_not_a_parameter():

@@ -195,14 +195,19 @@ def test_sample_videos_decodes_clips_and_the_seed_moves_the_residuals(monkeypatc
     assert videos.shape == (3, 1, 16, 64, 64) and videos.abs().max() <= 1
     other = sample_videos(model, vae, 3, steps=2, base=b_T, seed=7, batch_size=2)
     assert not torch.equal(videos, other)  # residuals differ with the seed
-    # the plain LVDM's sampler by default (presets.py sample_eta), so comparisons share it
-    from minilvdm.core.presets import preset
+    # by default the eta of models written in noises (presets.py noise_sample_eta), not the flow LVDM's
+    import dataclasses
 
+    from minilvdm.core.presets import preset
+    from minilvdm.methods.videofusion import model as videofusion_model
+
+    table = dataclasses.replace(preset("mnist"), sample_eta=0.25, noise_sample_eta=0.75)
+    monkeypatch.setattr(videofusion_model, "preset", lambda *a, **k: table)
     etas, sample = [], model.diffusion.sample
     model.diffusion.sample = lambda *a, **k: (etas.append(k["eta"]), sample(*a, **k))[1]
     sample_videos(model, vae, 1, steps=2)
     sample_videos(model, vae, 1, steps=2, eta=0.0)
-    assert etas == [preset("mnist").sample_eta, 0.0]
+    assert etas == [0.75, 0.0]
 
 
 def test_equal_compute_steps_scales_by_the_measured_step_costs(monkeypatch):

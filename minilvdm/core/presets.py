@@ -156,15 +156,18 @@ class Preset:
     eval_clips: int  # held-out clips (VAE PSNR, ...)
     sample_clips: int  # clips the demo generates and scores
     sample_steps: int  # their DDIM steps
-    # DDIM's eta for the package's samples (model.sample, long videos): 1 is DDPM's variance on
-    # the DDIM grid. Moving MNIST: the v-prediction classroom model 0.59 recognisable at eta 0 ->
-    # 0.70 at eta 1 with 100 steps (BENCHMARKS.md `recipe`, `denoise_depth`); the flow recipe's
-    # 15-minute model 0.58 -> 0.60 at 50 steps (`recipe`), but its classroom model at 20 steps
-    # 0.66 at eta 0 against 0.56 at eta 1 (notebook 05, 32 clips): not re-chosen yet. Skies:
-    # long time-lapses calmer at 1 (frame change 1.40x real clips' against 2.85x at 0;
-    # BENCHMARKS.md `sky`, continuity table); short clips were level (FVD 49.6 at 0, 46.0 at 1)
-    # with the earlier, time-repeating sky VAE
+    # DDIM's eta for the package's samples (model.sample, long videos): 0 is deterministic (on
+    # rectified flow exactly Euler), 1 is DDPM's variance on the DDIM grid. Moving MNIST's flow
+    # models: 0 (BENCHMARKS.md `samplers`: the classroom model 0.646 at eta 0 against 0.537 at
+    # eta 1 with 20 steps, disjoint intervals, 0.675 against 0.628 with 50; the quick model level,
+    # 0.50 / 0.51 and 0.53 / 0.55). Skies: long time-lapses calmer at 1 (frame change 1.40x real
+    # clips' against 2.85x at 0; BENCHMARKS.md `sky`, continuity table); short clips were level
+    # (FVD 49.6 at 0, 46.0 at 1) with the earlier, time-repeating sky VAE
     sample_eta: float
+    # the same for the models written in noises (eps: VideoFusion, the image LDM's lift): 1, as
+    # for the v / eps LVDMs before flow (the v classroom model 0.59 at eta 0 -> 0.70 at eta 1 with
+    # 100 steps, BENCHMARKS.md `denoise_depth`; the lift 0.23 -> 0.38 at 20 steps, session 12)
+    noise_sample_eta: float
     drift_real_clips: int  # real clips the long videos' blocks are compared with
     cache_clips: int  # `vae --cache`: clips encoded to the latent cache
     throughput_clips: int  # `data`: clips timed per data set
@@ -226,6 +229,7 @@ def ci(sky: bool) -> Preset:
         sample_clips=4,
         sample_steps=2,
         sample_eta=1.0,
+        noise_sample_eta=1.0,
         drift_real_clips=16,
         cache_clips=8,
         throughput_clips=16,
@@ -333,7 +337,8 @@ def quick(sky: bool) -> Preset:
         eval_clips=64,
         sample_clips=64,
         sample_steps=50,
-        sample_eta=1.0,
+        sample_eta=1.0 if sky else 0.0,  # Moving MNIST: its flow models (the field says why)
+        noise_sample_eta=1.0,
         drift_real_clips=256,
         cache_clips=512,
         throughput_clips=256,
@@ -400,6 +405,7 @@ def full(sky: bool) -> Preset:
         sample_clips=256,
         sample_steps=50,
         sample_eta=1.0,
+        noise_sample_eta=1.0,
         drift_real_clips=1024,
         cache_clips=8192,
         throughput_clips=2048,
@@ -420,6 +426,13 @@ def preset(dataset: str = "mnist", profile: str | None = None) -> Preset:
     """The table for `dataset` ('mnist', 'sky', or 'folder', which takes the sky sizes) under
     `profile` (default: the active one)."""
     return PRESETS[profile or get_profile()](sky=dataset != "mnist")
+
+
+def default_eta(dataset: str = "mnist", prediction: str = "flow", profile: str | None = None) -> float:
+    """DDIM's eta a model of `dataset` samples with unless told: `sample_eta` for flow models,
+    `noise_sample_eta` for those that predict noise (eps) or v."""
+    p = preset(dataset, profile)
+    return p.sample_eta if prediction == "flow" else p.noise_sample_eta
 
 
 def vae_layout(dataset: str = "mnist") -> VAE:

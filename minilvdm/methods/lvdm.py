@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..core.config import OMIT_AT_DEFAULT
-from ..core.presets import CLASSES, preset
+from ..core.presets import CLASSES, default_eta, preset
 from ..diffusion import self_condition
 from ..diffusion.conditioning import class_labels
 from ..diffusion.gaussian import Diffusion, DiffusionConfig
@@ -185,7 +185,7 @@ class LatentVideoDiffusion(nn.Module):
     ) -> torch.Tensor:
         """n clips (n, C, T, H, W) in [-1, 1] (latents if decode=False).
 
-        eta: DDIM's stochasticity; None: the data set's preset (`sample_eta`).
+        eta: DDIM's stochasticity; None: the data set's preset for this prediction (`default_eta`).
         guidance: None/off, or the scale s ('cfg': eps_u + s (eps_c - eps_u)) or w ('lvdm').
         With a class label and no guidance the conditional prediction alone is used.
         guide: autoguidance (Karras et al. 2024): a weaker model of the same latents (less
@@ -193,7 +193,7 @@ class LatentVideoDiffusion(nn.Module):
         it pushes samples away from what the weaker model gets wrong. It sees the class label
         when it has classes."""
         self.eval()
-        eta = preset(self.cfg.dataset).sample_eta if eta is None else eta
+        eta = default_eta(self.cfg.dataset, self.cfg.diffusion.prediction) if eta is None else eta
         if guide is not None:
             self._check_guide(guide, guidance)
         device = next(self.parameters()).device

@@ -333,9 +333,10 @@ def sample_clips(
 ) -> torch.Tensor:
     """n clips (n, 1, T, H, W) at Moving MNIST's frame size, in [-1, 1], by DDIM. enable_time=False
     runs the network in image mode: every frame is an independent image sample. `decoder` overrides the VAE
-    (e.g. the temporally fine-tuned one). eta: DDIM's; None: Moving MNIST's preset (`sample_eta`,
-    1: the lifted model's clips 0.23 -> 0.38 recognisable at DDIM 20, 48 clips, session 12)."""
-    eta = preset("mnist").sample_eta if eta is None else eta
+    (e.g. the temporally fine-tuned one). eta: DDIM's; None: Moving MNIST's preset for eps models
+    (`noise_sample_eta`, 1: the lifted model's clips 0.23 -> 0.38 recognisable at DDIM 20, 48 clips,
+    session 12)."""
+    eta = preset("mnist").noise_sample_eta if eta is None else eta
     model.eval()
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)

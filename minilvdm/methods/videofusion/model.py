@@ -307,12 +307,13 @@ def sample_videos(
 ) -> torch.Tensor:
     """n decoded clips (n, C, frames, H, W) in [-1, 1] (Moving MNIST's frame size): DDIM through
     the one sampler with decomposed noise; `base` (1, c, 1, h, w) fixes b_T for every clip.
-    eta: DDIM's, by default Moving MNIST's (presets.py `sample_eta`, as the plain LVDM samples,
-    so comparisons between them share the sampler); eta > 0: each stochastic step's noise is
-    decomposed too (a fresh base per step), so only eta = 0 keeps a clip a function of b_T."""
+    eta: DDIM's, by default Moving MNIST's for models written in noises (presets.py
+    `noise_sample_eta`, 1; the plain flow LVDM samples at its own best, `sample_eta`); eta > 0:
+    each stochastic step's noise is decomposed too (a fresh base per step), so only eta = 0 keeps a
+    clip a function of b_T."""
     from ...vae.latent_cache import video_size
 
-    eta = preset("mnist").sample_eta if eta is None else eta
+    eta = preset("mnist").noise_sample_eta if eta is None else eta
     size = video_size("mnist")
     shape = vae.cfg.latent_shape(frames, size, size)
     out = []
