@@ -12,6 +12,7 @@ import time
 
 import torch
 
+from benchmarks import load_results, store_result
 from minilvdm.core.config import by_profile, get_profile
 from minilvdm.core.train import pick_weights, sampling_weights
 from minilvdm.eval import frechet_video_distance, real_clips, score
@@ -27,13 +28,24 @@ def _fmt(ci) -> str:
     return f"{ci[0]:.3f} [{ci[1]:.3f}, {ci[2]:.3f}]"
 
 
-def _sample(model, n: int, steps, sampler: str, eta: float, real) -> dict:
+def _sample(trainer, weights: str, n: int, steps, sampler: str, eta: float, real) -> dict:
+    """The row's scores, kept in benchmarks/results as each row is done (an interrupted run
+    resumes at the next row); a retrained model has another checkpoint name, so its own rows."""
+    key = f"{trainer.ckpt_path.name}|{trainer.step}|{weights}|{sampler}|{steps}|{eta}|{n}"
+    done = load_results("samplers").get(key)
+    if done is None:
+        done = _measure(pick_weights(trainer, weights), n, steps, sampler, eta, real)
+        store_result("samplers", key, done)
+    return done
+
+
+def _measure(model, n: int, steps, sampler: str, eta: float, real) -> dict:
     start = time.perf_counter()
     seed = torch.Generator().manual_seed(0)
     videos = model.sample(n, steps=steps, sampler=sampler, eta=eta, generator=seed)
     seconds = (time.perf_counter() - start) / n
     result = score(videos, real, dataset="mnist")
-    return {"seconds": seconds, "fvd": result["fvd"][0], "rec": result["recognisability"]}
+    return {"seconds": seconds, "fvd": result["fvd"][0], "rec": [float(v) for v in result["recognisability"]]}
 
 
 def best_eta(rows: list[dict], steps: int) -> str:
@@ -56,7 +68,7 @@ def run() -> str:
     runs.append((sampled, "ddpm", None, 0.0))
     rows = []
     for weights, sampler, steps, eta in runs:
-        out = _sample(pick_weights(trainer, weights), n, steps, sampler, eta, real)
+        out = _sample(trainer, weights, n, steps, sampler, eta, real)
         steps = steps or trainer.model.diffusion.num_steps
         rows.append({"weights": weights, "sampler": sampler, "steps": steps, "eta": eta, **out})
     ref = rows[-1]
@@ -74,10 +86,9 @@ def run() -> str:
     classroom = classroom_lvdm(vae_trainer, progress=False)
     class_rows = []
     if classroom is not None:
-        model = pick_weights(classroom[0], "ema")
         for steps in DDIM_STEPS:
             for eta in CLASSROOM_ETAS:
-                out = _sample(model, n, steps, "ddim", eta, real)
+                out = _sample(classroom[0], "ema", n, steps, "ddim", eta, real)
                 class_rows.append({"sampler": "ddim", "steps": steps, "eta": eta, **out})
     lines = [
         f"### The quick LVDM: DDIM by steps, eta and weights ({n} clips, seed 0; FVD floor {floor:.1f})",
