@@ -36,7 +36,8 @@ LONGER = by_profile(ci=(4, 1.0), quick=(250, 1.0), full=(250, 1.0))  # the best 
 
 def pairs(vae_trainer) -> list[tuple[str, str, object, object]]:
     """(name, guide's description, model, guide): EMA weights throughout."""
-    from benchmarks.recipe import CURVE, FLOW, budget_seconds, budgeted
+    from benchmarks.recipe import budget_seconds, budgeted
+    from benchmarks.recipe_variants import CURVE, FLOW
 
     row = f"{FLOW}+clipctx+selfcond"
 
