@@ -36,3 +36,30 @@ def test_log_fit_needs_two_distinct_minutes():
         log_fit(curve((5.0, 0.4)))
     with pytest.raises(ValueError, match="two or more distinct minutes"):
         log_fit(curve((5.0, 0.4), (5.0, 0.5)))
+
+
+def test_the_recipe_section_says_what_each_curve_would_take():
+    from benchmarks.recipe_report import what_it_would_take
+    from benchmarks.recipe_variants import LONG_FLOW, LONG_SELFCOND
+
+    winner = "some-row"
+    rows = curve((5.0, 0.5), (10.0, 0.55), (15.0, 0.58))
+    results = {f"{winner}|abc|{i}": {**r, "step": i} for i, r in enumerate(rows)}
+    current = {winner: "abc", LONG_FLOW: "", LONG_SELFCOND: ""}  # the long rows: not trained
+    (text,) = what_it_would_take(winner, results, current)
+    minutes = extrapolated_minutes(rows, 0.80)
+    assert f"`{winner}` (3 points, 5-15 min)" in text and f"0.80 after about {minutes:,.0f}" in text
+    assert LONG_FLOW not in text
+    assert what_it_would_take(winner, {}, current) == []  # nothing scored, nothing said
+
+
+def test_samplers_names_the_best_eta_and_whether_its_lead_is_clear():
+    from benchmarks.samplers import best_eta
+
+    def row(eta, rec, steps=20):
+        return {"sampler": "ddim", "steps": steps, "eta": eta, "rec": rec}
+
+    rows = [row(0.0, (0.65, 0.61, 0.68)), row(1.0, (0.54, 0.49, 0.58)), row(1.0, (0.9, 0.8, 1.0), steps=50)]
+    assert best_eta(rows, 20) == "eta 0 (ahead, disjoint intervals)"
+    rows[1] = row(1.0, (0.62, 0.58, 0.66))  # its upper end above the leader's lower end
+    assert best_eta(rows, 20) == "eta 0 (ahead within the intervals)"
