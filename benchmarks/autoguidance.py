@@ -21,6 +21,7 @@ import time
 
 import torch
 
+from benchmarks import load_results, store_result
 from minilvdm.core.config import by_profile
 from minilvdm.core.presets import default_eta
 from minilvdm.eval import real_clips, score
@@ -34,8 +35,9 @@ STEPS = 50
 LONGER = by_profile(ci=(4, 1.0), quick=(250, 1.0), full=(250, 1.0))  # the best scale again: more steps, eta 1
 
 
-def pairs(vae_trainer) -> list[tuple[str, str, object, object]]:
-    """(name, guide's description, model, guide): EMA weights throughout."""
+def pairs(vae_trainer) -> list[tuple[str, str, object, object, str]]:
+    """(name, guide's description, model, guide, the two checkpoints' names and steps): EMA weights
+    throughout."""
     from benchmarks.recipe import budget_seconds, budgeted
     from benchmarks.recipe_variants import CURVE, FLOW
 
@@ -44,12 +46,13 @@ def pairs(vae_trainer) -> list[tuple[str, str, object, object]]:
     out = []
     classroom = classroom_lvdm(vae_trainer, progress=False)
     if classroom is not None:
-        _, quick = train_lvdm(default_lvdm_config("mnist"), vae_trainer=vae_trainer, progress=False)
-        out.append(("classroom (10,000 steps)", "the quick model (1,500 steps)", classroom[1], quick))
+        quick = train_lvdm(default_lvdm_config("mnist"), vae_trainer=vae_trainer, progress=False)
+        ids = _ids(classroom[0], quick[0])
+        out.append(("classroom (10,000 steps)", "the quick model (1,500 steps)", classroom[1], quick[1], ids))
     cfg, train_cfg, data_cfg = budgeted(row, vae_trainer.ema.module)
-    _, model = train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=f"recipe-{row}", progress=False)
+    trainer, model = train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=f"recipe-{row}", progress=False)
     third = max(1, round(train_cfg.steps * CURVE[0]))
-    _, guide = train_lvdm(
+    guide_trainer, guide = train_lvdm(
         cfg, train_cfg, data_cfg, vae_trainer, name=f"autoguide-{row}", progress=False, until=third
     )
     out.append(
@@ -58,9 +61,26 @@ def pairs(vae_trainer) -> list[tuple[str, str, object, object]]:
             f"its EMA at step {third}",
             model,
             guide,
+            _ids(trainer, guide_trainer),
         )
     )
     return out
+
+
+def _ids(trainer, guide_trainer) -> str:
+    return f"{trainer.ckpt_path.name}@{trainer.step}+{guide_trainer.ckpt_path.name}@{guide_trainer.step}"
+
+
+def _scored_row(ids: str, label: str, model, guide, w: float, steps: int, eta: float, n: int, real, floor):
+    """(table row, recognisability) of one setting, kept in benchmarks/results as it is done (an
+    interrupted run resumes at the next row; other weights have other checkpoint names)."""
+    key = f"{ids}|{w}|{steps}|{eta}|{n}"
+    done = load_results("autoguidance").get(key)
+    if done is None:
+        line, rec = _row(label, *_sampled(model, guide, w, steps, eta, n), real, floor)
+        done = {"line": line, "rec": rec}
+        store_result("autoguidance", key, done)
+    return done["line"], done["rec"]
 
 
 def _sampled(model, guide, w: float, steps: int, eta: float, n: int) -> tuple[torch.Tensor, float]:
@@ -98,7 +118,7 @@ def run() -> str:
         "weights for both models.",
         "",
     ]
-    for name, guide_text, model, guide in pairs(vae_trainer):
+    for name, guide_text, model, guide, ids in pairs(vae_trainer):
         lines += [
             f"### {name}, guided by {guide_text}",
             "",
@@ -107,13 +127,13 @@ def run() -> str:
         ]
         best, best_rec = 1.0, -1.0
         for w in SCALES:
-            line, rec = _row(f"{w:g}", *_sampled(model, guide, w, STEPS, eta, n), real, floor)
+            line, rec = _scored_row(ids, f"{w:g}", model, guide, w, STEPS, eta, n, real, floor)
             lines.append(line)
             best, best_rec = (w, rec) if rec > best_rec else (best, best_rec)
-        if best != 1.0:
-            steps, eta = LONGER
-            label = f"{best:g} (DDIM {steps}, eta {eta:g})"
-            lines.append(_row(label, *_sampled(model, guide, best, steps, eta, n), real, floor)[0])
+        if best != 1.0:  # its own steps and eta (the sweep's eta stays for the next pair)
+            more_steps, more_eta = LONGER
+            label = f"{best:g} (DDIM {more_steps}, eta {more_eta:g})"
+            lines.append(_scored_row(ids, label, model, guide, best, more_steps, more_eta, n, real, floor)[0])
         lines.append("")
     lines.append(
         "Identity kept: `identity_persistence` of the two 8-frame halves (real clips about 0.92). "
