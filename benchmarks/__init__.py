@@ -50,3 +50,13 @@ def store_result(name: str, key: str, value) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
     tmp.replace(path)
+
+
+def kept_result(name: str, key: str, compute):
+    """The result kept under `key` in benchmark `name`'s results, or `compute()` stored there first:
+    a benchmark whose rows cost minutes each resumes at its first missing row."""
+    done = load_results(name).get(key)
+    if done is None:
+        done = compute()
+        store_result(name, key, done)
+    return done

@@ -21,7 +21,7 @@ import time
 
 import torch
 
-from benchmarks import load_results, store_result
+from benchmarks import kept_result
 from minilvdm.core.config import by_profile
 from minilvdm.core.presets import default_eta
 from minilvdm.eval import real_clips, score
@@ -74,12 +74,12 @@ def _ids(trainer, guide_trainer) -> str:
 def _scored_row(ids: str, label: str, model, guide, w: float, steps: int, eta: float, n: int, real, floor):
     """(table row, recognisability) of one setting, kept in benchmarks/results as it is done (an
     interrupted run resumes at the next row; other weights have other checkpoint names)."""
-    key = f"{ids}|{w}|{steps}|{eta}|{n}"
-    done = load_results("autoguidance").get(key)
-    if done is None:
+
+    def compute():
         line, rec = _row(label, *_sampled(model, guide, w, steps, eta, n), real, floor)
-        done = {"line": line, "rec": rec}
-        store_result("autoguidance", key, done)
+        return {"line": line, "rec": rec}
+
+    done = kept_result("autoguidance", f"{ids}|{w}|{steps}|{eta}|{n}", compute)
     return done["line"], done["rec"]
 
 

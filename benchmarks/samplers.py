@@ -12,7 +12,8 @@ import time
 
 import torch
 
-from benchmarks import load_results, store_result
+from benchmarks import kept_result
+from benchmarks.recipe_report import fmt
 from minilvdm.core.config import by_profile, get_profile
 from minilvdm.core.train import pick_weights, sampling_weights
 from minilvdm.eval import frechet_video_distance, real_clips, score
@@ -24,19 +25,13 @@ DDIM_STEPS = (20, 50)
 CLASSROOM_ETAS = (0.0, 1.0)
 
 
-def _fmt(ci) -> str:
-    return f"{ci[0]:.3f} [{ci[1]:.3f}, {ci[2]:.3f}]"
-
-
 def _sample(trainer, weights: str, n: int, steps, sampler: str, eta: float, real) -> dict:
     """The row's scores, kept in benchmarks/results as each row is done (an interrupted run
     resumes at the next row); a retrained model has another checkpoint name, so its own rows."""
     key = f"{trainer.ckpt_path.name}|{trainer.step}|{weights}|{sampler}|{steps}|{eta}|{n}"
-    done = load_results("samplers").get(key)
-    if done is None:
-        done = _measure(pick_weights(trainer, weights), n, steps, sampler, eta, real)
-        store_result("samplers", key, done)
-    return done
+    return kept_result(
+        "samplers", key, lambda: _measure(pick_weights(trainer, weights), n, steps, sampler, eta, real)
+    )
 
 
 def _measure(model, n: int, steps, sampler: str, eta: float, real) -> dict:
@@ -50,7 +45,7 @@ def _measure(model, n: int, steps, sampler: str, eta: float, real) -> dict:
 
 def best_eta(rows: list[dict], steps: int) -> str:
     """The eta with the highest recognisability at `steps`, and whether its interval clears the
-    others' point values (a lead within the noise is said to be one)."""
+    others' intervals (a lead within the noise is said to be one)."""
     at = [r for r in rows if r["sampler"] == "ddim" and r["steps"] == steps]
     best = max(at, key=lambda r: r["rec"][0])
     clear = all(best["rec"][1] > r["rec"][2] for r in at if r is not best)
@@ -81,7 +76,7 @@ def run() -> str:
         eta = r["eta"] if r["sampler"] == "ddim" else "-"
         table.append(
             f"| {r['weights']} | {r['sampler']} | {r['steps']} | {eta} | {r['seconds']:.2f} | {speed_up} "
-            f"| {r['fvd']:.1f} | {fvd_change} | {_fmt(r['rec'])} |"
+            f"| {r['fvd']:.1f} | {fvd_change} | {fmt(r['rec'])} |"
         )
     classroom = classroom_lvdm(vae_trainer, progress=False)
     class_rows = []
@@ -113,7 +108,7 @@ def run() -> str:
             "| steps | eta | s / clip | FVD | recognisable [95% CI] |",
             "| --- | --- | --- | --- | --- |",
             *(
-                f"| {r['steps']} | {r['eta']:g} | {r['seconds']:.2f} | {r['fvd']:.1f} | {_fmt(r['rec'])} |"
+                f"| {r['steps']} | {r['eta']:g} | {r['seconds']:.2f} | {r['fvd']:.1f} | {fmt(r['rec'])} |"
                 for r in class_rows
             ),
             "",
