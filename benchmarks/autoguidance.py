@@ -26,7 +26,8 @@ from minilvdm.core.config import by_profile
 from minilvdm.core.presets import default_eta
 from minilvdm.eval import real_clips, score
 from minilvdm.eval.metrics import identity_persistence
-from minilvdm.methods.lvdm import classroom_lvdm, default_lvdm_config, train_lvdm
+from minilvdm.methods.classroom import classroom_lvdm
+from minilvdm.methods.lvdm import default_lvdm_config, train_lvdm
 from minilvdm.vae import train_vae
 
 # 3 was the worst scale of both v-era pairs (BENCHMARKS.md history): not swept again

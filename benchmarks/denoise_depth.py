@@ -18,7 +18,7 @@ from minilvdm.core.config import by_profile
 from minilvdm.diffusion.schedules import make_timesteps
 from minilvdm.eval import real_clips
 from minilvdm.eval.metrics import bootstrap_ci, identity_persistence, recognisability
-from minilvdm.methods.lvdm import classroom_lvdm
+from minilvdm.methods.classroom import classroom_lvdm
 from minilvdm.vae import train_vae
 
 NOISE_LEVELS = (0.1, 0.2, 0.3, 0.5)  # latents have unit std (scale factor)

@@ -78,7 +78,7 @@ def lvdm_config(latent_channels: int):
     from minilvdm.methods.lvdm import default_lvdm_config, default_unet_config
 
     cfg = default_lvdm_config("mnist")
-    cfg.unet = default_unet_config(latent_channels)
+    cfg.unet = default_unet_config(latent_channels, self_condition=cfg.self_condition)
     return cfg
 
 

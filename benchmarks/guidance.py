@@ -95,7 +95,7 @@ def sweep_sizes():
 
 
 def run() -> str:
-    from minilvdm.methods.lvdm import classroom_lvdm, warm_start_init
+    from minilvdm.methods.classroom import classroom_lvdm, warm_start_init
 
     vae_trainer = train_vae("mnist", progress=False)
     if get_profile() == "ci":  # seconds in ci; quick and full need the long-budget weights here

@@ -55,7 +55,7 @@ def sizes() -> dict:
 def pairs(progress: bool = False) -> dict:
     """name -> (trainers, predictor, interpolator, vae) for the long-budget, quick warm and
     from-scratch pairs (the long-budget pair trains here only in the ci profile: seconds)."""
-    from minilvdm.methods.lvdm import classroom_lvdm
+    from minilvdm.methods.classroom import classroom_lvdm
     from minilvdm.vae import train_vae
 
     vae_trainer = train_vae("mnist", progress=progress)

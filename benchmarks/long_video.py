@@ -129,7 +129,7 @@ def models(mode: str, perturb: bool, init: str = "", progress: bool = False):
     if key not in _MODELS:
         vae_trainer = train_vae("mnist", progress=progress)
         if init == "classroom" and get_profile() == "ci":  # seconds in ci; quick and full need it here
-            from minilvdm.methods.lvdm import classroom_lvdm
+            from minilvdm.methods.classroom import classroom_lvdm
 
             classroom_lvdm(vae_trainer, train=True, progress=progress)
         stride = None if mode == "hierarchical" else 1  # None: long_stride("mnist"), as the interpolator

@@ -80,6 +80,14 @@ VARIANTS: dict[str, dict] = {
     # the notebooks' budget: today's 1500 steps (about 7 CPU-minutes), the recipe the package adopts
     f"{BASE}@1500": {**RECIPE, "steps": 1500, "ckpt_every": 100},
     f"{FLOW}+clipctx@1500": {**FLOW_RECIPE, "clip_context": True, "steps": 1500, "ckpt_every": 100},
+    # the 15-minute winner at the notebooks' budget: what the package adopts (session 20)
+    f"{FLOW}+clipctx+selfcond@1500": {
+        **FLOW_RECIPE,
+        "clip_context": True,
+        "self_cond": True,
+        "steps": 1500,
+        "ckpt_every": 100,
+    },
     # the classroom weights' long budget (issue 20): about 44 CPU-minutes at 2 threads, 4x the clips
     LONG: {
         **RECIPE,
@@ -98,7 +106,8 @@ VARIANTS[LONG_FLOW] = {**VARIANTS[LONG], **FLOW_RECIPE}
 # the 15-minute winner (two seeds) at the classroom budget: its curve says what longer training buys
 LONG_SELFCOND = f"{LONG_FLOW}+clipctx+selfcond"
 VARIANTS[LONG_SELFCOND] = {**VARIANTS[LONG_FLOW], "clip_context": True, "self_cond": True}
-ADOPTED = f"{FLOW}+clipctx@1500"  # the recipe the package's quick Moving MNIST LVDM trains with (presets.py)
+# the recipe the package's quick Moving MNIST LVDM trains with (presets.py)
+ADOPTED = f"{FLOW}+clipctx+selfcond@1500"
 BASELINE_DIFFUSION = DiffusionConfig()  # schedule and t sampling of the rows that do not set them
 CURVE = (1 / 3, 2 / 3, 1.0)  # fractions of the budget at which the model is scored
 SAMPLER_SETTINGS = ((50, 0.0), (50, 1.0), (100, 0.0), (100, 1.0), (250, 1.0))  # (DDIM steps, eta)

@@ -17,7 +17,8 @@ from benchmarks.recipe_report import fmt
 from minilvdm.core.config import by_profile, get_profile
 from minilvdm.core.train import pick_weights, sampling_weights
 from minilvdm.eval import frechet_video_distance, real_clips, score
-from minilvdm.methods.lvdm import classroom_lvdm, default_lvdm_config, train_lvdm
+from minilvdm.methods.classroom import classroom_lvdm
+from minilvdm.methods.lvdm import default_lvdm_config, train_lvdm
 from minilvdm.vae import train_vae
 
 ETAS = (0.0, 0.5, 1.0)

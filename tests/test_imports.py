@@ -59,7 +59,10 @@ LAYERS = [
         "autoencoder, evaluator training",
         ["minilvdm.vae", "minilvdm.vae.model", "minilvdm.vae.finetune", "minilvdm.eval.train_evaluators"],
     ),
-    ("latent diffusion", ["minilvdm.methods", "minilvdm.methods.lvdm"]),  # methods/__init__ imports nothing
+    (
+        "latent diffusion",
+        ["minilvdm.methods", "minilvdm.methods.lvdm", "minilvdm.methods.classroom"],
+    ),  # methods/__init__ imports nothing
     (
         "extensions",
         [

@@ -281,7 +281,7 @@ def test_train_long_model_reuses_its_checkpoint_and_picks_the_sampling_weights()
 def test_a_warm_started_model_starts_as_the_classroom_unet_and_needs_its_weights(monkeypatch, clip_context):
     from minilvdm.core.config import config_hash
     from minilvdm.diffusion.unet import SpaceTimeUNet
-    from minilvdm.methods import lvdm
+    from minilvdm.methods import classroom as classroom_weights
     from minilvdm.methods.long_video import default_long_config
     from minilvdm.methods.long_video.models import LongModel, warm_start_from_classroom
 
@@ -299,11 +299,11 @@ def test_a_warm_started_model_starts_as_the_classroom_unet_and_needs_its_weights
         for p in classroom.parameters():
             p.add_(0.1 * torch.randn_like(p))
     model = LongModel(cfg)
-    monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: None)
+    monkeypatch.setattr(classroom_weights, "classroom_lvdm", lambda *a, **k: None)
     with pytest.raises(FileNotFoundError, match="MINILVDM_WEIGHTS=shipped"):
         warm_start_from_classroom(model.unet, vae_trainer=None)
     fake = type("Fake", (), {"unet": classroom})()
-    monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: (None, fake))
+    monkeypatch.setattr(classroom_weights, "classroom_lvdm", lambda *a, **k: (None, fake))
     fresh = warm_start_from_classroom(model.unet, vae_trainer=None)
     assert fresh and all(n.startswith("scalar_embed.s.") for n in fresh)
     x, t = torch.randn(2, plain_cfg.in_channels, 4, 8, 8), torch.tensor([3, 700])
@@ -313,12 +313,12 @@ def test_a_warm_started_model_starts_as_the_classroom_unet_and_needs_its_weights
 
 
 def test_the_long_models_warm_start_where_the_classroom_weights_are(monkeypatch):
-    from minilvdm.methods import lvdm
+    from minilvdm.methods import classroom
     from minilvdm.methods.long_video import warm_start_init
 
-    monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: None)
+    monkeypatch.setattr(classroom, "classroom_lvdm", lambda *a, **k: None)
     assert warm_start_init("mnist", None) == ""
-    monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: ("trainer", "model"))
+    monkeypatch.setattr(classroom, "classroom_lvdm", lambda *a, **k: ("trainer", "model"))
     assert warm_start_init("mnist", None) == "classroom"
     assert warm_start_init("sky", None) == ""  # no classroom model for skies
 
@@ -330,6 +330,7 @@ def test_the_long_budget_pair_is_never_trained_by_accident(monkeypatch, tmp_path
     import dataclasses
 
     from minilvdm.core.presets import preset
+    from minilvdm.methods.classroom import classroom_lvdm
     from minilvdm.methods.long_video.models import (
         classroom_long_configs,
         classroom_long_pair,
@@ -337,7 +338,6 @@ def test_the_long_budget_pair_is_never_trained_by_accident(monkeypatch, tmp_path
         default_long_train_config,
         long_data_config,
     )
-    from minilvdm.methods.lvdm import classroom_lvdm
     from minilvdm.vae import train_vae
 
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
@@ -388,7 +388,7 @@ def test_class_labels_reach_every_model_call_one_per_video(tmp_path):
 def test_a_class_conditional_long_model_trains_on_the_first_digit_from_the_conditional_twin(monkeypatch):
     from minilvdm.core.config import config_hash
     from minilvdm.diffusion.unet import SpaceTimeUNet
-    from minilvdm.methods import lvdm
+    from minilvdm.methods import classroom
     from minilvdm.methods.long_video import default_long_config, train_long_model
     from minilvdm.methods.long_video.models import LongModel, warm_start_from_classroom
     from minilvdm.vae import train_vae
@@ -408,7 +408,7 @@ def test_a_class_conditional_long_model_trains_on_the_first_digit_from_the_condi
     asked = []
     fake = type("Fake", (), {"unet": twin})()
     monkeypatch.setattr(
-        lvdm,
+        classroom,
         "classroom_lvdm",
         lambda *a, conditional=False, **k: (asked.append(conditional), (None, fake))[1],
     )

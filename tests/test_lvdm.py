@@ -16,15 +16,20 @@ from minilvdm.methods.lvdm import (
 from minilvdm.vae import VAEConfig, VideoVAE
 
 
-def tiny(conditional=False, space="latent"):
+def tiny(conditional=False, space="latent", self_condition=False):
     classes = 10 if conditional else 0
-    unet = default_unet_config(4 if space == "latent" else 1, classes, space)
+    unet = default_unet_config(4 if space == "latent" else 1, classes, space, self_condition=self_condition)
     unet.model_channels, unet.channel_mult, unet.attention_resolutions, unet.norm_groups = 8, (1, 2), (2,), 4
     unet.head_channels = 8
     if space == "pixel":
         unet.channel_mult = (1, 2, 2)
     cfg = LVDMConfig(
-        space=space, num_classes=classes, p_uncond=0.5, unet=unet, diffusion=DiffusionConfig(num_steps=50)
+        space=space,
+        num_classes=classes,
+        p_uncond=0.5,
+        unet=unet,
+        diffusion=DiffusionConfig(num_steps=50),
+        self_condition=self_condition,
     )
     vae = (
         VideoVAE(VAEConfig(in_channels=1, base_channels=8, time_factor=4, space_factor=4))
@@ -240,7 +245,8 @@ def test_classroom_model_is_never_trained_by_accident(monkeypatch, tmp_path):
     import dataclasses
 
     from minilvdm.core.presets import preset
-    from minilvdm.methods.lvdm import classroom_configs, classroom_lvdm, default_train_config
+    from minilvdm.methods.classroom import classroom_configs, classroom_lvdm
+    from minilvdm.methods.lvdm import default_train_config
     from minilvdm.vae import train_vae
 
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
@@ -269,7 +275,7 @@ def test_classroom_model_is_never_trained_by_accident(monkeypatch, tmp_path):
 def test_conditional_classroom_model_is_its_own_file(monkeypatch, tmp_path):
     """The long-budget class-conditional model (notebook 06's, where shipped) has the classroom
     model's budget and clips, 10 classes, its own checkpoint, and follows a class label."""
-    from minilvdm.methods.lvdm import CLASSROOM_COND_NAME, classroom_configs, classroom_lvdm
+    from minilvdm.methods.classroom import CLASSROOM_COND_NAME, classroom_configs, classroom_lvdm
     from minilvdm.vae import train_vae
 
     monkeypatch.setenv("MINILVDM_PROFILE", "ci")
@@ -319,18 +325,50 @@ def test_recipe_benchmarks_adopted_row_is_the_quick_lvdm(monkeypatch):
     assert data == default_data_config("mnist")
     for name in VARIANTS:  # every row builds a valid model config
         build(name)[0].validate()
-    assert build(f"{ADOPTED.split('@')[0]}+selfcond")[0].unet.context_channels == cfg.unet.in_channels
+    assert cfg.self_condition and cfg.unet.context_channels == cfg.unet.in_channels
+
+
+def test_a_self_conditioned_classroom_warm_starts_models_with_and_without_an_estimate_input(monkeypatch):
+    """A self-conditioned classroom model hands a self-conditioned twin its whole input layer,
+    and a model whose context means something else (keyframes) only its latent columns: that
+    model then starts as the classroom model does with a zero estimate, whatever its context."""
+    import dataclasses
+
+    from minilvdm.diffusion.unet import SpaceTimeUNet, load_unconditional_weights
+    from minilvdm.methods import classroom
+    from minilvdm.methods.classroom import warm_start_from_classroom
+
+    source = tiny(self_condition=True)
+    with torch.no_grad():
+        for p in source.unet.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    monkeypatch.setattr(classroom, "classroom_lvdm", lambda *a, **k: (None, source))
+    z, t, estimate = torch.randn(2, 4, 4, 16, 16), torch.tensor([10, 900]), torch.randn(2, 4, 4, 16, 16)
+    twin = tiny(conditional=True, self_condition=True)
+    assert warm_start_from_classroom(twin.unet, None, self_condition=True) == ["class_embed.weight"]
+    want = source.unet.eval()(z, t, context=estimate)
+    assert torch.allclose(twin.unet.eval()(z, t, context=estimate), want, atol=1e-5)
+    blank = source.unet(z, t, context=torch.zeros_like(estimate))
+    assert not torch.allclose(blank, want, atol=1e-3)  # the estimate's columns do matter
+    for keyframe_channels in (4, 5):  # 4: as wide as the source's input, still not an estimate
+        cfg = dataclasses.replace(source.cfg.unet, context_channels=keyframe_channels)
+        keyframed = SpaceTimeUNet(cfg).eval()
+        warm_start_from_classroom(keyframed, None, self_condition=False)
+        keyframes = torch.randn(2, keyframe_channels, 4, 16, 16)
+        assert torch.allclose(keyframed(z, t, context=keyframes), blank, atol=1e-5)
+    with pytest.raises(ValueError, match="conv_in"):  # 8 source columns into 4 + 5: no rule fits
+        load_unconditional_weights(SpaceTimeUNet(cfg), source.unet.state_dict())
 
 
 def test_a_class_conditional_model_warm_started_from_the_classroom_starts_as_it(monkeypatch):
-    from minilvdm.methods import lvdm
-    from minilvdm.methods.lvdm import warm_start_from_classroom
+    from minilvdm.methods import classroom
+    from minilvdm.methods.classroom import warm_start_from_classroom
 
     plain, cond = tiny(), tiny(conditional=True)
     with torch.no_grad():
         for p in plain.unet.parameters():
             p.add_(0.1 * torch.randn_like(p))
-    monkeypatch.setattr(lvdm, "classroom_lvdm", lambda *a, **k: (None, plain))
+    monkeypatch.setattr(classroom, "classroom_lvdm", lambda *a, **k: (None, plain))
     fresh = warm_start_from_classroom(cond.unet, vae_trainer=None)
     assert fresh == ["class_embed.weight"]
     z, t = torch.randn(2, 4, 4, 16, 16), torch.tensor([10, 900])
@@ -340,3 +378,40 @@ def test_a_class_conditional_model_warm_started_from_the_classroom_starts_as_it(
     for bad in (dict(init="imagenet"), dict(init="classroom", space="pixel")):
         with pytest.raises(ValueError, match="init"):
             LVDMConfig(**{**dict(unet=cond.cfg.unet, num_classes=10), **bad}).validate()
+
+
+def test_a_warm_started_checkpoint_is_named_by_the_classroom_file_it_starts_from(monkeypatch, tmp_path):
+    """Another classroom training is another starting point: the short-clip and long models
+    warm-started from it get other checkpoint names; models trained from scratch keep theirs."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from minilvdm.core.config import config_hash
+    from minilvdm.methods import classroom
+    from minilvdm.methods.long_video.models import default_long_config, long_checkpoint_path
+    from minilvdm.methods.lvdm import checkpoint_configs, default_data_config, default_lvdm_config
+    from minilvdm.vae.model import default_vae_config
+
+    monkeypatch.setenv("MINILVDM_OUTPUTS", str(tmp_path))
+    vae = SimpleNamespace(cfg=default_vae_config("mnist"))
+    vae_trainer = SimpleNamespace(ema=SimpleNamespace(module=vae), ckpt_path=Path("vae-ci-0123456789.pt"))
+    train, data = default_train_config("latent", "mnist"), default_data_config("mnist")
+
+    def names(classroom_file: str) -> dict:
+        def fake(vt, conditional=False):
+            return Path(f"{'cond-' if conditional else ''}{classroom_file}")
+
+        monkeypatch.setattr(classroom, "classroom_checkpoint_path", fake)
+        out = {}
+        for init in ("", "classroom"):
+            cfg = default_lvdm_config("mnist", conditional=True, init=init)
+            out[f"lvdm{init}"] = config_hash(*checkpoint_configs(cfg, train, data, vae_trainer))
+            for conditional in (False, True):
+                long_cfg = default_long_config("predict", init=init, conditional=conditional)
+                path = long_checkpoint_path(long_cfg, train, data, vae_trainer)
+                out[f"long{init}{conditional}"] = path.name
+        return out
+
+    first, second = names("classroom-a.pt"), names("classroom-b.pt")
+    for key in first:
+        assert (first[key] != second[key]) == ("classroom" in key), key

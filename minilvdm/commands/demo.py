@@ -99,13 +99,13 @@ def stage_long(args, report: list[str]) -> None:
     disk and measure drift: FVD of each 128-frame block (all its 16-frame windows) against
     held-out clips, next to the real-vs-real floor at the same sample counts."""
     from ..eval import block_windows, frechet_video_distance, real_clips, segment_distances
+    from ..methods.classroom import warm_start_init
     from ..methods.long_video.models import (
         default_long_config,
         generate_long_videos,
         long_video_config,
         train_long_model,
     )
-    from ..methods.lvdm import warm_start_init
     from ..vae.model import train_vae
 
     vae_trainer = train_vae(args.dataset)

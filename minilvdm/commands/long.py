@@ -74,13 +74,13 @@ def validate(args):
 
 
 def run(args):
+    from ..methods.classroom import warm_start_init
     from ..methods.long_video.models import (
         build_generator,
         default_long_config,
         long_video_config,
         train_long_model,
     )
-    from ..methods.lvdm import warm_start_init
     from ..vae.latent_cache import video_size
     from ..vae.model import train_vae
 

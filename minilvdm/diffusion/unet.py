@@ -403,17 +403,18 @@ def load_image_weights(video_model: nn.Module, image_state: dict) -> list[str]:
 def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict) -> list[str]:
     """Warm-start a UNet with extra inputs (context channels, scalar embeddings, classes) from
     one trained without them, e.g. LVDM's prediction model from the short-clip LVDM. Copies
-    every weight the two share; the input convolution's context channels, each new scalar
-    embedding's output layer and the class embedding start at 0, so at first the network
-    computes what the unconditional one does and ignores its conditions. Returns the names of
-    the new parameters; raises on any other mismatch."""
+    every weight the two share (the input convolution whole where both read the same inputs);
+    new context channels of the input convolution, each new scalar embedding's output layer
+    and the class embedding start at 0, so at first the network computes what the
+    unconditional one does and ignores its conditions. Returns the names of the new
+    parameters; raises on any other mismatch."""
     own = conditioned.state_dict()
     latent = conditioned.cfg.in_channels
     fresh = [n for n in own if n not in state]
     unexpected = [n for n in state if n not in own]
     wrong = [n for n in own if n in state and n != "conv_in.weight" and own[n].shape != state[n].shape]
     source_in = state.get("conv_in.weight")
-    if source_in is not None and source_in.shape[1] != latent:
+    if source_in is not None and source_in.shape[1] not in (latent, own["conv_in.weight"].shape[1]):
         wrong.append("conv_in.weight")
     bad_fresh = [n for n in fresh if not n.startswith(("scalar_embed.", "class_embed."))]
     if unexpected or wrong or bad_fresh:
@@ -423,7 +424,8 @@ def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict) -> list[
         )
     with torch.no_grad():
         for name, value in state.items():
-            if name == "conv_in.weight":  # (out, latent + context, 3, 3): the context columns start at 0
+            if name == "conv_in.weight" and value.shape[1] == latent != own[name].shape[1]:
+                # (out, latent + context, 3, 3): the context columns start at 0
                 own[name].zero_()
                 own[name][:, :latent] = value
             else:

@@ -29,17 +29,23 @@ from ..diffusion.unet import SpaceTimeUNet, UNetConfig
 SPACES = ("latent", "pixel")
 
 
-CLASSROOM_NAME = "lvdm-latent-mnist-long"  # checkpoint name of the long-budget model
-CLASSROOM_COND_NAME = "lvdm-latent-mnist-cond-long"  # its class-conditional twin (notebook 06)
-
-
 def default_unet_config(
-    channels: int, num_classes: int = 0, space: str = "latent", dataset: str = "mnist"
+    channels: int,
+    num_classes: int = 0,
+    space: str = "latent",
+    dataset: str = "mnist",
+    self_condition: bool = False,
 ) -> UNetConfig:
     """The profile's UNet with the data set's clip context; the pixel baseline gets one more
-    down-sampling level for 64x64."""
+    down-sampling level for 64x64. self_condition: as many context channels as inputs (the
+    clean estimate it reads)."""
     clip_context = preset(dataset).clip_context
-    cfg = UNetConfig.for_profile(in_channels=channels, num_classes=num_classes, clip_context=clip_context)
+    cfg = UNetConfig.for_profile(
+        in_channels=channels,
+        num_classes=num_classes,
+        clip_context=clip_context,
+        context_channels=channels if self_condition else 0,
+    )
     if space == "pixel":
         cfg.channel_mult = (*cfg.channel_mult, cfg.channel_mult[-1], cfg.channel_mult[-1])
         cfg.attention_resolutions = tuple(r * 4 for r in cfg.attention_resolutions)
@@ -242,13 +248,15 @@ def default_lvdm_config(
     vae = default_vae_config(dataset)  # latent: the default VAE's channels; pixel: the video's
     channels = vae.latent_channels if space == "latent" else vae.in_channels
     classes = CLASSES if conditional else 0
+    self_cond = preset(dataset).self_condition
     return LVDMConfig(
         dataset=dataset,
         space=space,
         num_classes=classes,
-        unet=default_unet_config(channels, classes, space, dataset),
+        unet=default_unet_config(channels, classes, space, dataset, self_cond),
         diffusion=DiffusionConfig(**preset(dataset).diffusion.kwargs()),
         init=init,
+        self_condition=self_cond,
     )
 
 
@@ -298,6 +306,9 @@ def checkpoint_configs(cfg: LVDMConfig, train_cfg, data_cfg, vae_trainer=None) -
     configs = [cfg, train_cfg, data_cfg]
     if vae_trainer is not None:
         configs += [vae_trainer.ema.module.cfg, vae_trainer.ckpt_path.name]
+        from .classroom import warm_start_identity
+
+        configs += warm_start_identity(cfg.init, vae_trainer)
     return configs
 
 
@@ -338,7 +349,9 @@ def train_lvdm(
     model = LatentVideoDiffusion(cfg, vae)
     ckpt = checkpoint_path(name, *configs)
     if cfg.init == "classroom" and not ckpt.exists():  # a checkpoint there holds the weights
-        warm_start_from_classroom(model.unet, vae_trainer, progress)
+        from .classroom import warm_start_from_classroom
+
+        warm_start_from_classroom(model.unet, vae_trainer, progress, self_condition=cfg.self_condition)
     trainer = Trainer(
         model,
         loss_fn,
@@ -350,63 +363,6 @@ def train_lvdm(
     )
     trainer.fit(until=until)
     return trainer, trainer.ema.module.eval()
-
-
-def classroom_configs(dataset: str = "mnist", conditional: bool = False):
-    """(LVDMConfig, TrainConfig, VideoDataConfig) of the long-budget short-clip LVDM the
-    classroom weights ship (issue 20): the package's recipe for `classroom_train` steps on
-    `classroom_clips` distinct clips (presets.py). conditional=True: the class-conditional
-    model at the same budget, trained from scratch (notebook 06's headline model)."""
-    import dataclasses
-
-    p = preset(dataset)
-    train_cfg = dataclasses.replace(default_train_config("latent", dataset), **p.classroom_train.kwargs())
-    data_cfg = dataclasses.replace(default_data_config(dataset), count=p.classroom_clips)
-    return default_lvdm_config(dataset, conditional=conditional), train_cfg, data_cfg
-
-
-def classroom_lvdm(vae_trainer=None, train: bool = False, progress: bool = True, conditional: bool = False):
-    """The long-budget LVDM as (trainer, EMA model), reused from outputs/checkpoints or, with
-    MINILVDM_WEIGHTS=shipped, from the shipped weights. None when no finished copy is there
-    and `train` is False: it takes about 45 CPU-minutes, too long to start by accident.
-    conditional=True: the class-conditional one (same budget)."""
-    from ..core.checkpoint import load_checkpoint
-    from ..core.train import checkpoint_path
-    from ..vae.model import train_vae
-
-    cfg, train_cfg, data_cfg = classroom_configs("mnist", conditional)
-    name = CLASSROOM_COND_NAME if conditional else CLASSROOM_NAME
-    vae_trainer = vae_trainer or train_vae("mnist", progress=progress)
-    # the name train_lvdm gives it; fetches the shipped copy when the switch is on
-    path = checkpoint_path(name, *checkpoint_configs(cfg, train_cfg, data_cfg, vae_trainer))
-    if not train and (not path.exists() or load_checkpoint(path)["step"] < train_cfg.steps):
-        return None
-    return train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=name, progress=progress)
-
-
-def warm_start_from_classroom(unet, vae_trainer, progress: bool = False, conditional: bool = False):
-    """Copy the classroom LVDM's UNet into `unet` (its conditions start ignored); the names of
-    its new parameters. conditional=True: its class-conditional twin, class embedding included.
-    The classroom weights must be here (they are never trained by this)."""
-    from ..diffusion.unet import load_unconditional_weights
-
-    found = classroom_lvdm(vae_trainer, progress=progress, conditional=conditional)
-    if found is None:
-        raise FileNotFoundError(
-            "init='classroom' needs the classroom LVDM: set MINILVDM_WEIGHTS=shipped, or train it once "
-            f"with minilvdm.methods.lvdm.classroom_lvdm(train=True, conditional={conditional}) "
-            "(about 45 CPU-minutes)"
-        )
-    return load_unconditional_weights(unet, found[1].unet.state_dict())
-
-
-def warm_start_init(dataset: str, vae_trainer) -> str:
-    """The `init` a Moving MNIST model takes here: 'classroom' where the classroom LVDM is
-    present (MINILVDM_WEIGHTS=shipped, or trained once), else '' (from scratch). Warm started,
-    the quick long-video pair draws about 3x as recognisable videos (BENCHMARKS.md `long_video`)."""
-    if dataset != "mnist":
-        return ""
-    return "classroom" if classroom_lvdm(vae_trainer, progress=False) is not None else ""
 
 
 def train_pixel_baseline(latent_trainer, progress: bool = True):

@@ -4,7 +4,7 @@ generator   the hierarchical generator, streamed to disk and resumable (re-expor
 models      training the prediction and interpolation models (re-exported here)
 """
 
-from ..lvdm import warm_start_init  # the long models take its init
+from ..classroom import warm_start_init  # the long models take its init
 from .generator import (
     STATE_FORMAT,
     LongVideoConfig,

@@ -25,7 +25,7 @@ from ...core.train import TrainConfig, Trainer, checkpoint_path, pick_weights, s
 from ...diffusion.conditioning import ConditionalDenoiser, ConditionConfig
 from ...diffusion.gaussian import Diffusion, DiffusionConfig
 from ...diffusion.unet import SpaceTimeUNet, UNetConfig
-from ..lvdm import warm_start_from_classroom
+from ..classroom import warm_start_from_classroom, warm_start_identity
 from .generator import LongVideoConfig, LongVideoGenerator
 
 
@@ -166,7 +166,8 @@ def long_checkpoint_path(cfg: LongModelConfig, train_cfg, data_cfg, vae_trainer,
     """Where `train_long_model` keeps this model (every config hashed into the file name)."""
     name = name or f"long-{cfg.role}-{cfg.dataset}{'-cond' if cfg.unet.num_classes else ''}"
     vae_cfg = vae_trainer.ema.module.cfg
-    return checkpoint_path(name, cfg, train_cfg, data_cfg, vae_cfg, vae_trainer.ckpt_path.name)
+    start = warm_start_identity(cfg.init, vae_trainer, conditional=bool(cfg.unet.num_classes))
+    return checkpoint_path(name, cfg, train_cfg, data_cfg, vae_cfg, vae_trainer.ckpt_path.name, *start)
 
 
 def train_long_model(
