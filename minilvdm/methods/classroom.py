@@ -34,13 +34,17 @@ def classroom_configs(dataset: str = "mnist", conditional: bool = False):
     return default_lvdm_config(dataset, conditional=conditional), train_cfg, data_cfg
 
 
+def _classroom_run(conditional: bool) -> tuple:
+    """(checkpoint name, LVDMConfig, TrainConfig, VideoDataConfig) of one classroom model."""
+    return (CLASSROOM_COND_NAME if conditional else CLASSROOM_NAME), *classroom_configs("mnist", conditional)
+
+
 def classroom_checkpoint_path(vae_trainer, conditional: bool = False):
     """The name train_lvdm gives the classroom LVDM; fetches the shipped copy when the switch is on."""
     from ..core.train import checkpoint_path
 
-    cfg, train_cfg, data_cfg = classroom_configs("mnist", conditional)
-    name = CLASSROOM_COND_NAME if conditional else CLASSROOM_NAME
-    return checkpoint_path(name, *checkpoint_configs(cfg, train_cfg, data_cfg, vae_trainer))
+    name, *configs = _classroom_run(conditional)
+    return checkpoint_path(name, *checkpoint_configs(*configs, vae_trainer))
 
 
 def warm_start_identity(init: str, vae_trainer, conditional: bool = False) -> list[str]:
@@ -57,8 +61,7 @@ def classroom_lvdm(vae_trainer=None, train: bool = False, progress: bool = True,
     from ..core.checkpoint import load_checkpoint
     from ..vae.model import train_vae
 
-    cfg, train_cfg, data_cfg = classroom_configs("mnist", conditional)
-    name = CLASSROOM_COND_NAME if conditional else CLASSROOM_NAME
+    name, cfg, train_cfg, data_cfg = _classroom_run(conditional)
     vae_trainer = vae_trainer or train_vae("mnist", progress=progress)
     path = classroom_checkpoint_path(vae_trainer, conditional)
     if not train and (not path.exists() or load_checkpoint(path)["step"] < train_cfg.steps):
