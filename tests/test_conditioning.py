@@ -16,9 +16,15 @@ from minilvdm.diffusion.unet import SpaceTimeUNet, UNetConfig
 C, T = 2, 5
 
 
-def make(mode="predict", style="lvdm", perturb_max=250, p_drop=0.0):
+def make(mode="predict", style="lvdm", perturb_max=250, p_drop=0.0, self_condition=False):
     cfg = ConditionConfig(
-        mode=mode, given=2, p_drop=p_drop, perturb_max=perturb_max, perturb_sample=20, style=style
+        mode=mode,
+        given=2,
+        p_drop=p_drop,
+        perturb_max=perturb_max,
+        perturb_sample=20,
+        style=style,
+        self_condition=self_condition,
     )
     torch.manual_seed(0)
     unet = SpaceTimeUNet(
@@ -188,3 +194,38 @@ def test_training_labels_are_dropped_to_the_null_token_at_class_drop():
     model.cfg.class_drop = 0.0  # no dropout: every label arrives
     model(torch.randn(8, C, T, 4, 4), class_label=torch.full((8,), 7))
     assert seen[0].eq(7).all()
+
+
+@pytest.mark.parametrize("style", ["lvdm", "videoldm"])
+def test_a_self_conditioned_denoiser_reads_its_last_estimate_first_and_each_path_keeps_its_own(style):
+    """context = [x0_hat, condition]: the estimate takes C channels before the style's; the
+    first call of every path sees zeros, each later call the clean estimate of that path's own
+    previous prediction; training runs the estimate pass for about half the batch."""
+    model = make(style=style, perturb_max=50, self_condition=True)
+    plain = make(style=style, perturb_max=50)
+    assert model.cfg.context_channels(C) == plain.cfg.context_channels(C) + C
+    z0 = torch.randn(4, C, T, 8, 8)
+    mask = condition_mask("predict", T, 2).view(1, 1, T, 1, 1)
+    seen = []
+    original = model.predict
+
+    def spy(x_t, t, cond, m, s, class_label=None, estimate=None):
+        pred = original(x_t, t, cond, m, s, class_label, estimate)
+        seen.append((bool(m.any()), estimate.clone(), model.diffusion.to_eps_x0(pred, x_t, t)[1]))
+        return pred
+
+    model.predict = spy
+    model.sample(z0, mask, steps=3, guidance=1.0, generator=torch.Generator().manual_seed(0))
+    for conditional in (True, False):  # the guided path and the condition-dropped one
+        path = [(e, x0) for c, e, x0 in seen if c == conditional]
+        assert len(path) == 3 and path[0][0].eq(0).all()
+        for (_, x0_before), (estimate, _) in zip(path, path[1:]):
+            assert torch.allclose(estimate, x0_before)
+    seen.clear()
+    torch.manual_seed(0)
+    model.loss(z0).backward()
+    assert len(seen) == 2 and seen[0][1].eq(0).all()  # the no-gradient pass reads zeros ...
+    assert not seen[1][1].eq(0).all() and seen[1][1].eq(0).any()  # ... then some clips their estimate
+    assert model.unet.conv_in.weight.grad[:, C : 2 * C].abs().sum() > 0  # the estimate's columns learn
+    with pytest.raises(ValueError, match="estimate"):
+        plain.predict(z0, torch.zeros(4).long(), z0, mask, torch.zeros(4).long(), estimate=z0)

@@ -312,6 +312,39 @@ def test_a_warm_started_model_starts_as_the_classroom_unet_and_needs_its_weights
     assert torch.allclose(out, classroom.eval()(x, t), atol=1e-5)
 
 
+def test_a_self_conditioned_long_model_keeps_the_classroom_estimate_columns(monkeypatch):
+    """Warm-started from a self-conditioned classroom UNet, a self-conditioned prediction model
+    with nothing given computes what the classroom does with the same estimate: the estimate
+    comes first in its context, the mask channel and the level s start ignored."""
+    from minilvdm.diffusion.unet import SpaceTimeUNet
+    from minilvdm.methods import classroom as classroom_weights
+    from minilvdm.methods.long_video import default_long_config
+    from minilvdm.methods.long_video.models import LongModel, warm_start_from_classroom
+
+    cfg = default_long_config("predict", init="classroom", self_condition=True)
+    latent = cfg.unet.in_channels
+    assert cfg.unet.context_channels == default_long_config("predict").unet.context_channels + latent
+    source_cfg = dataclasses.replace(cfg.unet, context_channels=latent, scalar_embeddings=())
+    torch.manual_seed(0)
+    classroom = SpaceTimeUNet(source_cfg)
+    with torch.no_grad():
+        for p in classroom.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    fake = type("Fake", (), {"unet": classroom})()
+    monkeypatch.setattr(classroom_weights, "classroom_lvdm", lambda *a, **k: (None, fake))
+    model = LongModel(cfg).eval()
+    warm_start_from_classroom(model.unet, None, self_condition=True)
+    x, t = torch.randn(2, latent, 4, 8, 8), torch.tensor([3, 700])
+    estimate, keyframes = torch.randn_like(x), torch.randn_like(x)
+    nothing, s = torch.zeros(2, 1, 4, 1, 1), torch.tensor([0, 99])
+    out = model.predict(x, t, keyframes, nothing, s, estimate=estimate)
+    assert torch.allclose(out, classroom.eval()(x, t, context=estimate), atol=1e-5)
+    dropped = LongModel(default_long_config("predict", init="classroom")).eval()  # no estimate input
+    warm_start_from_classroom(dropped.unet, None, self_condition=False)
+    want = classroom(x, t, context=torch.zeros_like(x))
+    assert torch.allclose(dropped.predict(x, t, keyframes, nothing, s), want, atol=1e-5)
+
+
 def test_the_long_models_warm_start_where_the_classroom_weights_are(monkeypatch):
     from minilvdm.methods import classroom
     from minilvdm.methods.long_video import warm_start_init

@@ -24,6 +24,11 @@ generated conditions. Guidance at sampling time (see `Diffusion.sample`):
 where the unconditional prediction drops the condition (mask = 0), as trained with
 probability p_drop (LVDM: 0.5 for prediction, 0.1 for interpolation).
 
+With `self_condition` the network also reads its own last clean estimate (diffusion/
+self_condition.py) as the first context channels, before the style's condition channels:
+context = [x0_hat, condition]; each prediction path (conditional, unconditional, guide) keeps its
+own running estimate while sampling, as the short-clip LVDM's do.
+
 A UNet with classes (`UNetConfig.num_classes`) also takes a class label (Moving MNIST: the first
 digit), dropped to the null token with probability class_drop in training. Given a label when
 sampling, the unconditional prediction keeps the frames and drops the label instead: guidance
@@ -38,6 +43,7 @@ import torch
 from torch import nn
 
 from ..core.config import OMIT_AT_DEFAULT
+from . import self_condition as self_cond
 from .gaussian import Diffusion
 
 MODES = ("uncond", "predict", "interp")
@@ -54,6 +60,8 @@ class ConditionConfig:
     style: str = "lvdm"  # 'lvdm' | 'videoldm'
     # UNets with classes: the probability a training label becomes the null token
     class_drop: float = field(default=0.1, metadata=OMIT_AT_DEFAULT)
+    # self-conditioning: the UNet's first context channels hold its last clean estimate
+    self_condition: bool = field(default=False, metadata=OMIT_AT_DEFAULT)
 
     def validate(self, frames: int | None = None) -> None:
         if self.mode not in MODES:
@@ -68,8 +76,9 @@ class ConditionConfig:
             raise ValueError(f"'predict' needs 1 <= given < frames ({frames}), got given={self.given}")
 
     def context_channels(self, latent_channels: int) -> int:
-        """Extra input channels the UNet needs for this style."""
-        return 1 if self.style == "lvdm" else latent_channels + 1
+        """Extra input channels the UNet needs for this style (and the estimate, self-conditioned)."""
+        estimate = latent_channels if self.self_condition else 0
+        return estimate + (1 if self.style == "lvdm" else latent_channels + 1)
 
 
 def condition_mask(mode: str, frames: int, given: int = 1) -> torch.Tensor:
@@ -170,10 +179,15 @@ class ConditionalDenoiser(nn.Module):
             s, cond = torch.zeros(b, dtype=torch.long, device=z0.device), z0
         return cond, mask, s
 
-    def predict(self, x_t, t, cond, mask, s, class_label=None):
+    def predict(self, x_t, t, cond, mask, s, class_label=None, estimate=None):
         """The network's prediction for noisy x_t given condition frames (mask = 1) and, with
-        classes, a (B,) label (-1 or None: the null token)."""
+        classes, a (B,) label (-1 or None: the null token). estimate: the clean estimate a
+        self-conditioned model reads (None: zeros, nothing estimated yet)."""
         x_in, context = model_inputs(x_t, cond, mask, self.cfg.style)
+        if self.cfg.self_condition:
+            context = torch.cat([torch.zeros_like(x_t) if estimate is None else estimate, context], dim=1)
+        elif estimate is not None:
+            raise ValueError("estimate given to a model without self-conditioning")
         extra = {} if class_label is None else {"class_label": class_label}  # class-free UNets take none
         return self.unet(x_in, t, context=context, extra_scalars={"s": s}, **extra)
 
@@ -186,9 +200,21 @@ class ConditionalDenoiser(nn.Module):
             drop = torch.rand(z0.shape[0], generator=generator).to(z0.device) < self.cfg.class_drop
             label = torch.where(drop, torch.full_like(label, -1), label)
         loss_mask = (1 - mask).expand_as(z0)
-        return self.diffusion.loss(
-            lambda x_t, t: self.predict(x_t, t, cond, mask, s, label), z0, mask=loss_mask
-        )
+        model_fn = self._path(cond, mask, s, label)
+        if self.cfg.self_condition:
+            model_fn = self_cond.training_fn(self._net(cond, mask, s, label), self.diffusion)
+        return self.diffusion.loss(model_fn, z0, mask=loss_mask)
+
+    def _net(self, cond, mask, s, label):
+        """(x_t, t, clean estimate) -> prediction under fixed conditions."""
+        return lambda x_t, t, estimate: self.predict(x_t, t, cond, mask, s, label, estimate)
+
+    def _path(self, cond, mask, s, label):
+        """(x_t, t) -> prediction for one sampled batch under fixed conditions; self-conditioned
+        models get a fresh path per batch, which keeps its own last estimate."""
+        if self.cfg.self_condition:
+            return self_cond.SamplingFn(self._net(cond, mask, s, label), self.diffusion)
+        return lambda x_t, t: self.predict(x_t, t, cond, mask, s, label)
 
     def forward(self, z0: torch.Tensor, class_label=None) -> torch.Tensor:
         return self.loss(z0, class_label=class_label)
@@ -232,7 +258,7 @@ class ConditionalDenoiser(nn.Module):
         if level == 0:
             noisy_cond = cond  # no perturbation at all: the clean frames
         label = self._labels(class_label, b, cond.device)
-        model_fn = lambda x, t: self.predict(x, t, noisy_cond, mask, s, label)
+        model_fn = self._path(noisy_cond, mask, s, label)
         off = guidance == (0.0 if guidance_form == "lvdm" else 1.0)
         uncond_fn = None
         if guide is not None:
@@ -243,13 +269,13 @@ class ConditionalDenoiser(nn.Module):
                 )
             if not off:
                 guide_label = label if guide.num_classes else None
-                uncond_fn = lambda x, t: guide.predict(x, t, noisy_cond, mask, s, guide_label)
+                uncond_fn = guide._path(noisy_cond, mask, s, guide_label)
         elif not off and label is not None:  # the unconditional path drops the label, keeps the frames
             null = torch.full_like(label, -1)
-            uncond_fn = lambda x, t: self.predict(x, t, noisy_cond, mask, s, null)
+            uncond_fn = self._path(noisy_cond, mask, s, null)
         elif not off and mask.any():  # the unconditional path drops the condition
             empty = torch.zeros_like(mask)
-            uncond_fn = lambda x, t: self.predict(x, t, noisy_cond, empty, s)
+            uncond_fn = self._path(noisy_cond, empty, s, None)
         z = self.diffusion.sample(
             model_fn,
             cond.shape,

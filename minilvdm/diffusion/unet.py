@@ -400,21 +400,24 @@ def load_image_weights(video_model: nn.Module, image_state: dict) -> list[str]:
     return list(result.missing_keys)
 
 
-def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict) -> list[str]:
+def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict, shared_context: int = 0) -> list[str]:
     """Warm-start a UNet with extra inputs (context channels, scalar embeddings, classes) from
     one trained without them, e.g. LVDM's prediction model from the short-clip LVDM. Copies
     every weight the two share (the input convolution whole where both read the same inputs);
     new context channels of the input convolution, each new scalar embedding's output layer
     and the class embedding start at 0, so at first the network computes what the
-    unconditional one does and ignores its conditions. Returns the names of the new
-    parameters; raises on any other mismatch."""
+    unconditional one does and ignores its conditions. shared_context: how many context
+    channels of the source (a self-conditioned UNet: its estimate) `conditioned` reads the same
+    way, as its first ones; they are copied too. Returns the names of the new parameters;
+    raises on any other mismatch."""
     own = conditioned.state_dict()
     latent = conditioned.cfg.in_channels
     fresh = [n for n in own if n not in state]
     unexpected = [n for n in state if n not in own]
     wrong = [n for n in own if n in state and n != "conv_in.weight" and own[n].shape != state[n].shape]
     source_in = state.get("conv_in.weight")
-    if source_in is not None and source_in.shape[1] not in (latent, own["conv_in.weight"].shape[1]):
+    widths = (latent + shared_context, own["conv_in.weight"].shape[1])
+    if source_in is not None and (source_in.shape[1] not in widths or shared_context > widths[1] - latent):
         wrong.append("conv_in.weight")
     bad_fresh = [n for n in fresh if not n.startswith(("scalar_embed.", "class_embed."))]
     if unexpected or wrong or bad_fresh:
@@ -424,10 +427,10 @@ def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict) -> list[
         )
     with torch.no_grad():
         for name, value in state.items():
-            if name == "conv_in.weight" and value.shape[1] == latent != own[name].shape[1]:
-                # (out, latent + context, 3, 3): the context columns start at 0
+            if name == "conv_in.weight" and value.shape[1] != own[name].shape[1]:
+                # (out, latent + context, 3, 3): the context columns the source lacks start at 0
                 own[name].zero_()
-                own[name][:, :latent] = value
+                own[name][:, : value.shape[1]] = value
             else:
                 own[name].copy_(value)
         for mlp in conditioned.scalar_embed.values():

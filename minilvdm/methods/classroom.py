@@ -91,7 +91,8 @@ def warm_start_from_classroom(
         # its estimate's input columns go: it trained with a zero estimate on half its steps, so
         # without them it computes what it does on a first sampling step
         state["conv_in.weight"] = state["conv_in.weight"][:, : source.cfg.in_channels]
-    return load_unconditional_weights(unet, state)
+    shared = source.cfg.context_channels if self_condition else 0  # the estimate, read alike
+    return load_unconditional_weights(unet, state, shared_context=shared)
 
 
 def warm_start_init(dataset: str, vae_trainer) -> str:

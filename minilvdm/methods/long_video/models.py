@@ -90,13 +90,16 @@ def default_long_config(
     stride: int | None = None,
     init: str = "",
     conditional: bool = False,
+    self_condition: bool = False,
 ):
     """LVDM's choices: predict with P = 4 keyframes S apart given 1 (drop 0.5); interpolate
     frames 1..S-1 between given 0 and S (drop 0.1); perturbation S_max = 250, s = 100 of 1000.
     S = `long_stride(dataset)`: 16 pixel frames for Moving MNIST, 8 for sky. stride=1 gives the
     plain autoregressive baseline's predictor (consecutive latent frames). init='classroom'
     warm-starts the UNet from the classroom LVDM (Moving MNIST only). conditional=True adds
-    the first digit's class (Moving MNIST only), dropped 1 time in 10 for classifier-free guidance."""
+    the first digit's class (Moving MNIST only), dropped 1 time in 10 for classifier-free guidance.
+    self_condition: the UNet also reads its last clean estimate (first context channels); warm
+    started, it keeps the self-conditioned classroom's estimate columns."""
     from ...vae.model import default_vae_config
 
     if role not in ("predict", "interp"):
@@ -116,6 +119,7 @@ def default_long_config(
         perturb_max=steps // 4 if perturb else 0,
         perturb_sample=steps // 10,
         style=style,
+        self_condition=self_condition,
     )
     latent = default_vae_config(dataset).latent_channels
     unet = UNetConfig.for_profile(
@@ -225,7 +229,13 @@ def train_long_model(
     model = LongModel(cfg)
     ckpt = long_checkpoint_path(cfg, train_cfg, data_cfg, vae_trainer, name)
     if cfg.init == "classroom" and not ckpt.exists():  # a checkpoint there holds the weights
-        warm_start_from_classroom(model.unet, vae_trainer, progress, conditional=bool(cfg.unet.num_classes))
+        warm_start_from_classroom(
+            model.unet,
+            vae_trainer,
+            progress,
+            conditional=bool(cfg.unet.num_classes),
+            self_condition=cfg.condition.self_condition,
+        )
     trainer = Trainer(
         model,
         (lambda m, b: m(*b)) if cfg.unet.num_classes else (lambda m, z: m(z)),
