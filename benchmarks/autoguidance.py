@@ -4,8 +4,11 @@ prediction D with a weaker model's D_guide of the same latents, D_guide + w (D -
 classifier-free guidance mixes a conditional and an unconditional prediction; it pushes each
 step away from the errors the weaker model makes more of.
 
-Two pairs, each scored with 64 clips (DDIM 50 at the package's eta for flow models, seed 0) against
-held-out real clips, the best scale again with DDIM 250 at eta 1 (the recipe's best sampler):
+Two pairs, each scored with 64 clips (DDIM 50, seed 0) against held-out real clips at every scale,
+once at the package's eta for flow models (0) and once at eta 1; the scale best at eta 1 again
+with DDIM 250 (the recipe's best sampler). Session 20 re-sampled the eta-0 sweep's best scale at
+eta 1 instead, and it overshot (w = 3.5: 0.69), while notebook 05's w = 2 at eta 1 read 0.79:
+the best scale depends on eta, so both sweeps are measured.
 - the classroom model (10,000 steps) guided by the quick model (1,500 steps): both are shipped,
   so with MINILVDM_WEIGHTS=shipped this costs sampling only;
 - the recipe's 15-minute winner (`benchmarks.recipe`'s `flow+cosine+emawarm+clipctx+selfcond`
@@ -34,7 +37,8 @@ from minilvdm.vae import train_vae
 # at the edge of 1-2.5 (session 19): 3 and 3.5 say whether the peak lies beyond it
 SCALES = by_profile(ci=(1.0, 2.0), quick=(1.0, 1.5, 2.0, 2.5, 3.0, 3.5), full=(1.0, 1.5, 2.0, 2.5, 3.0))
 STEPS = 50
-LONGER = by_profile(ci=(4, 1.0), quick=(250, 1.0), full=(250, 1.0))  # the best scale again: more steps, eta 1
+SWEEP_ETAS = (0.0, 1.0)  # the package's eta for flow models, and the stochastic sampler
+LONGER = by_profile(ci=4, quick=250, full=250)  # the scale best at eta 1 again, with more steps
 
 
 def pairs(vae_trainer) -> list[tuple[str, str, object, object, str]]:
@@ -82,7 +86,8 @@ def _scored_row(ids: str, label: str, model, guide, w: float, steps: int, eta: f
         return {"line": line, "rec": rec}
 
     done = kept_result("autoguidance", f"{ids}|{w}|{steps}|{eta}|{n}", compute)
-    return done["line"], done["rec"]
+    # a row kept before the eta sweep was added has an older label: the first cell is this one's
+    return f"| {label} |" + done["line"].split("|", 2)[2], done["rec"]
 
 
 def _sampled(model, guide, w: float, steps: int, eta: float, n: int) -> tuple[torch.Tensor, float]:
@@ -113,9 +118,9 @@ def run() -> str:
     real_scores = score(other, real, dataset="mnist")
     floor, real_rec = real_scores["fvd"][0], real_scores["recognisability"][0]
     lines = [
-        f"{n} clips per row (DDIM {STEPS}, eta {eta:g}: presets.py `sample_eta`; seed 0) against {n} "
-        "held-out real clips; FVD "
-        f"floor (real vs real) {floor:.1f}; real clips' recognisability {real_rec:.3f}. Scale 1 is the "
+        f"{n} clips per row (DDIM {STEPS}, eta {eta:g}: presets.py `sample_eta`, or eta 1 where the row "
+        f"says; seed 0) against {n} held-out real clips; the scale best at eta 1 again with DDIM {LONGER}. "
+        f"FVD floor (real vs real) {floor:.1f}; real clips' recognisability {real_rec:.3f}. Scale 1 is the "
         "model alone; w > 1 samples with D_guide + w (D - D_guide), two UNet calls per step. EMA "
         "weights for both models.",
         "",
@@ -128,14 +133,15 @@ def run() -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         best, best_rec = 1.0, -1.0
-        for w in SCALES:
-            line, rec = _scored_row(ids, f"{w:g}", model, guide, w, STEPS, eta, n, real, floor)
-            lines.append(line)
-            best, best_rec = (w, rec) if rec > best_rec else (best, best_rec)
-        if best != 1.0:  # its own steps and eta (the sweep's eta stays for the next pair)
-            more_steps, more_eta = LONGER
-            label = f"{best:g} (DDIM {more_steps}, eta {more_eta:g})"
-            lines.append(_scored_row(ids, label, model, guide, best, more_steps, more_eta, n, real, floor)[0])
+        for sweep_eta in SWEEP_ETAS:
+            for w in SCALES:
+                label = f"{w:g}" if sweep_eta == eta else f"{w:g} (eta {sweep_eta:g})"
+                line, rec = _scored_row(ids, label, model, guide, w, STEPS, sweep_eta, n, real, floor)
+                lines.append(line)
+                if sweep_eta == 1.0 and rec > best_rec:
+                    best, best_rec = w, rec
+        label = f"{best:g} (DDIM {LONGER}, eta 1)"
+        lines.append(_scored_row(ids, label, model, guide, best, LONGER, 1.0, n, real, floor)[0])
         lines.append("")
     lines.append(
         "Identity kept: `identity_persistence` of the two 8-frame halves (real clips about 0.92). "
