@@ -323,7 +323,8 @@ def test_a_self_conditioned_long_model_keeps_the_classroom_estimate_columns(monk
 
     cfg = default_long_config("predict", init="classroom", self_condition=True)
     latent = cfg.unet.in_channels
-    assert cfg.unet.context_channels == default_long_config("predict").unet.context_channels + latent
+    plain = default_long_config("predict", self_condition=False)
+    assert cfg.unet.context_channels == plain.unet.context_channels + latent
     source_cfg = dataclasses.replace(cfg.unet, context_channels=latent, scalar_embeddings=())
     torch.manual_seed(0)
     classroom = SpaceTimeUNet(source_cfg)
@@ -339,7 +340,7 @@ def test_a_self_conditioned_long_model_keeps_the_classroom_estimate_columns(monk
     nothing, s = torch.zeros(2, 1, 4, 1, 1), torch.tensor([0, 99])
     out = model.predict(x, t, keyframes, nothing, s, estimate=estimate)
     assert torch.allclose(out, classroom.eval()(x, t, context=estimate), atol=1e-5)
-    dropped = LongModel(default_long_config("predict", init="classroom")).eval()  # no estimate input
+    dropped = LongModel(default_long_config("predict", init="classroom", self_condition=False)).eval()
     warm_start_from_classroom(dropped.unet, None, self_condition=False)
     want = classroom(x, t, context=torch.zeros_like(x))
     assert torch.allclose(dropped.predict(x, t, keyframes, nothing, s), want, atol=1e-5)

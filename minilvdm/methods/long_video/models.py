@@ -90,7 +90,7 @@ def default_long_config(
     stride: int | None = None,
     init: str = "",
     conditional: bool = False,
-    self_condition: bool = False,
+    self_condition: bool | None = None,
 ):
     """LVDM's choices: predict with P = 4 keyframes S apart given 1 (drop 0.5); interpolate
     frames 1..S-1 between given 0 and S (drop 0.1); perturbation S_max = 250, s = 100 of 1000.
@@ -99,7 +99,10 @@ def default_long_config(
     warm-starts the UNet from the classroom LVDM (Moving MNIST only). conditional=True adds
     the first digit's class (Moving MNIST only), dropped 1 time in 10 for classifier-free guidance.
     self_condition: the UNet also reads its last clean estimate (first context channels); warm
-    started, it keeps the self-conditioned classroom's estimate columns."""
+    started, it keeps the self-conditioned classroom's estimate columns. None: the data set's
+    preset (quick Moving MNIST: on; in session 21 it raised the lowest 128-frame window of
+    1024-frame videos from 0.74 to 0.82 for the class-conditional pair, 0.54 to 0.60 autoguided
+    unconditional; BENCHMARKS.md `long_classroom`)."""
     from ...vae.model import default_vae_config
 
     if role not in ("predict", "interp"):
@@ -112,6 +115,7 @@ def default_long_config(
     if stride < 1 or (role == "interp" and stride < 2):
         raise ValueError(f"stride must be >= 1 (>= 2 to interpolate), got {stride} for {role!r}")
     steps = preset(dataset).diffusion.num_steps
+    self_condition = preset(dataset).self_condition if self_condition is None else self_condition
     cond = ConditionConfig(
         mode=role,
         given=1,
@@ -249,34 +253,38 @@ def train_long_model(
     return trainer, pick_weights(trainer, weights)
 
 
-CLASSROOM_LONG_NAME = "long-{role}-mnist-long"  # checkpoint names of the long-budget pair
+CLASSROOM_LONG_NAME = "long-{role}-mnist{cond}-long"  # checkpoint names of the long-budget pairs
 
 
-def classroom_long_configs(role: str):
-    """(LongModelConfig, TrainConfig, VideoDataConfig) of the long-budget Moving MNIST pair
-    (issue 20): the quick pair's recipe, warm-started from the classroom LVDM, for
-    `classroom_long_train` steps on `classroom_long_clips` clips (presets.py). Measured in
-    BENCHMARKS.md `long_classroom`: no better than the quick warm pair (the classroom LVDM they
-    both start from bounds them), so nothing uses it by default and it is not shipped."""
+def classroom_long_configs(role: str, conditional: bool = False):
+    """(LongModelConfig, TrainConfig, VideoDataConfig) of a long-budget Moving MNIST pair
+    (issue 20): the quick pair's recipe, warm-started from the classroom LVDM (conditional: the
+    class-conditional pair, from its class-conditional twin), for `classroom_long_train` steps
+    on `classroom_long_clips` clips (presets.py). Measured in BENCHMARKS.md `long_classroom`
+    (before self-conditioning, unconditional): no better than the quick warm pair, so nothing
+    uses one by default and neither is shipped."""
     import dataclasses
 
     p = preset("mnist")
     train_cfg = dataclasses.replace(default_long_train_config("mnist"), **p.classroom_long_train.kwargs())
     data_cfg = dataclasses.replace(long_data_config("mnist"), count=p.classroom_long_clips)
-    return default_long_config(role, "mnist", init="classroom"), train_cfg, data_cfg
+    return default_long_config(role, "mnist", init="classroom", conditional=conditional), train_cfg, data_cfg
 
 
-def classroom_long_pair(vae_trainer=None, train: bool = False, progress: bool = True):
-    """The long-budget pair as ((trainer, EMA predictor), (trainer, EMA interpolator)), reused
+def classroom_long_pair(
+    vae_trainer=None, train: bool = False, progress: bool = True, conditional: bool = False
+):
+    """A long-budget pair as ((trainer, EMA predictor), (trainer, EMA interpolator)), reused
     from outputs/checkpoints (it is not shipped). None when a finished copy of either is missing
-    and `train` is False (together about 54 CPU-minutes, and they need the classroom LVDM to
+    and `train` is False (together about 50 CPU-minutes, and they need the classroom LVDM to
     start from)."""
     from ...core.checkpoint import load_checkpoint
     from ...vae.model import train_vae
 
     vae_trainer = vae_trainer or train_vae("mnist", progress=progress)
+    cond = "-cond" if conditional else ""
     runs = [
-        (*classroom_long_configs(role), CLASSROOM_LONG_NAME.format(role=role))
+        (*classroom_long_configs(role, conditional), CLASSROOM_LONG_NAME.format(role=role, cond=cond))
         for role in ("predict", "interp")
     ]
     for cfg, train_cfg, data_cfg, name in runs:
