@@ -468,3 +468,19 @@ def test_a_class_conditional_long_model_trains_on_the_first_digit_from_the_condi
     assert trainer.step == trainer.config.steps and all(
         torch.isfinite(torch.tensor(h[1])) for h in trainer.history
     )
+
+
+def test_the_long_command_samples_each_kind_of_run_with_its_measured_defaults():
+    """LVDM's w = 0.1 at the data set's eta; autoguided w = 1 at eta 0; with a digit cfg s = 4
+    (w = 3) at eta 1; whatever is asked wins."""
+    import argparse
+
+    from minilvdm.commands.long import sampling_defaults
+
+    run = lambda **kw: sampling_defaults(  # noqa: E731
+        argparse.Namespace(**{"guidance": None, "eta": None, "autoguide": False, "digit": None, **kw})
+    )
+    assert run() == (0.1, None)
+    assert run(autoguide=True) == (1.0, 0.0)
+    assert run(digit=3) == (3.0, 1.0)
+    assert run(digit=3, guidance=6.0, eta=0.0) == (6.0, 0.0)
