@@ -129,7 +129,7 @@ class Preset:
     # budget 0.727 against 0.645 without it and clip context, disjoint intervals; 0.605 / 0.640
     # on two seeds at 15 minutes against 0.582). The long-video pairs too, their estimate before
     # their keyframe channels (BENCHMARKS.md `long_classroom`: lowest 128-frame window 0.82
-    # against 0.74 for the class-conditional pair, 0.60 against 0.54 autoguided unconditional)
+    # against 0.74 for the class-conditional pair, 0.64 against 0.54 autoguided unconditional; 3 videos each)
     self_condition: bool
     diffusion: Diffusion  # LVDM; the other models take its num_steps
     # min-SNR weighting of the models that predict noise whatever `diffusion` predicts:

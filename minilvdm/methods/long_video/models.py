@@ -101,7 +101,7 @@ def default_long_config(
     self_condition: the UNet also reads its last clean estimate (first context channels); warm
     started, it keeps the self-conditioned classroom's estimate columns. None: the data set's
     preset (quick Moving MNIST: on; in session 21 it raised the lowest 128-frame window of
-    1024-frame videos from 0.74 to 0.82 for the class-conditional pair, 0.54 to 0.60 autoguided
+    1024-frame videos from 0.74 to 0.82 for the class-conditional pair, 0.54 to 0.64 autoguided
     unconditional; BENCHMARKS.md `long_classroom`)."""
     from ...vae.model import default_vae_config
 
