@@ -212,8 +212,10 @@ def test_diffusion_configs_follow_the_vae_latent_channels(monkeypatch):
     assert lvdm.default_lvdm_config("sky").unet.in_channels == 2
     assert lvdm.default_lvdm_config("sky", space="pixel").unet.in_channels == 3
     long_cfg = long_models.default_long_config("interp", "mnist", style="lvdm")
-    assert long_cfg.unet.in_channels == 2 and long_cfg.unet.context_channels == 1
-    assert long_models.default_long_config("predict", "mnist", style="videoldm").unet.context_channels == 3
+    estimate = 2 if long_cfg.condition.self_condition else 0  # a self-conditioned model reads its estimate
+    assert long_cfg.unet.in_channels == 2 and long_cfg.unet.context_channels == estimate + 1
+    videoldm = long_models.default_long_config("predict", "mnist", style="videoldm")
+    assert videoldm.unet.context_channels == estimate + 3
     # keyframes stay 16 pixel frames apart: 8 latent frames of a time-x2 VAE
     assert long_models.default_long_config("predict", "mnist").stride == 8
     assert long_models.long_video_config("mnist").stride == 8
