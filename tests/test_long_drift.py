@@ -69,5 +69,7 @@ def test_long_classroom_verdict_compares_each_long_pair_with_its_own_quick_pair(
     text = verdict(lowest, identity)
     assert f"{COND_LONG} against {COND}: +0.05" in text
     assert f"{LONG} against" not in text.replace(COND_LONG, "")  # no unconditional long pair here
-    assert "(0.90); issue 20's target (0.85 in every window) is met" in text
+    assert "(0.90); issue 20's target (0.85 in every window) is met by its point estimate" in text
+    with_ci = verdict(lowest, identity, {k: (v, v - 0.1, v + 0.05) for k, v in lowest.items()})
+    assert "(0.90, 95% interval [0.80, 0.95]); issue 20's target" in with_ci
     assert f"met by {QUICK}, autoguided" not in text and f"met by {COND}, cfg s = 4" in text
