@@ -200,9 +200,10 @@ class ConditionalDenoiser(nn.Module):
             drop = torch.rand(z0.shape[0], generator=generator).to(z0.device) < self.cfg.class_drop
             label = torch.where(drop, torch.full_like(label, -1), label)
         loss_mask = (1 - mask).expand_as(z0)
-        model_fn = self._path(cond, mask, s, label)
-        if self.cfg.self_condition:
+        if self.cfg.self_condition:  # half the batch first estimates, without a gradient
             model_fn = self_cond.training_fn(self._net(cond, mask, s, label), self.diffusion)
+        else:
+            model_fn = self._path(cond, mask, s, label)
         return self.diffusion.loss(model_fn, z0, mask=loss_mask)
 
     def _net(self, cond, mask, s, label):
