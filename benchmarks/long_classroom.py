@@ -170,8 +170,11 @@ def run() -> str:
     # preset's for flow models) and 1: eta 1 kept more windows recognisable (session 19: 0.76-0.80
     # lowest against 0.72 at eta 0; session 21, self-conditioned: 0.71 at eta 0, s = 4 and 7)
     labels = tuple(range(z["videos"]))
-    cond_rows = {COND: ((3.0, 1.0), (COND_W, 1.0), (9.0, 1.0), (COND_W, 0.0)), COND + PLAIN: ((3.0, 1.0),)}
-    cond_rows[COND_LONG] = ((3.0, 1.0), (COND_W, 1.0))
+    cond_rows = {
+        COND: ((3.0, 1.0), (COND_W, 1.0), (9.0, 1.0), (COND_W, 0.0)),
+        COND + PLAIN: ((3.0, 1.0),),
+        COND_LONG: ((3.0, 1.0), (COND_W, 1.0)),
+    }
     for pair, scales in cond_rows.items():
         for w, e in scales if pair in found else ():
             name = f"{pair}, digits {labels}, cfg s = {w + 1:g}" + (f", eta {e:g}" if e else "")
