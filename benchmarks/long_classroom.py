@@ -7,9 +7,10 @@ conditional pair given each video's first digit, with classifier-free guidance o
 (`classroom_long_pair`: 4,000 steps each on 2,048 clips, unconditional and class-conditional)
 where they have been trained, the class-conditional one's best setting again on 8 videos. Per
 window: recognisability and identity kept, 95% bootstrap over videos (`minilvdm.eval.drift`).
-Videos are reused from outputs/bench_long when finished. A long-budget pair must be trained once
-(`classroom_long_pair(train=True, conditional=...)`, about 50 CPU-minutes); the shipped weights
-supply the rest, and the quick pairs train here when they are missing (about 5 CPU-minutes each).
+Videos are reused from outputs/bench_long when finished. The class-conditional long-budget pair
+ships with the classroom weights; the unconditional one must be trained once
+(`classroom_long_pair(train=True)`, about 50 CPU-minutes); the shipped weights supply the rest,
+and the quick pairs train here when they are missing (about 5 CPU-minutes each).
 
     MINILVDM_WEIGHTS=shipped python -m benchmarks long_classroom --profile quick
 """

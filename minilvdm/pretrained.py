@@ -199,6 +199,7 @@ def ship(
     replace: bool = False,
     checks: Callable[[Path, dict], dict] | None = None,
     int8: bool = False,
+    remove: Iterable[str] = (),
 ) -> Path:
     """Merge slim copies of finished `checkpoints` into `folder` and rewrite MANIFEST.json.
 
@@ -210,7 +211,8 @@ def ship(
     `checks(folder, entry)`: extra metrics per file, measured on the shipped copies.
     `int8`: store the new files' weight matrices in int8 (`slim_state`); a shipped file given
     as a checkpoint is re-stored so, keeping its source's identity and its rebuild command.
-    Every file is written `deflated`."""
+    `remove`: names of shipped files to drop (what no notebook loads any more; ValueError for a
+    name that is not shipped). Every file is written `deflated`."""
     sources = [Path(p) for p in checkpoints]
     slim = {}
     for path in sources:
@@ -228,6 +230,10 @@ def ship(
         torch.save(slim_state(state, int8=int8), buffer)
         slim[path.name] = (deflated(buffer.getvalue()), dataset_of(state), checkpoint_identity(path))
     old = _read_manifest(folder)
+    remove = set(remove)
+    shipped = {p.name for p in folder.glob("*.pt")} if folder.is_dir() else set()
+    if missing := sorted(remove - shipped):
+        raise ValueError(f"cannot remove {', '.join(missing)}: not shipped in {folder}")
     restored = {p.name for p in sources if p.resolve().parent == folder.resolve() and p.name in old}
     requested = read_requested()
     new_slots = {(*split_name(name), dataset) for name, (_, dataset, _) in slim.items()}
@@ -239,7 +245,7 @@ def ship(
         entry = _entry(path, before.get("command"), before.get("metrics"), before.get("source_sha256"))
         slot = (entry["role"], entry["profile"], entry["dataset"])
         stale = slot in new_slots and path.name not in requested
-        if replace or stale:
+        if replace or stale or path.name in remove:
             drop.append(path)
         else:
             files[path.name] = entry

@@ -484,3 +484,30 @@ def test_the_long_command_samples_each_kind_of_run_with_its_measured_defaults():
     assert run(autoguide=True) == (1.0, 0.0)
     assert run(digit=3) == (3.0, 1.0)
     assert run(digit=3, guidance=6.0, eta=0.0) == (6.0, 0.0)
+
+
+def test_a_digit_run_takes_the_long_budget_pair_only_where_it_is_here_and_fits(monkeypatch):
+    """--digit of the default kind (hierarchical, perturbation-trained) uses the long-budget
+    class-conditional pair when classroom_long_pair finds it; any other run, or none found: None."""
+    import argparse
+
+    from minilvdm.commands import long as long_command
+    from minilvdm.methods.long_video import models
+
+    asked = []
+
+    def found(vae_trainer, conditional=False, **_):
+        asked.append(conditional)
+        return (("trainer", "predictor"), ("trainer", "interpolator"))
+
+    monkeypatch.setattr(models, "classroom_long_pair", found)
+    args = lambda **kw: argparse.Namespace(  # noqa: E731
+        **{"digit": 3, "mode": "hierarchical", "no_perturb_training": False, **kw}
+    )
+    assert long_command.digit_long_pair(args(), None) == ("predictor", "interpolator")
+    assert asked == [True]  # the class-conditional pair
+    for other in (args(digit=None), args(mode="autoregressive"), args(no_perturb_training=True)):
+        assert long_command.digit_long_pair(other, None) is None
+    assert asked == [True]  # never looked for
+    monkeypatch.setattr(models, "classroom_long_pair", lambda *a, **k: None)
+    assert long_command.digit_long_pair(args(), None) is None

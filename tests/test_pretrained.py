@@ -355,3 +355,21 @@ def test_ship_copies_the_timings_of_its_profiles_only(ship_folder, monkeypatch, 
     trained = train_vae("mnist", progress=False)
     pretrained.ship([trained.ckpt_path], "test", folder=ship_folder)
     assert set(json.loads((ship_folder / cost.COSTS_FILE).read_text())) == {"a|ci|cpu|threads=1"}
+
+
+def test_ship_remove_drops_named_files_and_their_entries(ship_folder):
+    from minilvdm.__main__ import main
+
+    trained = train_vae("mnist", progress=False)
+    keep = _copy(trained.ckpt_path, "keep-ci-0000000001.pt")
+    gone = _copy(trained.ckpt_path, "gone-ci-0000000002.pt")
+    pretrained.ship([keep, gone], "test", folder=ship_folder)
+    with pytest.raises(ValueError, match="not shipped"):
+        pretrained.ship([], "", folder=ship_folder, remove=["never-ci-0000000003.pt"])
+    assert {p.name for p in ship_folder.glob("*.pt")} == {keep.name, gone.name}  # nothing dropped
+
+    assert main(["ship", "--remove", gone.name, "--folder", str(ship_folder)]) == 0
+    files = pretrained.manifest(ship_folder)["files"]
+    assert set(files) == {keep.name} and files[keep.name]["command"] == "test"
+    assert [p.name for p in ship_folder.glob("*.pt")] == [keep.name]
+    assert main(["ship", "--remove", gone.name, "--folder", str(ship_folder)]) == 2  # gone already

@@ -4,10 +4,11 @@ Trains (or reuses) the VAE, the prediction model and the interpolation model fir
 MNIST both start from the classroom LVDM where its weights are here (`warm_start_init`).
 `--autoguide` guides them by models of the same tasks trained from scratch (Karras et al. 2024;
 trained here when absent, about 7 CPU-minutes): BENCHMARKS.md `long_video`. `--digit 3` draws a
-video whose first digit is a 3 with a class-conditional pair (warm-started from the class-conditional
-classroom LVDM, about 5 CPU-minutes when absent) and classifier-free guidance on the digit (s = 4,
-DDIM eta 1: the best row of BENCHMARKS.md `long_classroom`, in sessions 19 and 21 alike), which
-keeps the digits from changing identity along the video.
+video whose first digit is a 3 with a class-conditional pair (the long-budget pair where its
+weights are here, as with MINILVDM_WEIGHTS=shipped; otherwise the quick pair, warm-started from
+the class-conditional classroom LVDM, about 5 CPU-minutes when absent) and classifier-free
+guidance on the digit (s = 4, DDIM eta 1: the best row of BENCHMARKS.md `long_classroom`, in
+sessions 19 and 21 alike), which keeps the digits from changing identity along the video.
 An interrupted run resumes when started again with the same arguments.
 """
 
@@ -86,6 +87,21 @@ def sampling_defaults(args) -> tuple[float, float | None]:
     )
 
 
+def digit_long_pair(args, vae_trainer) -> tuple | None:
+    """(predictor, interpolator) of the long-budget class-conditional pair for a --digit run of the
+    default hierarchical, perturbation-trained kind, where its finished weights are here (shipped
+    or trained once); None otherwise (the quick pair is used)."""
+    from ..methods.long_video.models import classroom_long_pair
+
+    if args.digit is None or args.mode != "hierarchical" or args.no_perturb_training:
+        return None
+    found = classroom_long_pair(vae_trainer, conditional=True)
+    if found is None:
+        return None
+    print("using the long-budget class-conditional pair (BENCHMARKS.md long_classroom)")
+    return found[0][1], found[1][1]
+
+
 def run(args):
     from ..methods.classroom import warm_start_init
     from ..methods.long_video.models import (
@@ -115,7 +131,11 @@ def run(args):
         else None
     )
     train = lambda c: None if c is None else train_long_model(c, vae_trainer=vae_trainer)[1]  # noqa: E731
-    predictor, interpolator = train(pred_cfg), train(interp_cfg)
+    long_pair = digit_long_pair(args, vae_trainer)
+    if long_pair is not None:
+        predictor, interpolator = long_pair
+    else:
+        predictor, interpolator = train(pred_cfg), train(interp_cfg)
     guides = (None, None)
     if args.autoguide:  # the same tasks from scratch: the weaker models the warm ones are pushed away from
         guides = tuple(train(c and dataclasses.replace(c, init="")) for c in (pred_cfg, interp_cfg))
@@ -136,6 +156,7 @@ def run(args):
     settings = f"w{guidance}-s{level}-eta{cfg.eta:g}-seed{args.seed}" + ("-warm" if init else "")
     settings += "-autoguided" if args.autoguide else ""
     settings += f"-digit{args.digit}" if args.digit is not None else ""
+    settings += "-longbudget" if long_pair is not None else ""  # another pair: other videos
     name = f"{args.dataset}-{args.mode}-{args.frames}f-{settings}"
     out = output_dir() / "long" / name if args.out is None else args.out
     start = time.perf_counter()

@@ -5,6 +5,7 @@
     ... --requested --since 2026-12-01T15:40               # only what runs asked for since then
     python -m minilvdm ship --add outputs/checkpoints/X.pt # ship these files too
     ... --replace                                          # drop every other shipped file first
+    ... --remove X.pt                                      # drop this shipped file
     ... --int8                                             # the new files' weight matrices in int8
 
 Without --requested or --add it trains (or reuses) the Moving MNIST pipeline exactly as `demo`
@@ -50,6 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser):
         "--replace", action="store_true", help="remove every other shipped file (default: merge)"
     )
     parser.add_argument(
+        "--remove",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help="drop these shipped files (by file name) and their MANIFEST.json entries",
+    )
+    parser.add_argument(
         "--int8",
         action="store_true",
         help="store the new files' weight matrices in int8 with per-channel scales, half the float16 size",
@@ -76,6 +84,12 @@ def add_arguments(parser: argparse.ArgumentParser):
 
 
 def validate(args):
+    from ..pretrained import SHIPPED_DIR
+
+    folder = Path(args.folder) if args.folder else SHIPPED_DIR
+    for name in args.remove:
+        if not (folder / name).is_file():
+            raise UsageError(f"--remove: {name!r} is not a shipped file in {folder}")
     for name in args.add:
         if not Path(name).is_file():
             raise UsageError(f"--add: no checkpoint file at {name!r}")
@@ -170,6 +184,10 @@ def run(args):
     profile = get_profile()
     folder = Path(args.folder) if args.folder else SHIPPED_DIR
     ship_cmd = f"python -m minilvdm ship --profile {profile}" + (" --int8" if args.int8 else "")
+    if args.remove and not args.requested and not args.add:  # only a removal
+        path = ship([], "", folder=folder, remove=args.remove)
+        print(path.read_text())
+        return 0
     if not args.requested and not args.add:  # the default: the quick Moving MNIST pipeline
         from ..methods.lvdm import default_lvdm_config, train_lvdm
         from ..vae.model import train_vae
@@ -196,6 +214,14 @@ def run(args):
             args.rebuild_command
             or f"<the notebook or command that trains it in {profile}>; {ship_cmd}{flags}"
         )
-    path = ship(paths, command, folder=folder, replace=args.replace, checks=quality_checks, int8=args.int8)
+    path = ship(
+        paths,
+        command,
+        folder=folder,
+        replace=args.replace,
+        checks=quality_checks,
+        int8=args.int8,
+        remove=args.remove,
+    )
     print(path.read_text())
     return 0

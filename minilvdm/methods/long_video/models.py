@@ -263,7 +263,9 @@ def classroom_long_configs(role: str, conditional: bool = False):
     on `classroom_long_clips` clips (presets.py). Measured in BENCHMARKS.md `long_classroom`:
     the class-conditional pair keeps every 128-frame window of 1024-frame videos at 0.85 or
     more (0.05 above its quick pair's lowest window); the unconditional one, before
-    self-conditioning, was no better than its quick pair. Neither is shipped (the 40 MB budget)."""
+    self-conditioning, was no better than its quick pair. The class-conditional pair ships with
+    the classroom weights (notebook 09, `minilvdm long --digit`); the unconditional one does not
+    (the 40 MB budget)."""
     import dataclasses
 
     p = preset("mnist")
@@ -276,9 +278,9 @@ def classroom_long_pair(
     vae_trainer=None, train: bool = False, progress: bool = True, conditional: bool = False
 ):
     """A long-budget pair as ((trainer, EMA predictor), (trainer, EMA interpolator)), reused
-    from outputs/checkpoints (it is not shipped). None when a finished copy of either is missing
-    and `train` is False (together about 50 CPU-minutes, and they need the classroom LVDM to
-    start from)."""
+    from outputs/checkpoints or, with MINILVDM_WEIGHTS=shipped, the shipped weights (the
+    class-conditional pair only). None when a finished copy of either is missing and `train` is
+    False (together about 50 CPU-minutes, and they need the classroom LVDM to start from)."""
     from ...core.checkpoint import load_checkpoint
     from ...vae.model import train_vae
 
