@@ -367,14 +367,15 @@ def run() -> str:
         "",
         "### Training (quick profile budget: both models of a pair in at most 20 min on 2 CPU cores)",
         "",
-        "| model | steps x batch | training wall minutes (shared CPU) | CPU s / step | CPU minutes "
+        "| model | steps x batch | training wall minutes (trainer's clock) | CPU s / step | CPU minutes "
         "(steps x CPU s / step) | loss, last 50 steps |",
         "| --- | --- | --- | --- | --- | --- |",
         *train_rows,
         "",
-        "One thread per job (OMP_NUM_THREADS=1). Wall minutes are the trainer's own clock, taken while "
-        "other jobs shared the two cores, so they overstate the cost; CPU seconds per step are measured "
-        "here on a copy of each model (3 steps after a warm-up). Latents of the training clips are encoded "
+        "Wall minutes are each trainer's own clock, from whenever it trained (some at one thread beside "
+        "other jobs, some alone at two), so compare the CPU columns; CPU seconds per step are measured "
+        f"here ({torch.get_num_threads()} torch threads) on a copy of each model (3 steps after a "
+        "warm-up). Latents of the training clips are encoded "
         "once (one cache shared by all the models). Warm start: both models of a pair start from the "
         "classroom LVDM (`LongModelConfig.init`; its 44 CPU-minutes of training are not counted here).",
         "",
@@ -391,9 +392,10 @@ def run() -> str:
         *[r.replace("| ", f"| batch of {first['videos']}: ", 1) for r in gen_rows],
         "",
         f"{z['steps']} DDIM steps per clip; with w > 0 each step runs the network twice (conditional and "
-        "unconditional). Includes VAE decoding and writing the .npy and MP4. One thread per process; wall "
-        "times were taken while other jobs shared the two cores (the ablation batches ran four at a "
-        "time beside other work), so frames/s by CPU time is the figure to compare with an idle machine.",
+        "unconditional). Includes VAE decoding and writing the .npy and MP4; this run: "
+        f"{torch.get_num_threads()} torch threads. A batch reused from an earlier run keeps that run's "
+        "wall time (taken at whatever else the machine ran then), so frames/s by CPU time is the figure "
+        "to compare across runs and machines.",
         "",
         "### Peak memory against length",
         "",

@@ -255,6 +255,7 @@ def test_long_model_configs_and_stride_one_predictor():
 
 def test_train_long_model_reuses_its_checkpoint_and_picks_the_sampling_weights():
     from minilvdm.methods.long_video import default_long_config, long_data_config, train_long_model
+    from minilvdm.methods.long_video.models import long_cache_name
     from minilvdm.vae import train_vae
     from minilvdm.vae.latent_cache import cache_path
 
@@ -267,9 +268,11 @@ def test_train_long_model_reuses_its_checkpoint_and_picks_the_sampling_weights()
     # its own latent cache: the short-clip cache of the latent diffusion notebook stays untouched
     data_cfg = long_data_config()
     ckpt = vae_trainer.ckpt_path
-    long_cache = cache_path(data_cfg, name="long-mnist-train", vae_checkpoint=ckpt)
+    long_cache = cache_path(data_cfg, name=long_cache_name(data_cfg), vae_checkpoint=ckpt)
     assert long_cache.exists()
     assert not cache_path(data_cfg, vae_checkpoint=ckpt).exists()
+    more = dataclasses.replace(data_cfg, count=2 * data_cfg.count)  # the long-budget pairs' clip count
+    assert cache_path(more, name=long_cache_name(more), vae_checkpoint=ckpt) != long_cache
     long_cache.unlink()  # reusing a finished model needs no training data (none is encoded)
     train_long_model(cfg, vae_trainer=vae_trainer, progress=False)
     assert not long_cache.exists()

@@ -178,6 +178,13 @@ def long_checkpoint_path(cfg: LongModelConfig, train_cfg, data_cfg, vae_trainer,
     return checkpoint_path(name, cfg, train_cfg, data_cfg, vae_cfg, vae_trainer.ckpt_path.name, *start)
 
 
+def long_cache_name(data_cfg) -> str:
+    """The long models' latent cache: their own (the 64-frame clips would otherwise evict notebook
+    05's short-clip cache), one per clip count (the quick pairs' 512 clips and the long-budget
+    pairs' 2,048 would otherwise evict each other)."""
+    return f"long-{data_cfg.dataset}-{data_cfg.split}-n{data_cfg.count}"
+
+
 def train_long_model(
     cfg: LongModelConfig,
     train_cfg=None,
@@ -206,7 +213,7 @@ def train_long_model(
             # a cache of its own: the 64-frame clips would otherwise evict notebook 05's short-clip cache
             cache = cache_path(
                 data_cfg,
-                name=f"long-{data_cfg.dataset}-{data_cfg.split}",
+                name=long_cache_name(data_cfg),
                 vae_checkpoint=vae_trainer.ckpt_path,
             )
             with torch.random.fork_rng(devices=[]):  # the training draws stay those of an encoded-first run
