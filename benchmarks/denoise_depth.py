@@ -31,7 +31,8 @@ REACH_STEPS = (300, 500, 700, 900)
 def temporal_reach(model, z: torch.Tensor, generator: torch.Generator) -> list[str]:
     """How far along the clip the denoiser reads: frame 0's x0 error (MSE) with its own clip,
     and with latent frames >= k taken from another clip (same noise). A denoiser that pooled
-    the whole clip's evidence would lose much when far frames are replaced."""
+    the whole clip's evidence would lose much when far frames are replaced. One network call per
+    estimate: a self-conditioned model sees no previous estimate, as at its first sampling step."""
     diffusion, other = model.diffusion, z.roll(1, 0)  # (n, c, t, h, w)
     rows = []
     for k in REACH_FROM:
@@ -52,7 +53,8 @@ def temporal_reach(model, z: torch.Tensor, generator: torch.Generator) -> list[s
         "### How far the denoiser reads along the clip",
         "",
         "Frame 0's x0 error (MSE, latent units) with its own clip -> with latent frames >= k "
-        f"(of {z.shape[2]}) from another clip, at step t:",
+        f"(of {z.shape[2]}) from another clip, at step t (one network call, no self-conditioning "
+        "estimate):",
         "",
         "| frames replaced | " + " | ".join(f"t = {s}" for s in REACH_STEPS) + " |",
         "| --- |" + " --- |" * len(REACH_STEPS),
@@ -92,7 +94,8 @@ def run() -> str:
         steps = [t for t in grid if t <= t0]
         start = torch.full((n,), steps[0], dtype=torch.long)
         x_t = diffusion.q_sample(z, start, torch.randn(z.shape, generator=g))  # x_t ~ q(x_t | z)
-        z0 = diffusion.sample(lambda x, t: model.unet(x, t), z.shape, steps=steps, x_T=x_t)
+        # the model's own sampling function: a self-conditioned model reads its previous estimate
+        z0 = diffusion.sample(model.denoiser(None), z.shape, steps=steps, x_T=x_t)
         signal = diffusion.alpha_bar[steps[0]].sqrt().item()
         rows.append(
             _row(f"denoised from t0 = {steps[0]} (signal {signal:.2f}, {len(steps)} steps)", decode(z0))

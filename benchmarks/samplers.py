@@ -120,6 +120,7 @@ def run() -> str:
         ]
     lines.append(
         "eta scales the noise DDIM adds per step, sigma = eta sqrt((1 - a') / (1 - a) (1 - a / a')). "
-        f"Timings: wall-clock, one thread, beside another job on the second core. Profile `{get_profile()}`."
+        f"Timings: wall-clock at {torch.get_num_threads()} torch threads, when each row was measured (a row "
+        f"kept from an earlier run keeps its time). Profile `{get_profile()}`."
     )
     return "\n".join(lines + [""])
