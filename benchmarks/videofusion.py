@@ -151,8 +151,10 @@ def run() -> str:
         f"Every model here samples with its {weights} weights (`train.sampling_weights`, the "
         "package's choice in the ci and quick profiles) and DDIM at the "
         f"package's eta for Moving MNIST ({preset('mnist').sample_eta:g}, presets.py `sample_eta`). "
-        f"Profile `{get_profile()}`; CPU wall times taken while other jobs shared the 2 cores are rough, "
-        "so the equal budget is set in steps from the step costs measured back to back above.",
+        f"Profile `{get_profile()}`. The equal budget is set in steps from the step costs above, timed "
+        "back to back once per machine (`cost.measured_once`; with MINILVDM_WEIGHTS=shipped, the timings "
+        "shipped beside the weights, so the shipped models are reused); train minutes are each "
+        "trainer's own clock, from whenever it trained.",
         "",
     ]
     return "\n".join(lines)
