@@ -10,6 +10,7 @@ from minilvdm.eval import (
     frame_frechet_distance,
     frechet_video_distance,
     identity_persistence,
+    most_frequent_digit_share,
     real_clips,
     recognisability,
     score,
@@ -101,6 +102,18 @@ def test_noise_keeps_no_identity_and_real_digits_do():
     kept = identity_persistence(joined)
     assert kept.shape == (3,) and kept.min() > 0.5, kept
     assert identity_persistence(torch.cat([clips[:4], noise[:, :, :16]], dim=2))[1] == 0  # digits lost
+
+
+def test_most_frequent_digit_share_has_no_anchor():
+    noise = torch.rand(2, 1, 32, 64, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    assert most_frequent_digit_share(noise).tolist() == [0.0, 0.0]  # no digit read: nothing kept
+    clips, _ = real_clips("mnist", 4)
+    same = torch.cat([clips, clips.flip(2), clips, clips.flip(2)], dim=2)  # 4 segments, same digits
+    assert most_frequent_digit_share(same).min() == 1.0
+    # another clip's digits in the first segment only: persistence (anchored there) drops, this stays
+    odd_first = torch.cat([clips.roll(1, 0), clips.flip(2), clips, clips.flip(2)], dim=2)
+    shares = most_frequent_digit_share(odd_first)
+    assert shares.min() >= 0.75 and identity_persistence(odd_first)[1:].mean() < shares.mean()
 
 
 def test_bootstrap_ci_of_a_mean():

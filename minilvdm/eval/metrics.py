@@ -161,6 +161,13 @@ def identity_persistence(long_video: torch.Tensor, segment: int = CLIP_FRAMES, r
     return jaccard.mean(0) if reduce else jaccard
 
 
+def most_frequent_digit_share(long_video: torch.Tensor, segment: int = CLIP_FRAMES) -> torch.Tensor:
+    """Moving MNIST long videos: per video, the share of segments whose digit set (digit reader)
+    holds the digit found in most of them, (B,): 1 = one digit throughout, 0 = no digit read.
+    Unlike `identity_persistence` it has no anchor, so one odd first segment does not zero it."""
+    return segment_digits(long_video, segment).float().mean(1).amax(1)
+
+
 def _frame_steps(videos: torch.Tensor) -> torch.Tensor:
     """(B, C, T - 1, H, W) |x_{t+1} - x_t| on the [0, 1] scale."""
     return ((videos.float().clamp(-1, 1) + 1) / 2).diff(dim=2).abs()
