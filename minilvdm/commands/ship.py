@@ -83,10 +83,14 @@ def add_arguments(parser: argparse.ArgumentParser):
     )
 
 
-def validate(args):
+def shipped_folder(args) -> Path:
     from ..pretrained import SHIPPED_DIR
 
-    folder = Path(args.folder) if args.folder else SHIPPED_DIR
+    return Path(args.folder) if args.folder else SHIPPED_DIR
+
+
+def validate(args):
+    folder = shipped_folder(args)
     for name in args.remove:
         if not (folder / name).is_file():
             raise UsageError(f"--remove: {name!r} is not a shipped file in {folder}")
@@ -179,10 +183,10 @@ def requested(args) -> list[Path]:
 
 
 def run(args):
-    from ..pretrained import SHIPPED_DIR, is_finished, load_checkpoint, ship, split_name
+    from ..pretrained import is_finished, load_checkpoint, ship, split_name
 
     profile = get_profile()
-    folder = Path(args.folder) if args.folder else SHIPPED_DIR
+    folder = shipped_folder(args)
     ship_cmd = f"python -m minilvdm ship --profile {profile}" + (" --int8" if args.int8 else "")
     if args.remove and not args.requested and not args.add:  # only a removal
         path = ship([], "", folder=folder, remove=args.remove)

@@ -210,7 +210,6 @@ def train_long_model(
 
     def latents() -> torch.Tensor:  # (N, C, L, h, w)
         if not data:
-            # a cache of its own: the 64-frame clips would otherwise evict notebook 05's short-clip cache
             cache = cache_path(
                 data_cfg,
                 name=long_cache_name(data_cfg),
