@@ -29,6 +29,7 @@ from benchmarks.recipe_report import (
     flow_lines,
     fmt,
     kept,
+    lr_lines,
     plot_curves,
     reach_lines,
     what_it_would_take,
@@ -235,6 +236,8 @@ def run() -> str:
         lines += ["", wide_sentence(wide_rows, long_rows)]
     flow = flow_lines(finished, results, current, long_rows)
     lines += ["", *flow] if flow else []
+    lr = lr_lines(finished)
+    lines += ["", *lr] if lr else []
     lines += [
         "",
         "Wall minutes differ from budget minutes: variants trained two at a time on one thread each, "

@@ -127,6 +127,26 @@ def reach_lines(finished: dict) -> list[str]:
     return out if len(out) > 1 else []
 
 
+def lr_lines(finished: dict) -> list[str]:
+    """The peak learning rate (1e-3 everywhere until session 23) against the 15-minute winner."""
+    winner = f"{FLOW}+clipctx+selfcond"
+    rows = sorted(k for k in finished if k.startswith(f"{winner}+lr"))
+    if winner not in finished or not rows:
+        return []
+    ref = finished[winner]["ema"]
+    out = [
+        f"Peak learning rate (cosine decay to 0 after the same 50-step warm-up), each against `{winner}` "
+        f"at lr 1e-3 ({fmt(ref['recognisability'])}):"
+    ]
+    for name in rows:
+        ema = finished[name]["ema"]
+        out.append(
+            f"- lr {name.rsplit('+lr', 1)[1]}: {fmt(ema['recognisability'])}, identity kept {kept(ema)}: "
+            f"{verdict(ema['recognisability'], ref['recognisability'])}"
+        )
+    return out
+
+
 def _second_seed(finished: dict, name: str) -> str:
     if f"{name}+seed1" not in finished:
         return ""

@@ -63,3 +63,20 @@ def test_samplers_names_the_best_eta_and_whether_its_lead_is_clear():
     assert best_eta(rows, 20) == "eta 0 (ahead, disjoint intervals)"
     rows[1] = row(1.0, (0.62, 0.58, 0.66))  # its upper end above the leader's lower end
     assert best_eta(rows, 20) == "eta 0 (ahead within the intervals)"
+
+
+def test_the_learning_rate_rows_are_read_against_the_winner_at_1e_3():
+    from benchmarks.recipe_report import lr_lines
+    from benchmarks.recipe_variants import FLOW
+
+    def row(v, spread=0.03):
+        return {"ema": {"recognisability": (v, v - spread, v + spread), "identity_kept": 0.05}}
+
+    winner = f"{FLOW}+clipctx+selfcond"
+    assert lr_lines({f"{winner}+lr2e-3": row(0.6)}) == []  # nothing to compare against
+    head, *rows = lr_lines({winner: row(0.6), f"{winner}+lr2e-3": row(0.62), f"{winner}+lr4e-3": row(0.4)})
+    assert "lr 1e-3 (0.600 [0.570, 0.630])" in head
+    assert rows == [
+        "- lr 2e-3: 0.620 [0.590, 0.650], identity kept 0.050: level (overlapping intervals)",
+        "- lr 4e-3: 0.400 [0.370, 0.430], identity kept 0.050: behind",
+    ]
