@@ -7,7 +7,10 @@ already in BENCHMARKS.md are kept, each with the date it was measured.
 With MINILVDM_WEIGHTS=shipped (issue 20: every notebook in at most 3 minutes) the notebooks run
 in order against a fresh, empty outputs folder, as on a new clone: what they do not find shipped
 they train: the 'checkpoints written' column then says how many trained and how many are
-copies of shipped files. Rows are kept per weights mode."""
+copies of shipped files. MINILVDM_BENCH_FRESH=1 runs the switch-off (`train`) rows the same way,
+in order from an empty outputs folder, each notebook training what it does not find (issue 19's
+"no notebook's quick run over 15 minutes from an empty outputs folder"). Rows are kept per
+weights mode."""
 
 from __future__ import annotations
 
@@ -58,11 +61,15 @@ def kept_rows(measured: list[tuple[str, str]]) -> dict:
 WEIGHTS_COLUMN = ("train", "shipped")
 
 
+def fresh_outputs(mode: str) -> bool:
+    return mode == "shipped" or os.environ.get("MINILVDM_BENCH_FRESH") == "1"
+
+
 def run() -> str:
     pick = os.environ.get("MINILVDM_BENCH_NOTEBOOKS")
     stamp, rows, mode = f"{datetime.date.today().isoformat()}, {get_profile()}", {}, weights_mode()
     with contextlib.ExitStack() as stack:
-        if mode == "shipped":  # a new clone's empty outputs folder, shared by the notebooks in order
+        if fresh_outputs(mode):  # a new clone's empty outputs folder, shared by the notebooks in order
             fresh = stack.enter_context(tempfile.TemporaryDirectory(prefix="minilvdm-shipped-"))
             stack.enter_context(environ("MINILVDM_OUTPUTS", fresh))
         env = dict(os.environ)
@@ -108,8 +115,11 @@ def run() -> str:
             "outputs/checkpoints (small models trained inside a notebook write none): in `train` rows "
             "each is a model trained during the measurement; `shipped` rows split them into trained and "
             "copied from the shipped weights, except rows measured before that split (2026-12-01), whose "
-            "single count includes the copies. Weights `train`: the notebooks reuse what outputs/ "
-            "already holds; `shipped` (`MINILVDM_WEIGHTS=shipped`): they run in order from an empty "
+            "single count includes the copies. Weights `train`: the notebooks train what outputs/ does "
+            "not hold; rows from 2026-12-07 on ran in order from an empty outputs folder "
+            "(`MINILVDM_BENCH_FRESH=1`: each notebook trains what the notebooks before it did not, "
+            "issue 19's target: 15 minutes each), earlier rows reused what outputs/ already held. "
+            "`shipped` (`MINILVDM_WEIGHTS=shipped`): they run in order from an empty "
             "outputs folder with the shipped weights (target: 3 minutes each). CPU: torch threads and "
             "the load average as the run finished (2 on 2 cores = both busy); rows without it ran at one "
             "thread beside another job.",

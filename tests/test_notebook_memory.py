@@ -22,3 +22,12 @@ def test_kept_rows_reads_old_rows_as_train_and_keeps_modes_apart(tmp_path, monke
     # measuring 05 with the switch off does not drop its shipped row; measuring it shipped does
     assert ("05_latent_video_diffusion", "shipped") in kept_rows([("05_latent_video_diffusion", "train")])
     assert set(kept_rows([("05_latent_video_diffusion", "shipped")])) == {("00_data", "train")}
+
+
+def test_train_rows_start_from_an_empty_outputs_folder_only_when_asked(monkeypatch):
+    from benchmarks.notebook_memory import fresh_outputs
+
+    monkeypatch.delenv("MINILVDM_BENCH_FRESH", raising=False)
+    assert fresh_outputs("shipped") and not fresh_outputs("train")
+    monkeypatch.setenv("MINILVDM_BENCH_FRESH", "1")
+    assert fresh_outputs("train")
