@@ -40,12 +40,17 @@ def test_log_fit_needs_two_distinct_minutes():
 
 def test_the_recipe_section_says_what_each_curve_would_take():
     from benchmarks.recipe_report import what_it_would_take
-    from benchmarks.recipe_variants import LONG_FLOW, LONG_SELFCOND
+    from benchmarks.recipe_variants import LONG_FLOW, LONG_SELFCOND, LONG_SELFCOND_2X
 
     winner = "some-row"
     rows = curve((5.0, 0.5), (10.0, 0.55), (15.0, 0.58))
     results = {f"{winner}|abc|{i}": {**r, "step": i} for i, r in enumerate(rows)}
-    current = {winner: "abc", LONG_FLOW: "", LONG_SELFCOND: ""}  # the long rows: not trained
+    current = {
+        winner: "abc",
+        LONG_FLOW: "",
+        LONG_SELFCOND: "",
+        LONG_SELFCOND_2X: "",
+    }  # long rows: not trained
     (text,) = what_it_would_take(winner, results, current)
     minutes = extrapolated_minutes(rows, 0.80)
     assert f"`{winner}` (3 points, 5-15 min)" in text and f"0.80 after about {minutes:,.0f}" in text
