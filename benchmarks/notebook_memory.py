@@ -70,7 +70,7 @@ def run() -> str:
     stamp, rows, mode = f"{datetime.date.today().isoformat()}, {get_profile()}", {}, weights_mode()
     with contextlib.ExitStack() as stack:
         if fresh_outputs(mode):  # a new clone's empty outputs folder, shared by the notebooks in order
-            fresh = stack.enter_context(tempfile.TemporaryDirectory(prefix="minilvdm-shipped-"))
+            fresh = stack.enter_context(tempfile.TemporaryDirectory(prefix="minilvdm-fresh-"))
             stack.enter_context(environ("MINILVDM_OUTPUTS", fresh))
         env = dict(os.environ)
         for path in selected(pick):

@@ -62,8 +62,8 @@ def run() -> str:
     flops = counter.get_total_flops()
     seconds = loss_step_seconds(lambda: model(z), model.unet.parameters(), repeats=by_profile(2, 10, 10))
     peak = matmul_peak_gflops(by_profile(256, 2048, 4096))
-    # bf16 autocast, the lever this CPU's avx512_bf16 offers (the trainer autocasts on CUDA only):
-    # its speed, and how far its gradients stray from fp32's
+    # bf16 autocast, a speed lever where the CPU has bf16 instructions (the trainer autocasts on
+    # CUDA only): its speed, and how far its gradients stray from fp32's
     bf16_seconds = loss_step_seconds(
         bf16_loss(model, z), model.unet.parameters(), repeats=by_profile(2, 10, 10)
     )
