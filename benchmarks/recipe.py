@@ -40,6 +40,8 @@ from benchmarks.recipe_variants import (
     BASE,
     CURVE,
     LONG,
+    LONG_SAMPLERS,
+    LONG_SELFCOND_2X,
     LONG_WIDE,
     SAMPLER_SETTINGS,
     VARIANTS,
@@ -238,6 +240,8 @@ def run() -> str:
     lines += ["", *flow] if flow else []
     lr = lr_lines(finished)
     lines += ["", *lr] if lr else []
+    if LONG_SELFCOND_2X in finished:  # the longest curve, with the classroom model's best sampler too
+        lines += ["", *sampler_lines(LONG_SELFCOND_2X, LONG_SAMPLERS, finished, vae_trainer, real, floor)]
     lines += [
         "",
         "Wall minutes differ from budget minutes, which use the step cost kept with the results (the "

@@ -118,6 +118,7 @@ ADOPTED = f"{FLOW}+clipctx+selfcond@1500"
 BASELINE_DIFFUSION = DiffusionConfig()  # schedule and t sampling of the rows that do not set them
 CURVE = (1 / 3, 2 / 3, 1.0)  # fractions of the budget at which the model is scored
 SAMPLER_SETTINGS = ((50, 0.0), (50, 1.0), (100, 0.0), (100, 1.0), (250, 1.0))  # (DDIM steps, eta)
+LONG_SAMPLERS = ((50, 0.0), (250, 1.0))  # the classroom model's best unguided setting (denoise_depth)
 
 
 def build(name: str):
