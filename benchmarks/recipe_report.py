@@ -142,7 +142,8 @@ def lr_lines(finished: dict) -> list[str]:
     for name in rows:
         ema = finished[name]["ema"]
         out.append(
-            f"- lr {name.rsplit('+lr', 1)[1]}: {fmt(ema['recognisability'])}, identity kept {kept(ema)}: "
+            f"- lr {name.rsplit('+lr', 1)[1].replace('+seed1', ' (second seed)')}: "
+            f"{fmt(ema['recognisability'])}, identity kept {kept(ema)}: "
             f"{verdict(ema['recognisability'], ref['recognisability'])}"
         )
     return out

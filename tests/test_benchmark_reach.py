@@ -79,9 +79,17 @@ def test_the_learning_rate_rows_are_read_against_the_winner_at_1e_3():
 
     winner = f"{FLOW}+clipctx+selfcond"
     assert lr_lines({f"{winner}+lr2e-3": row(0.6)}) == []  # nothing to compare against
-    head, *rows = lr_lines({winner: row(0.6), f"{winner}+lr2e-3": row(0.62), f"{winner}+lr4e-3": row(0.4)})
+    head, *rows = lr_lines(
+        {
+            winner: row(0.6),
+            f"{winner}+lr2e-3": row(0.62),
+            f"{winner}+lr2e-3+seed1": row(0.7),
+            f"{winner}+lr4e-3": row(0.4),
+        }
+    )
     assert "lr 1e-3 (0.600 [0.570, 0.630])" in head
     assert rows == [
         "- lr 2e-3: 0.620 [0.590, 0.650], identity kept 0.050: level (overlapping intervals)",
+        "- lr 2e-3 (second seed): 0.700 [0.670, 0.730], identity kept 0.050: ahead",
         "- lr 4e-3: 0.400 [0.370, 0.430], identity kept 0.050: behind",
     ]
