@@ -108,6 +108,14 @@ def flow_lines(finished: dict, results: dict, current: dict, long_rows: list[dic
     return [" ".join(out)]
 
 
+def lever_line(label: str, ema: dict, ref: dict) -> str:
+    """One lever's bullet: its EMA scores and its verdict against the reference row's."""
+    return (
+        f"- {label}: {fmt(ema['recognisability'])}, identity kept {kept(ema)}: "
+        f"{verdict(ema['recognisability'], ref['recognisability'])}"
+    )
+
+
 def reach_lines(finished: dict) -> list[str]:
     """The levers aimed at the samples' morphing digits (denoise_depth's temporal reach),
     each against the recipe's own row at the end of the same budget."""
@@ -120,11 +128,7 @@ def reach_lines(finished: dict) -> list[str]:
     ]
     for name in REACH_LEVERS:
         if name in finished:
-            ema = finished[name]["ema"]
-            out.append(
-                f"- `{name}`: {fmt(ema['recognisability'])}, identity kept {kept(ema)}: "
-                f"{verdict(ema['recognisability'], base['recognisability'])}"
-            )
+            out.append(lever_line(f"`{name}`", finished[name]["ema"], base))
     return out if len(out) > 1 else []
 
 
@@ -140,12 +144,8 @@ def lr_lines(finished: dict) -> list[str]:
         f"at lr 1e-3 ({fmt(ref['recognisability'])}):"
     ]
     for name in rows:
-        ema = finished[name]["ema"]
-        out.append(
-            f"- lr {name.rsplit('+lr', 1)[1].replace('+seed1', ' (second seed)')}: "
-            f"{fmt(ema['recognisability'])}, identity kept {kept(ema)}: "
-            f"{verdict(ema['recognisability'], ref['recognisability'])}"
-        )
+        label = "lr " + name.rsplit("+lr", 1)[1].replace("+seed1", " (second seed)")
+        out.append(lever_line(label, finished[name]["ema"], ref))
     return out
 
 
