@@ -70,6 +70,20 @@ def test_samplers_names_the_best_eta_and_whether_its_lead_is_clear():
     assert best_eta(rows, 20) == "eta 0 (ahead within the intervals)"
 
 
+def test_samplers_best_row_names_its_grid_and_sampler():
+    from benchmarks.samplers import best_row, grid_name
+
+    assert [grid_name(s) for s in (1.0, 3.0, 1 / 3)] == ["even", "shift 3", "shift 1/3"]
+    rows = [
+        {"sampler": "ddim", "steps": 50, "eta": 0.0, "shift": 3.0, "rec": (0.80, 0.76, 0.84)},
+        {"sampler": "ddpm", "steps": 1000, "eta": 0.0, "shift": 1.0, "rec": (0.70, 0.66, 0.74)},
+    ]
+    best = "DDIM 50, eta 0, shift 3 grid: 0.800 [0.760, 0.840] (disjoint from every other row)"
+    assert best_row(rows) == best
+    rows[1]["rec"] = (0.85, 0.80, 0.90)  # DDPM ahead, its interval overlapping the other's
+    assert best_row(rows) == "DDPM 1000, even grid: 0.850 [0.800, 0.900] (within the intervals of others)"
+
+
 def test_the_learning_rate_rows_are_read_against_the_winner_at_1e_3():
     from benchmarks.recipe_report import lr_lines
     from benchmarks.recipe_variants import FLOW

@@ -11,7 +11,7 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 
 from minilvdm.diffusion import Diffusion, DiffusionConfig, guide, guided
-from minilvdm.diffusion.schedules import make_betas, make_timesteps
+from minilvdm.diffusion.schedules import make_betas, make_timesteps, shifted_timesteps
 
 DIFFUSERS_NAME = {"linear": "linear", "scaled_linear": "scaled_linear", "cosine": "squaredcos_cap_v2"}
 DIFFUSERS_PRED = {"eps": "epsilon", "x0": "sample", "v": "v_prediction"}
@@ -339,3 +339,17 @@ def test_logit_normal_timesteps():
     assert (t < 100).float().mean() < 0.03  # uniform would put 10% there
     with pytest.raises(ValueError, match="t_sampling"):
         Diffusion(DiffusionConfig(t_sampling="beta"))
+
+
+def test_shifted_timesteps_warp_the_trailing_grid():
+    assert shifted_timesteps(1000, 50, 1.0) == make_timesteps(1000, 50)  # shift 1: no warp
+    towards_noise, towards_clean = shifted_timesteps(1000, 50, 3.0), shifted_timesteps(1000, 50, 1 / 3)
+    for ts in (towards_noise, towards_clean):
+        assert ts[0] == 999 and ts == sorted(set(ts), reverse=True) and 0 <= ts[-1]
+    # u' = 3u / (1 + 2u) at u = 1/2 is 3/4: the grid's middle step sits at t = 749
+    assert towards_noise[25] == 749
+    # more of the 50 steps above t = 500 when shifted towards the noise, fewer towards the clean end
+    above = lambda ts: sum(t >= 500 for t in ts)  # noqa: E731
+    assert above(towards_noise) > above(make_timesteps(1000, 50)) == 25 > above(towards_clean)
+    with pytest.raises(ValueError):
+        shifted_timesteps(1000, 50, 0.0)

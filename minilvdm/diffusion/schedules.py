@@ -86,3 +86,21 @@ def make_timesteps(
             f"timesteps must be a non-empty subset of 0..{num_steps - 1}, got {list(steps)[:8]}..."
         )
     return ts
+
+
+def shifted_timesteps(num_steps: int, steps: int, shift: float) -> list[int]:
+    """`steps` descending timesteps warped towards the noisy end (shift > 1) or the clean end
+    (shift < 1): the trailing grid's u = (t + 1) / N in (0, 1] becomes
+    u' = shift u / (1 + (shift - 1) u) (SD3's timestep shift, Esser et al. 2024), so a sampler
+    spends more of its steps where the clip's layout is decided. shift = 1 is the trailing grid;
+    pass the result as `steps`. Steps that round together are merged (fewer than `steps`)."""
+    if shift <= 0:
+        raise ValueError(f"shift must be > 0, got {shift}")
+    if not 1 <= steps <= num_steps:
+        raise ValueError(f"steps must be in 1..{num_steps}, got {steps}")
+    ts = []
+    for i in range(steps):
+        u = 1 - i / steps  # the trailing grid: t = N u - 1
+        warped = shift * u / (1 + (shift - 1) * u)
+        ts.append(min(num_steps - 1, max(0, round(num_steps * warped - 1))))
+    return sorted(set(ts), reverse=True)
