@@ -149,8 +149,9 @@ def run() -> str:
         "",
         f"Real-vs-real FVD floor at these counts: {real_stats['fvd'][0]:.1f}. "
         f"Every model here samples with its {weights} weights (`train.sampling_weights`, the "
-        "package's choice in the ci and quick profiles) and DDIM at the "
-        f"package's eta for Moving MNIST ({preset('mnist').sample_eta:g}, presets.py `sample_eta`). "
+        "package's choice in the ci and quick profiles) and DDIM at its own default eta: the plain "
+        f"flow LVDM {preset('mnist').sample_eta:g} (presets.py `sample_eta`), the VideoFusion models, "
+        f"written in noises, {preset('mnist').noise_sample_eta:g} (`noise_sample_eta`). "
         f"Profile `{get_profile()}`. The equal budget is set in steps from the step costs above, timed "
         "back to back once per machine (`cost.measured_once`; with MINILVDM_WEIGHTS=shipped, the timings "
         "shipped beside the weights, so the shipped models are reused); train minutes are each "
