@@ -26,12 +26,14 @@ import torch
 from benchmarks import figure_link, figure_path, load_results, store_result
 from benchmarks.reach import minutes_to_reach
 from benchmarks.recipe_report import (
+    capacity_lines,
     flow_lines,
     fmt,
     kept,
     lr_lines,
     plot_curves,
     reach_lines,
+    todays_budget_lines,
     what_it_would_take,
     wide_sentence,
 )
@@ -42,6 +44,7 @@ from benchmarks.recipe_variants import (
     LONG,
     LONG_SAMPLERS,
     LONG_SELFCOND_2X,
+    LONG_SELFCOND_W48,
     LONG_WIDE,
     SAMPLER_SETTINGS,
     VARIANTS,
@@ -240,8 +243,13 @@ def run() -> str:
     lines += ["", *flow] if flow else []
     lr = lr_lines(finished)
     lines += ["", *lr] if lr else []
-    if LONG_SELFCOND_2X in finished:  # the longest curve, with the classroom model's best sampler too
-        lines += ["", *sampler_lines(LONG_SELFCOND_2X, LONG_SAMPLERS, finished, vae_trainer, real, floor)]
+    today = todays_budget_lines(finished)
+    lines += ["", *today] if today else []
+    capacity = capacity_lines(results, current)
+    lines += ["", *capacity] if capacity else []
+    for name in (LONG_SELFCOND_2X, LONG_SELFCOND_W48):  # long curves, with the classroom model's best sampler
+        if name in finished:
+            lines += ["", *sampler_lines(name, LONG_SAMPLERS, finished, vae_trainer, real, floor)]
     lines += [
         "",
         "Wall minutes differ from budget minutes, which use the step cost kept with the results (the "

@@ -12,6 +12,7 @@ from benchmarks.recipe_variants import (
     LONG_FLOW,
     LONG_SELFCOND,
     LONG_SELFCOND_2X,
+    LONG_SELFCOND_W48,
     LONG_WIDE,
     REACH_LEVERS,
     VARIANTS,
@@ -147,6 +148,41 @@ def lr_lines(finished: dict) -> list[str]:
         label = "lr " + name.rsplit("+lr", 1)[1].replace("+seed1", " (second seed)")
         out.append(lever_line(label, finished[name]["ema"], ref))
     return out
+
+
+def capacity_lines(results: dict, current: dict) -> list[str]:
+    """The width-48 classroom row against width 32's at the same steps, point by point."""
+    wide, narrow = rows_of(LONG_SELFCOND_W48, results, current), rows_of(LONG_SELFCOND, results, current)
+    by_step = {r["step"]: r for r in narrow}
+    pairs = [(r, by_step[r["step"]]) for r in wide if r["step"] in by_step]
+    if not pairs:
+        return []
+    points = "; ".join(
+        f"step {w['step']}: {fmt(w['ema']['recognisability'])} against {fmt(n['ema']['recognisability'])}, "
+        f"{verdict(w['ema']['recognisability'], n['ema']['recognisability'])}"
+        for w, n in pairs
+    )
+    last = pairs[-1][0]
+    return [
+        f"Capacity at the classroom budget: 1.5x the width (`{LONG_SELFCOND_W48}`, 2.2x the parameters, "
+        f"{last['budget_min']:.0f} budget minutes, {last['wall_min']:.0f} wall) against width 32 "
+        f"(`{LONG_SELFCOND}`) at the same steps (DDIM 50, eta 0): {points}."
+    ]
+
+
+def todays_budget_lines(finished: dict) -> list[str]:
+    """The 15-minute winner at the steps 15 wall-minutes buy on the 2026-12-07 machine."""
+    winner, today = f"{FLOW}+clipctx+selfcond", f"{FLOW}+clipctx+selfcond@3900"
+    if winner not in finished or today not in finished:
+        return []
+    row, ref = finished[today], finished[winner]
+    return [
+        f"The 15-minute budget on today's machine (`{today}`: {row['steps']} steps, {row['wall_min']:.1f} "
+        f"wall-minutes alone at 2 threads): {fmt(row['ema']['recognisability'])}, identity kept "
+        f"{kept(row['ema'])}, {verdict(row['ema']['recognisability'], ref['ema']['recognisability'])} "
+        f"against `{winner}` at the stored step cost's {ref['steps']} steps "
+        f"({fmt(ref['ema']['recognisability'])})."
+    ]
 
 
 def _second_seed(finished: dict, name: str) -> str:

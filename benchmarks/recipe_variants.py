@@ -86,6 +86,16 @@ VARIANTS: dict[str, dict] = {
         "lr": 2e-3,
         "seed": 1,
     },
+    # the 15-minute budget on the 2026-12-07 machine: the budget rows' steps come from a step cost
+    # kept from an earlier machine (0.343 s for this UNet); this one runs the step at about 0.23 s
+    # alone at 2 threads, so 15 wall-minutes here buy about 3,900 steps (its row records its wall time)
+    f"{FLOW}+clipctx+selfcond@3900": {
+        **FLOW_RECIPE,
+        "clip_context": True,
+        "self_cond": True,
+        "steps": 3900,
+        "ckpt_every": 100,
+    },
     # capacity in depth at the same width (width 48/64 lost steps without gaining at this budget)
     f"{FLOW}+clipctx+depth2": {**FLOW_RECIPE, "clip_context": True, "res_blocks": 2},
     # the notebooks' budget: today's 1500 steps (about 7 CPU-minutes), the recipe the package adopts

@@ -107,3 +107,32 @@ def test_the_learning_rate_rows_are_read_against_the_winner_at_1e_3():
         "- lr 2e-3 (second seed): 0.700 [0.670, 0.730], identity kept 0.050: ahead",
         "- lr 4e-3: 0.400 [0.370, 0.430], identity kept 0.050: behind",
     ]
+
+
+def test_the_capacity_and_todays_budget_rows_are_read_against_their_references():
+    from benchmarks.recipe_report import capacity_lines, todays_budget_lines
+    from benchmarks.recipe_variants import FLOW, LONG_SELFCOND, LONG_SELFCOND_W48
+
+    def row(step, v, wall=10.0):
+        rec = (v, v - 0.03, v + 0.03)
+        return {
+            "step": step,
+            "steps": 3,
+            "budget_min": step,
+            "wall_min": wall,
+            "ema": {"recognisability": rec},
+        }
+
+    results = {f"{LONG_SELFCOND}|a|{s}": row(s, 0.7) for s in (1, 2, 3)}
+    results |= {f"{LONG_SELFCOND_W48}|b|{s}": row(s, v) for s, v in ((1, 0.6), (3, 0.8))}
+    current = {LONG_SELFCOND: "a", LONG_SELFCOND_W48: "b"}
+    (line,) = capacity_lines(results, current)
+    assert "step 1: 0.600 [0.570, 0.630] against 0.700 [0.670, 0.730], behind" in line
+    assert "step 3: 0.800 [0.770, 0.830] against 0.700 [0.670, 0.730], ahead" in line
+    assert "step 2" not in line  # compared at the steps both scored only
+    assert capacity_lines(results, {**current, LONG_SELFCOND_W48: "other config"}) == []
+
+    winner = f"{FLOW}+clipctx+selfcond"
+    assert todays_budget_lines({winner: row(3, 0.6)}) == []
+    (line,) = todays_budget_lines({winner: row(3, 0.6), f"{winner}@3900": row(3, 0.62, wall=14.9)})
+    assert "14.9 wall-minutes" in line and "level (overlapping intervals)" in line
