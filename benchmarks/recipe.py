@@ -26,11 +26,13 @@ import torch
 from benchmarks import figure_link, figure_path, load_results, store_result
 from benchmarks.reach import minutes_to_reach
 from benchmarks.recipe_report import (
+    budget_rows,
     capacity_lines,
     flow_lines,
     fmt,
     kept,
     lr_lines,
+    pick_winner,
     plot_curves,
     reach_lines,
     todays_budget_lines,
@@ -272,10 +274,12 @@ def best_weights(row: dict) -> str:
 def winner_lines(finished: dict, results: dict, current: dict, floor: float, vae_trainer, real) -> list[str]:
     """The winner (best EMA recognisability at the end of the budget), its minutes to the
     baseline's final level, and its sampler settings."""
-    # fixed-step rows don't compete, nor second seeds (replicates of a row, said beside it)
-    at_budget = [k for k in finished if "steps" not in VARIANTS[k] and "seed" not in VARIANTS[k]]
-    winner = max(at_budget, key=lambda k: finished[k]["ema"]["recognisability"][0])
-    lines = [f"**Winner:** `{winner}` (EMA recognisability at the end of the budget)."]
+    at_budget = budget_rows(finished)
+    winner = pick_winner(finished)
+    lines = [
+        f"**Winner:** `{winner}` (EMA recognisability at the end of the budget, the mean of its two "
+        "training seeds where a row has a second)."
+    ]
     low = finished[winner]["ema"]["recognisability"][1]
     tied = [k for k in at_budget if k != winner and finished[k]["ema"]["recognisability"][2] >= low]
     if tied:

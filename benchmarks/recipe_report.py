@@ -33,6 +33,24 @@ def verdict(a, b) -> str:
     return "ahead" if a[1] > b[2] else "behind" if a[2] < b[1] else "level (overlapping intervals)"
 
 
+def budget_rows(finished: dict) -> list[str]:
+    """The rows that compete at the budget: fixed-step rows don't, nor second seeds (replicates
+    of a row, said beside it)."""
+    return [k for k in finished if "steps" not in VARIANTS[k] and "seed" not in VARIANTS[k]]
+
+
+def pick_winner(finished: dict) -> str:
+    """The budget row with the best EMA recognisability, averaged over its two training seeds
+    where it has a second: one lucky seed does not win (lr 2e-3: 0.617 / 0.618 against lr 1e-3's
+    0.605 / 0.640)."""
+
+    def mean_of_seeds(name: str) -> float:
+        seeds = [finished[k]["ema"]["recognisability"][0] for k in (name, f"{name}+seed1") if k in finished]
+        return sum(seeds) / len(seeds)
+
+    return max(budget_rows(finished), key=mean_of_seeds)
+
+
 def wide_sentence(wide_rows: list[dict], long_rows: list[dict]) -> str:
     """The width-64 row against the width-32 long row at the nearest budget minute."""
     last = wide_rows[-1]

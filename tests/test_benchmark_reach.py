@@ -136,3 +136,17 @@ def test_the_capacity_and_todays_budget_rows_are_read_against_their_references()
     assert todays_budget_lines({winner: row(3, 0.6)}) == []
     (line,) = todays_budget_lines({winner: row(3, 0.6), f"{winner}@3900": row(3, 0.62, wall=14.9)})
     assert "14.9 wall-minutes" in line and "level (overlapping intervals)" in line
+
+
+def test_the_winner_is_the_best_mean_over_seeds_among_budget_rows():
+    from benchmarks.recipe_report import pick_winner
+    from benchmarks.recipe_variants import FLOW
+
+    def row(v):
+        return {"ema": {"recognisability": (v, v - 0.03, v + 0.03)}}
+
+    winner = f"{FLOW}+clipctx+selfcond"
+    finished = {winner: row(0.605), f"{winner}+lr2e-3": row(0.617), f"{FLOW}+clipctx+selfcond@1500": row(0.9)}
+    assert pick_winner(finished) == f"{winner}+lr2e-3"  # fixed-step rows do not compete
+    finished |= {f"{winner}+seed1": row(0.640), f"{winner}+lr2e-3+seed1": row(0.618)}
+    assert pick_winner(finished) == winner  # 0.6225 against 0.6175
