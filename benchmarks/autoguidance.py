@@ -13,7 +13,10 @@ the best scale depends on eta, so both sweeps are measured.
   so with MINILVDM_WEIGHTS=shipped this costs sampling only;
 - the recipe's 15-minute winner (`benchmarks.recipe`'s `flow+cosine+emawarm+clipctx+selfcond`
   row) guided by its own EMA at a third of its steps: in one run that snapshot is free, so the pair costs the
-  quick budget (the guide is retrained here to its step under its own name).
+  quick budget (the guide is retrained here to its step under its own name);
+- the same recipe at the 3,900 steps that 15 wall-minutes buy on the 2026-12-07 machine (the
+  recipe's `@3900` row), guided likewise: only the model alone and the scale best for its
+  2,625-step twin at eta 1 (w = 2), with DDIM 250 at eta 1, the setting that twin did best at.
 
     MINILVDM_WEIGHTS=shipped python -m benchmarks autoguidance --profile quick
 """
@@ -39,13 +42,15 @@ SCALES = by_profile(ci=(1.0, 2.0), quick=(1.0, 1.5, 2.0, 2.5, 3.0, 3.5), full=(1
 STEPS = 50
 SWEEP_ETAS = (0.0, 1.0)  # the package's eta for flow models, and the stochastic sampler
 LONGER = by_profile(ci=4, quick=250, full=250)  # the scale best at eta 1 again, with more steps
+# (w, DDIM steps, eta) of the pairs that are not swept: the model alone, and its twin's best
+FIXED = ((1.0, STEPS, 0.0), (1.0, LONGER, 1.0), (2.0, LONGER, 1.0))
 
 
-def pairs(vae_trainer) -> list[tuple[str, str, object, object, str]]:
-    """(name, guide's description, model, guide, the two checkpoints' names and steps): EMA weights
-    throughout."""
-    from benchmarks.recipe import budget_seconds, budgeted
-    from benchmarks.recipe_variants import CURVE, FLOW
+def pairs(vae_trainer) -> list[tuple[str, str, object, object, str, tuple | None]]:
+    """(name, guide's description, model, guide, the two checkpoints' names and steps, the fixed
+    settings or None for the full sweep): EMA weights throughout."""
+    from benchmarks.recipe import budget_seconds
+    from benchmarks.recipe_variants import FLOW
 
     row = f"{FLOW}+clipctx+selfcond"
 
@@ -54,23 +59,28 @@ def pairs(vae_trainer) -> list[tuple[str, str, object, object, str]]:
     if classroom is not None:
         quick = train_lvdm(default_lvdm_config("mnist"), vae_trainer=vae_trainer, progress=False)
         ids = _ids(classroom[0], quick[0])
-        out.append(("classroom (10,000 steps)", "the quick model (1,500 steps)", classroom[1], quick[1], ids))
+        out.append(
+            ("classroom (10,000 steps)", "the quick model (1,500 steps)", classroom[1], quick[1], ids, None)
+        )
+    out.append(_recipe_pair(row, vae_trainer, f"{budget_seconds() / 60:.3g} min", None))
+    out.append(_recipe_pair(f"{row}@3900", vae_trainer, "15 wall-minutes on the 2026-12-07 machine", FIXED))
+    return out
+
+
+def _recipe_pair(row: str, vae_trainer, budget: str, settings):
+    """A recipe row's final EMA guided by its own EMA at a third of its steps (retrained to that
+    step under its own name)."""
+    from benchmarks.recipe import budgeted
+    from benchmarks.recipe_variants import CURVE
+
     cfg, train_cfg, data_cfg = budgeted(row, vae_trainer.ema.module)
     trainer, model = train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=f"recipe-{row}", progress=False)
     third = max(1, round(train_cfg.steps * CURVE[0]))
     guide_trainer, guide = train_lvdm(
         cfg, train_cfg, data_cfg, vae_trainer, name=f"autoguide-{row}", progress=False, until=third
     )
-    out.append(
-        (
-            f"recipe `{row}` ({budget_seconds() / 60:.3g} min, {train_cfg.steps} steps)",
-            f"its EMA at step {third}",
-            model,
-            guide,
-            _ids(trainer, guide_trainer),
-        )
-    )
-    return out
+    name = f"recipe `{row}` ({budget}, {train_cfg.steps} steps)"
+    return name, f"its EMA at step {third}", model, guide, _ids(trainer, guide_trainer), settings
 
 
 def _ids(trainer, guide_trainer) -> str:
@@ -125,13 +135,21 @@ def run() -> str:
         "weights for both models.",
         "",
     ]
-    for name, guide_text, model, guide, ids in pairs(vae_trainer):
+    for name, guide_text, model, guide, ids, settings in pairs(vae_trainer):
         lines += [
             f"### {name}, guided by {guide_text}",
             "",
             "| scale w | recognisability [95% CI] | FVD / floor | identity kept | s / clip |",
             "| --- | --- | --- | --- | --- |",
         ]
+        if settings is not None:
+            for w, steps, row_eta in settings:
+                label = f"{w:g}" + (
+                    f" (DDIM {steps}, eta {row_eta:g})" if (steps, row_eta) != (STEPS, eta) else ""
+                )
+                lines.append(_scored_row(ids, label, model, guide, w, steps, row_eta, n, real, floor)[0])
+            lines.append("")
+            continue
         best, best_rec = 1.0, -1.0
         for sweep_eta in SWEEP_ETAS:
             for w in SCALES:

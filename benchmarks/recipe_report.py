@@ -253,14 +253,18 @@ def plot_curves(results: dict, current: dict, real_rec: float) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(10, 4.5))
-    colors = iter(plt.get_cmap("tab20").colors)
+    colors = plt.get_cmap("tab20").colors
+    drawn = 0
     for name in VARIANTS:
         rows = rows_of(name, results, current)
         if rows:
             flow = name.startswith(FLOW)  # the objective outside v, drawn bold
+            # past tab20's 20 colours, the colours come round again dashed
+            style = dict(color=colors[drawn % 20], ls="-" if drawn < 20 else "--", lw=2.5 if flow else 1.2)
             ax.plot([0] + [r["budget_min"] for r in rows],
                     [0] + [r["ema"]["recognisability"][0] for r in rows], marker="o", label=name,
-                    color=next(colors), lw=2.5 if flow else 1.2)  # fmt: skip
+                    **style)  # fmt: skip
+            drawn += 1
     ax.axhline(real_rec, color="k", ls="--", lw=1, label="real clips")
     ax.axhline(0.8, color="grey", ls=":", lw=1, label="target 0.80")
     ax.set(xlabel="training budget, CPU-minutes (2 threads)", ylabel="EMA recognisability (DDIM 50)",
