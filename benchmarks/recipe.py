@@ -257,7 +257,8 @@ def run() -> str:
         "Wall minutes differ from budget minutes, which use the step cost kept with the results (the "
         "s / step column, measured once per UNet and batch): most variants trained two at a time on one "
         "thread each, slower than that; those trained alone at 2 threads on the 2026-12-07 machine "
-        "(`+lr2e-3`, `@20000`) faster (about 0.23 s per step). A variant's first step encodes its "
+        "(`+lr2e-3`, `@20000`, `@3900`) faster (about 0.23 s per step; `+width48`, alone too, about "
+        "0.41 against its kept 0.39). A variant's first step encodes its "
         "training clips (once per clip set). Raw weights are "
         "scored at the end of the budget only. Identity kept: `identity_persistence` of the two "
         f"8-frame halves (real clips {real_kept:.2f}); rows without it were scored before it was added.",

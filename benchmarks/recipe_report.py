@@ -217,7 +217,7 @@ def what_it_would_take(winner: str, results: dict, current: dict) -> list[str]:
     """The curves extrapolated to the targets: a least-squares line of EMA recognisability
     against ln(budget minutes) through the winner's and the classroom-budget flow curve's points."""
     out = []
-    for name in (winner, LONG_FLOW, LONG_SELFCOND, LONG_SELFCOND_2X):
+    for name in (winner, LONG_FLOW, LONG_SELFCOND, LONG_SELFCOND_2X, LONG_SELFCOND_W48):
         rows = rows_of(name, results, current)
         if len(rows) < 2:
             continue

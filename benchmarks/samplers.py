@@ -72,6 +72,10 @@ def best_eta(rows: list[dict], steps: int) -> str:
     return f"eta {best['eta']:g} ({'ahead, disjoint intervals' if clear else 'ahead within the intervals'})"
 
 
+def eta_cell(row: dict) -> str:
+    return f"{row['eta']:g}" if row["sampler"] == "ddim" else "-"  # DDPM has no eta
+
+
 def grid_name(shift: float) -> str:
     return "even" if shift == 1.0 else f"shift {shift:.3g}" if shift >= 1 else f"shift 1/{1 / shift:.3g}"
 
@@ -149,8 +153,8 @@ def run() -> str:
             "| sampler | steps | eta | time grid | s / clip | FVD | recognisable [95% CI] |",
             "| --- | --- | --- | --- | --- | --- | --- |",
             *(
-                f"| {r['sampler']} | {r['steps']} | {r['eta'] if r['sampler'] == 'ddim' else '-'} "
-                f"| {grid_name(r['shift'])} | {r['seconds']:.2f} | {r['fvd']:.1f} | {fmt(r['rec'])} |"
+                f"| {r['sampler']} | {r['steps']} | {eta_cell(r)} | {grid_name(r['shift'])} "
+                f"| {r['seconds']:.2f} | {r['fvd']:.1f} | {fmt(r['rec'])} |"
                 for r in class_rows
             ),
             "",

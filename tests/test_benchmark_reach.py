@@ -40,7 +40,7 @@ def test_log_fit_needs_two_distinct_minutes():
 
 def test_the_recipe_section_says_what_each_curve_would_take():
     from benchmarks.recipe_report import what_it_would_take
-    from benchmarks.recipe_variants import LONG_FLOW, LONG_SELFCOND, LONG_SELFCOND_2X
+    from benchmarks.recipe_variants import LONG_FLOW, LONG_SELFCOND, LONG_SELFCOND_2X, LONG_SELFCOND_W48
 
     winner = "some-row"
     rows = curve((5.0, 0.5), (10.0, 0.55), (15.0, 0.58))
@@ -50,6 +50,7 @@ def test_the_recipe_section_says_what_each_curve_would_take():
         LONG_FLOW: "",
         LONG_SELFCOND: "",
         LONG_SELFCOND_2X: "",
+        LONG_SELFCOND_W48: "",
     }  # long rows: not trained
     (text,) = what_it_would_take(winner, results, current)
     minutes = extrapolated_minutes(rows, 0.80)
