@@ -50,6 +50,7 @@ from benchmarks.recipe_variants import (
     LONG_WIDE,
     SAMPLER_SETTINGS,
     VARIANTS,
+    WIDE_SAMPLERS,
     build,
     rows_of,
 )
@@ -57,6 +58,7 @@ from minilvdm.core.config import by_profile, config_hash, get_device, set_profil
 from minilvdm.core.cost import loss_step_seconds, measured_once
 from minilvdm.core.presets import preset
 from minilvdm.core.train import pick_weights
+from minilvdm.diffusion.schedules import shifted_timesteps
 from minilvdm.eval import frechet_video_distance, real_clips, recognisability, score
 from minilvdm.eval.metrics import identity_persistence
 from minilvdm.methods.lvdm import LatentVideoDiffusion, train_lvdm
@@ -143,7 +145,9 @@ def _triple(ci) -> list[float]:
     return [float(v) for v in ci]
 
 
-def evaluate(model, real, n: int, steps: int = 50, eta: float = 0.0) -> dict:
+def evaluate(model, real, n: int, steps: int = 50, eta: float = 0.0, shift: float = 1.0) -> dict:
+    if shift != 1.0:
+        steps = shifted_timesteps(model.diffusion.num_steps, steps, shift)
     videos = model.sample(n, steps=steps, eta=eta, generator=torch.Generator().manual_seed(0))
     result = score(videos, real, dataset="mnist")
     kept = identity_persistence(videos, segment=videos.shape[2] // 2)[-1].item()  # 2nd half vs 1st
@@ -249,9 +253,9 @@ def run() -> str:
     lines += ["", *today] if today else []
     capacity = capacity_lines(results, current)
     lines += ["", *capacity] if capacity else []
-    for name in (LONG_SELFCOND_2X, LONG_SELFCOND_W48):  # long curves, with the classroom model's best sampler
-        if name in finished:
-            lines += ["", *sampler_lines(name, LONG_SAMPLERS, finished, vae_trainer, real, floor)]
+    for name, settings in ((LONG_SELFCOND_2X, LONG_SAMPLERS), (LONG_SELFCOND_W48, WIDE_SAMPLERS)):
+        if name in finished:  # long curves, with the classroom model's best sampler
+            lines += ["", *sampler_lines(name, settings, finished, vae_trainer, real, floor)]
     lines += [
         "",
         "Wall minutes differ from budget minutes, which use the step cost kept with the results (the "
@@ -303,22 +307,25 @@ def winner_lines(finished: dict, results: dict, current: dict, floor: float, vae
 
 
 def sampler_lines(name: str, settings, finished: dict, vae_trainer, real, floor: float) -> list[str]:
-    """A table of the variant's final model sampled with each (DDIM steps, eta), kept in the
-    results as it is scored; the model is loaded (or trained again, where its checkpoint is
-    gone) only for a missing row."""
+    """A table of the variant's final model sampled with each (DDIM steps, eta[, grid shift]),
+    kept in the results as it is scored; the model is loaded (or trained again, where its
+    checkpoint is gone) only for a missing row."""
     row, n, results = finished[name], eval_clips(), _load_results()
     weights = best_weights(row)
     model = None
     lines = [
         f"Sampler settings for `{name}` ({weights} weights, {n} clips, seed 0):",
         "",
-        "| DDIM steps | eta | recognisability [95% CI] | FVD / floor |",
-        "| --- | --- | --- | --- |",
+        "| DDIM steps | eta | time grid | recognisability [95% CI] | FVD / floor |",
+        "| --- | --- | --- | --- | --- |",
     ]
-    for steps, eta in settings:
+    for steps, eta, *shifted in settings:
         if steps > preset("mnist").diffusion.num_steps:  # ci's diffusion has 100 steps
             continue
-        key = f"sampler|{name}|{row['steps']}|{weights}|{steps}|{eta}"
+        shift = shifted[0] if shifted else 1.0
+        key = f"sampler|{name}|{row['steps']}|{weights}|{steps}|{eta}" + (
+            f"|shift{shift:g}" if shifted else ""
+        )
         if key not in results:
             if model is None:
                 cfg, train_cfg, data_cfg = budgeted(name, vae_trainer.ema.module)
@@ -326,10 +333,13 @@ def sampler_lines(name: str, settings, finished: dict, vae_trainer, real, floor:
                     cfg, train_cfg, data_cfg, vae_trainer, name=f"recipe-{name}", progress=False
                 )
                 model = pick_weights(trainer, weights)
-            _store(key, evaluate(model, real, n, steps=steps, eta=eta))
+            _store(key, evaluate(model, real, n, steps=steps, eta=eta, shift=shift))
             results = _load_results()
         r = results[key]
-        lines.append(f"| {steps} | {eta:g} | {fmt(r['recognisability'])} | {r['fvd'][0] / floor:.2f} |")
+        grid = "even" if shift == 1.0 else f"shift {shift:g}"
+        lines.append(
+            f"| {steps} | {eta:g} | {grid} | {fmt(r['recognisability'])} | {r['fvd'][0] / floor:.2f} |"
+        )
     return lines
 
 

@@ -142,6 +142,9 @@ BASELINE_DIFFUSION = DiffusionConfig()  # schedule and t sampling of the rows th
 CURVE = (1 / 3, 2 / 3, 1.0)  # fractions of the budget at which the model is scored
 SAMPLER_SETTINGS = ((50, 0.0), (50, 1.0), (100, 0.0), (100, 1.0), (250, 1.0))  # (DDIM steps, eta)
 LONG_SAMPLERS = ((50, 0.0), (250, 1.0))  # the classroom model's best unguided setting (denoise_depth)
+# (DDIM steps, eta, grid shift): the grid shifted towards the noise lifted both short-clip models at
+# eta 0 (BENCHMARKS.md `samplers`), on the widest classroom candidate too
+WIDE_SAMPLERS = (*LONG_SAMPLERS, (20, 0.0, 3.0), (50, 0.0, 3.0))
 
 
 def build(name: str):
