@@ -30,6 +30,7 @@ from benchmarks.recipe_report import (
     capacity_lines,
     flow_lines,
     fmt,
+    grid_name,
     kept,
     lr_lines,
     pick_winner,
@@ -58,7 +59,6 @@ from minilvdm.core.config import by_profile, config_hash, get_device, set_profil
 from minilvdm.core.cost import loss_step_seconds, measured_once
 from minilvdm.core.presets import preset
 from minilvdm.core.train import pick_weights
-from minilvdm.diffusion.schedules import shifted_timesteps
 from minilvdm.eval import frechet_video_distance, real_clips, recognisability, score
 from minilvdm.eval.metrics import identity_persistence
 from minilvdm.methods.lvdm import LatentVideoDiffusion, train_lvdm
@@ -146,9 +146,7 @@ def _triple(ci) -> list[float]:
 
 
 def evaluate(model, real, n: int, steps: int = 50, eta: float = 0.0, shift: float = 1.0) -> dict:
-    if shift != 1.0:
-        steps = shifted_timesteps(model.diffusion.num_steps, steps, shift)
-    videos = model.sample(n, steps=steps, eta=eta, generator=torch.Generator().manual_seed(0))
+    videos = model.sample(n, steps=steps, eta=eta, shift=shift, generator=torch.Generator().manual_seed(0))
     result = score(videos, real, dataset="mnist")
     kept = identity_persistence(videos, segment=videos.shape[2] // 2)[-1].item()  # 2nd half vs 1st
     return {
@@ -336,10 +334,8 @@ def sampler_lines(name: str, settings, finished: dict, vae_trainer, real, floor:
             _store(key, evaluate(model, real, n, steps=steps, eta=eta, shift=shift))
             results = _load_results()
         r = results[key]
-        grid = "even" if shift == 1.0 else f"shift {shift:g}"
-        lines.append(
-            f"| {steps} | {eta:g} | {grid} | {fmt(r['recognisability'])} | {r['fvd'][0] / floor:.2f} |"
-        )
+        scores = f"{fmt(r['recognisability'])} | {r['fvd'][0] / floor:.2f}"
+        lines.append(f"| {steps} | {eta:g} | {grid_name(shift)} | {scores} |")
     return lines
 
 

@@ -28,6 +28,11 @@ def fmt(triple, digits: int = 3) -> str:
     return f"{triple[0]:.{digits}f} [{triple[1]:.{digits}f}, {triple[2]:.{digits}f}]"
 
 
+def grid_name(shift: float) -> str:
+    """A sampler's time grid: 'even', or its shift towards the noise (> 1) or the clean end."""
+    return "even" if shift == 1.0 else f"shift {shift:.3g}" if shift >= 1 else f"shift 1/{1 / shift:.3g}"
+
+
 def verdict(a, b) -> str:
     """a against b, two (value, low, high) intervals: ahead / behind / level."""
     return "ahead" if a[1] > b[2] else "behind" if a[2] < b[1] else "level (overlapping intervals)"

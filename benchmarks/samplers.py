@@ -14,10 +14,9 @@ import time
 import torch
 
 from benchmarks import kept_result
-from benchmarks.recipe_report import fmt
+from benchmarks.recipe_report import fmt, grid_name
 from minilvdm.core.config import by_profile, get_profile
 from minilvdm.core.train import pick_weights, sampling_weights
-from minilvdm.diffusion.schedules import shifted_timesteps
 from minilvdm.eval import frechet_video_distance, real_clips, score
 from minilvdm.methods.classroom import classroom_lvdm
 from minilvdm.methods.lvdm import default_lvdm_config, train_lvdm
@@ -47,18 +46,16 @@ def _sample(trainer, weights: str, n: int, steps, sampler: str, eta: float, real
     """The row's scores, kept in benchmarks/results as each row is done (an interrupted run
     resumes at the next row); a retrained model has another checkpoint name, so its own rows."""
     key = f"{trainer.ckpt_path.name}|{trainer.step}|{weights}|{sampler}|{steps}|{eta}|{n}"
-    if shift != 1.0:
-        num_steps = trainer.model.diffusion.num_steps
-        key, steps = f"{key}|shift{shift:.3g}", shifted_timesteps(num_steps, steps, shift)
+    key += f"|shift{shift:.3g}" if shift != 1.0 else ""  # rows kept before the grid column keep their keys
     return kept_result(
-        "samplers", key, lambda: _measure(pick_weights(trainer, weights), n, steps, sampler, eta, real)
+        "samplers", key, lambda: _measure(pick_weights(trainer, weights), n, steps, sampler, eta, real, shift)
     )
 
 
-def _measure(model, n: int, steps, sampler: str, eta: float, real) -> dict:
+def _measure(model, n: int, steps, sampler: str, eta: float, real, shift: float) -> dict:
     start = time.perf_counter()
     seed = torch.Generator().manual_seed(0)
-    videos = model.sample(n, steps=steps, sampler=sampler, eta=eta, generator=seed)
+    videos = model.sample(n, steps=steps, sampler=sampler, eta=eta, shift=shift, generator=seed)
     seconds = (time.perf_counter() - start) / n
     result = score(videos, real, dataset="mnist")
     return {"seconds": seconds, "fvd": result["fvd"][0], "rec": [float(v) for v in result["recognisability"]]}
@@ -75,10 +72,6 @@ def best_eta(rows: list[dict], steps: int) -> str:
 
 def eta_cell(row: dict) -> str:
     return f"{row['eta']:g}" if row["sampler"] == "ddim" else "-"  # DDPM has no eta
-
-
-def grid_name(shift: float) -> str:
-    return "even" if shift == 1.0 else f"shift {shift:.3g}" if shift >= 1 else f"shift 1/{1 / shift:.3g}"
 
 
 def best_row(rows: list[dict]) -> str:

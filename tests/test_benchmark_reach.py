@@ -72,7 +72,8 @@ def test_samplers_names_the_best_eta_and_whether_its_lead_is_clear():
 
 
 def test_samplers_best_row_names_its_grid_and_sampler():
-    from benchmarks.samplers import best_row, grid_name
+    from benchmarks.recipe_report import grid_name
+    from benchmarks.samplers import best_row
 
     assert [grid_name(s) for s in (1.0, 3.0, 1 / 3)] == ["even", "shift 3", "shift 1/3"]
     rows = [

@@ -71,6 +71,20 @@ def test_sample_takes_the_data_sets_eta_unless_given(monkeypatch, dataset, predi
     assert etas == [default_eta(dataset, prediction), 0.3]
 
 
+def test_sample_visits_the_shifted_grid_when_asked(monkeypatch):
+    from minilvdm.diffusion.schedules import make_timesteps, shifted_timesteps
+
+    model = tiny()
+    grids = []
+    real_sample = model.diffusion.sample
+    monkeypatch.setattr(
+        model.diffusion, "sample", lambda *a, **kw: grids.append(kw["steps"]) or real_sample(*a, **kw)
+    )
+    model.sample(1, steps=10, decode=False)
+    model.sample(1, steps=10, decode=False, shift=3.0)
+    assert grids[0] == 10 and grids[1] == shifted_timesteps(50, 10, 3.0) != make_timesteps(50, 10)
+
+
 def test_quick_moving_mnist_samples_flow_at_eta_0_and_noise_models_at_eta_1():
     from minilvdm.core.presets import default_eta, preset
 

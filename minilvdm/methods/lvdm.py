@@ -24,6 +24,7 @@ from ..core.presets import CLASSES, default_eta, preset
 from ..diffusion import self_condition
 from ..diffusion.conditioning import class_labels
 from ..diffusion.gaussian import Diffusion, DiffusionConfig
+from ..diffusion.schedules import shifted_timesteps
 from ..diffusion.unet import SpaceTimeUNet, UNetConfig
 
 SPACES = ("latent", "pixel")
@@ -179,6 +180,7 @@ class LatentVideoDiffusion(nn.Module):
         steps: int | None = 50,
         sampler: str = "ddim",
         eta: float | None = None,
+        shift: float = 1.0,
         guidance: float | None = None,
         guidance_form: str = "cfg",
         class_label=None,
@@ -192,6 +194,7 @@ class LatentVideoDiffusion(nn.Module):
         """n clips (n, C, T, H, W) in [-1, 1] (latents if decode=False).
 
         eta: DDIM's stochasticity; None: the data set's preset for this prediction (`default_eta`).
+        shift: > 1 moves DDIM's `steps` towards the noisy end (`shifted_timesteps`); 1: even grid.
         guidance: None/off, or the scale s ('cfg': eps_u + s (eps_c - eps_u)) or w ('lvdm').
         With a class label and no guidance the conditional prediction alone is used.
         guide: autoguidance (Karras et al. 2024): a weaker model of the same latents (less
@@ -200,6 +203,8 @@ class LatentVideoDiffusion(nn.Module):
         when it has classes."""
         self.eval()
         eta = default_eta(self.cfg.dataset, self.cfg.diffusion.prediction) if eta is None else eta
+        if shift != 1.0:
+            steps = shifted_timesteps(self.diffusion.num_steps, steps, shift)
         if guide is not None:
             self._check_guide(guide, guidance)
         device = next(self.parameters()).device
