@@ -15,8 +15,10 @@ the best scale depends on eta, so both sweeps are measured.
   row) guided by its own EMA at a third of its steps: in one run that snapshot is free, so the pair costs the
   quick budget (the guide is retrained here to its step under its own name);
 - the same recipe at the 3,900 steps that 15 wall-minutes buy on the 2026-12-07 machine (the
-  recipe's `@3900` row; quick profile only), guided likewise: only the model alone and the scale best for its
-  2,625-step twin at eta 1 (w = 2), with DDIM 250 at eta 1, the setting that twin did best at.
+  recipe's `@3900` row; quick profile only), guided likewise: the model alone, the scale best for its
+  2,625-step twin at eta 1 (w = 2) with DDIM 250 at eta 1, the setting that twin did best at, and
+  (session 25) w = 2.5 and 3 there and w = 2 on the grid shifted towards the noise: all level
+  (0.75-0.77), so 0.80 is out of this model's reach by sampling alone.
 
     MINILVDM_WEIGHTS=shipped python -m benchmarks autoguidance --profile quick
 """
@@ -42,13 +44,23 @@ SCALES = by_profile(ci=(1.0, 2.0), quick=(1.0, 1.5, 2.0, 2.5, 3.0, 3.5), full=(1
 STEPS = 50
 SWEEP_ETAS = (0.0, 1.0)  # the package's eta for flow models, and the stochastic sampler
 LONGER = by_profile(ci=4, quick=250, full=250)  # the scale best at eta 1 again, with more steps
-# (w, DDIM steps, eta) of the pairs that are not swept: the model alone, and its twin's best
-FIXED = ((1.0, STEPS, 0.0), (1.0, LONGER, 1.0), (2.0, LONGER, 1.0))
+# (w, DDIM steps, eta, time-grid shift[, sampling seed]) of the pairs that are not swept: the model alone, its
+# twin's best, then (session 25) the scales the classroom pair peaked at with eta 1 (2.5-3), and
+# the grid shifted towards the noise (`LatentVideoDiffusion.sample(shift=)`)
+FIXED = (
+    (1.0, STEPS, 0.0, 1.0),
+    (1.0, LONGER, 1.0, 1.0),
+    (2.0, LONGER, 1.0, 1.0),
+    (2.5, LONGER, 1.0, 1.0),
+    (3.0, LONGER, 1.0, 1.0),
+    (2.0, LONGER, 1.0, 3.0),
+)
 
 
-def pairs(vae_trainer) -> list[tuple[str, str, object, object, str, tuple | None]]:
-    """(name, guide's description, model, guide, the two checkpoints' names and steps, the fixed
-    settings or None for the full sweep): EMA weights throughout."""
+def pairs(vae_trainer) -> list[tuple[str, str, object, str, tuple | None]]:
+    """(name, guide's description, a function that returns (model, guide), the two checkpoints'
+    names and steps, the fixed settings or None for the full sweep): EMA weights throughout. The
+    recipe pairs train only when a row is not kept yet (a fresh machine has no checkpoints)."""
     from benchmarks.recipe import budget_seconds
     from benchmarks.recipe_variants import FLOW
 
@@ -58,10 +70,9 @@ def pairs(vae_trainer) -> list[tuple[str, str, object, object, str, tuple | None
     classroom = classroom_lvdm(vae_trainer, progress=False)
     if classroom is not None:
         quick = train_lvdm(default_lvdm_config("mnist"), vae_trainer=vae_trainer, progress=False)
-        ids = _ids(classroom[0], quick[0])
-        out.append(
-            ("classroom (10,000 steps)", "the quick model (1,500 steps)", classroom[1], quick[1], ids, None)
-        )
+        ids = _ids(classroom[0].ckpt_path, classroom[0].step, quick[0].ckpt_path, quick[0].step)
+        load = lambda: (classroom[1], quick[1])  # noqa: E731  (shipped: loaded already)
+        out.append(("classroom (10,000 steps)", "the quick model (1,500 steps)", load, ids, None))
     out.append(_recipe_pair(row, vae_trainer, f"{budget_seconds() / 60:.3g} min", None))
     if get_profile() == "quick":  # a statement about the quick budget on one machine: not a wiring check
         today = "15 wall-minutes on the 2026-12-07 machine"
@@ -71,42 +82,73 @@ def pairs(vae_trainer) -> list[tuple[str, str, object, object, str, tuple | None
 
 def _recipe_pair(row: str, vae_trainer, budget: str, settings):
     """A recipe row's final EMA guided by its own EMA at a third of its steps (retrained to that
-    step under its own name)."""
+    step under its own name), trained when first asked for."""
+    import functools
+
     from benchmarks.recipe import budgeted
     from benchmarks.recipe_variants import CURVE
+    from minilvdm.core.train import checkpoint_path
+    from minilvdm.methods.lvdm import checkpoint_configs
 
     cfg, train_cfg, data_cfg = budgeted(row, vae_trainer.ema.module)
-    trainer, model = train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=f"recipe-{row}", progress=False)
     third = max(1, round(train_cfg.steps * CURVE[0]))
-    guide_trainer, guide = train_lvdm(
-        cfg, train_cfg, data_cfg, vae_trainer, name=f"autoguide-{row}", progress=False, until=third
+    configs = checkpoint_configs(cfg, train_cfg, data_cfg, vae_trainer)
+    ids = _ids(
+        checkpoint_path(f"recipe-{row}", *configs),
+        train_cfg.steps,
+        checkpoint_path(f"autoguide-{row}", *configs),
+        third,
     )
+
+    @functools.cache
+    def load():
+        model = train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, name=f"recipe-{row}", progress=True)[1]
+        guide_run = dict(name=f"autoguide-{row}", progress=True, until=third)
+        return model, train_lvdm(cfg, train_cfg, data_cfg, vae_trainer, **guide_run)[1]
+
     name = f"recipe `{row}` ({budget}, {train_cfg.steps} steps)"
-    return name, f"its EMA at step {third}", model, guide, _ids(trainer, guide_trainer), settings
+    return name, f"its EMA at step {third}", load, ids, settings
 
 
-def _ids(trainer, guide_trainer) -> str:
-    return f"{trainer.ckpt_path.name}@{trainer.step}+{guide_trainer.ckpt_path.name}@{guide_trainer.step}"
+def _ids(path, step: int, guide_path, guide_step: int) -> str:
+    return f"{path.name}@{step}+{guide_path.name}@{guide_step}"
 
 
-def _scored_row(ids: str, label: str, model, guide, w: float, steps: int, eta: float, n: int, real, floor):
+def _scored_row(
+    ids: str,
+    label: str,
+    load,
+    w: float,
+    steps: int,
+    eta: float,
+    n: int,
+    real,
+    floor,
+    shift: float = 1.0,
+    seed: int = 0,
+):
     """(table row, recognisability) of one setting, kept in benchmarks/results as it is done (an
     interrupted run resumes at the next row; other weights have other checkpoint names)."""
 
     def compute():
-        line, rec = _row(label, *_sampled(model, guide, w, steps, eta, n), real, floor)
+        line, rec = _row(label, *_sampled(*load(), w, steps, eta, n, shift, seed), real, floor)
         return {"line": line, "rec": rec}
 
-    done = kept_result("autoguidance", f"{ids}|{w}|{steps}|{eta}|{n}", compute)
+    # the even grid and seed 0 keep the keys kept before either was a setting
+    grid = (f"|shift{shift:g}" if shift != 1.0 else "") + (f"|seed{seed}" if seed else "")
+    done = kept_result("autoguidance", f"{ids}|{w}|{steps}|{eta}|{n}{grid}", compute)
     # a row kept before the eta sweep was added has an older label: the first cell is this one's
     return f"| {label} |" + done["line"].split("|", 2)[2], done["rec"]
 
 
-def _sampled(model, guide, w: float, steps: int, eta: float, n: int) -> tuple[torch.Tensor, float]:
+def _sampled(
+    model, guide, w: float, steps: int, eta: float, n: int, shift: float = 1.0, seed: int = 0
+) -> tuple[torch.Tensor, float]:
     """n clips at scale w (1: the model alone, no guide) and the seconds per clip."""
     t0 = time.perf_counter()
     guided = {"guide": guide, "guidance": w} if w != 1.0 else {}
-    videos = model.sample(n, steps=steps, eta=eta, generator=torch.Generator().manual_seed(0), **guided)
+    generator = torch.Generator().manual_seed(seed)
+    videos = model.sample(n, steps=steps, eta=eta, shift=shift, generator=generator, **guided)
     return videos, (time.perf_counter() - t0) / n
 
 
@@ -131,13 +173,14 @@ def run() -> str:
     floor, real_rec = real_scores["fvd"][0], real_scores["recognisability"][0]
     lines = [
         f"{n} clips per row (DDIM {STEPS}, eta {eta:g}: presets.py `sample_eta`, or eta 1 where the row "
-        f"says; seed 0) against {n} held-out real clips; the scale best at eta 1 again with DDIM {LONGER}. "
+        f"says; sampling seed 0 unless the row says) against {n} held-out real clips; the scale best at "
+        f"eta 1 again with DDIM {LONGER}. "
         f"FVD floor (real vs real) {floor:.1f}; real clips' recognisability {real_rec:.3f}. Scale 1 is the "
         "model alone; w > 1 samples with D_guide + w (D - D_guide), two UNet calls per step. EMA "
         "weights for both models.",
         "",
     ]
-    for name, guide_text, model, guide, ids, settings in pairs(vae_trainer):
+    for name, guide_text, load, ids, settings in pairs(vae_trainer):
         lines += [
             f"### {name}, guided by {guide_text}",
             "",
@@ -145,23 +188,26 @@ def run() -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         if settings is not None:
-            for w, steps, row_eta in settings:
-                label = f"{w:g}" + (
-                    f" (DDIM {steps}, eta {row_eta:g})" if (steps, row_eta) != (STEPS, eta) else ""
-                )
-                lines.append(_scored_row(ids, label, model, guide, w, steps, row_eta, n, real, floor)[0])
+            for w, steps, row_eta, shift, *seeded in settings:
+                seed = seeded[0] if seeded else 0
+                notes = [f"DDIM {steps}, eta {row_eta:g}"] if (steps, row_eta) != (STEPS, eta) else []
+                notes += [f"shift {shift:g}"] if shift != 1.0 else []
+                notes += [f"sampling seed {seed}"] if seed else []
+                label = f"{w:g}" + (f" ({', '.join(notes)})" if notes else "")
+                row = _scored_row(ids, label, load, w, steps, row_eta, n, real, floor, shift, seed)
+                lines.append(row[0])
             lines.append("")
             continue
         best, best_rec = 1.0, -1.0
         for sweep_eta in SWEEP_ETAS:
             for w in SCALES:
                 label = f"{w:g}" if sweep_eta == eta else f"{w:g} (eta {sweep_eta:g})"
-                line, rec = _scored_row(ids, label, model, guide, w, STEPS, sweep_eta, n, real, floor)
+                line, rec = _scored_row(ids, label, load, w, STEPS, sweep_eta, n, real, floor)
                 lines.append(line)
                 if sweep_eta == 1.0 and rec > best_rec:
                     best, best_rec = w, rec
         label = f"{best:g} (DDIM {LONGER}, eta 1)"
-        lines.append(_scored_row(ids, label, model, guide, best, LONGER, 1.0, n, real, floor)[0])
+        lines.append(_scored_row(ids, label, load, best, LONGER, 1.0, n, real, floor)[0])
         lines.append("")
     lines.append(
         "Identity kept: `identity_persistence` of the two 8-frame halves (real clips about 0.92). "
