@@ -9,7 +9,9 @@ import time
 
 import torch
 
+from benchmarks.recipe_report import grid_name
 from minilvdm.core.config import by_profile, get_profile
+from minilvdm.core.presets import default_shift
 from minilvdm.core.train import pick_weights, sampling_weights
 from minilvdm.eval import (
     clip_diversity,
@@ -115,10 +117,12 @@ def run() -> str:
         tables += table
         sentences.append(sentence)
     other = real_clips("mnist", len(labels), part=1)[0]
+    grid = grid_name(default_shift("mnist", "flow"))  # the package's (presets.py `sample_shift`)
     real_acc = condition_accuracy(real, real_labels)
     return "\n".join(
         [
-            f"### Guidance scale sweep ({len(digits)} digits x {per_digit} clips, DDIM {steps}, seed 0)",
+            f"### Guidance scale sweep ({len(digits)} digits x {per_digit} clips, DDIM {steps}, {grid} grid, "
+            "seed 0)",
             "",
             "| model | cfg scale s (LVDM w = s - 1) | condition accuracy | P(requested digit) "
             "| recognisability | FVD | within-digit diversity | s / clip |",
@@ -136,7 +140,9 @@ def run() -> str:
             "FVD against the real clips of the same digits "
             f"({len(real)} vs {len(real)}: dominated by estimator bias, compare rows only). Diversity = mean "
             "pairwise clip-encoder distance among the clips of one digit. Sampling: DDIM at the package's "
-            "eta (presets.py `sample_eta`). " + " ".join(sentences) + f" Profile `{get_profile()}`.",
+            "eta and time grid (presets.py `sample_eta`, `sample_shift`). "
+            + " ".join(sentences)
+            + f" Profile `{get_profile()}`.",
             "",
         ]
     )

@@ -21,6 +21,13 @@ def add_arguments(parser):
     parser.add_argument("--steps", type=int, default=50, help="sampler steps (DDPM uses all if 0)")
     parser.add_argument("--sampler", choices=("ddim", "ddpm"), default="ddim")
     parser.add_argument("--eta", type=float, default=0.0)
+    parser.add_argument(
+        "--shift",
+        type=float,
+        default=None,
+        help="DDIM time grid: > 1 moves the steps towards the noise (default: the data set's, "
+        "presets.py sample_shift; 1 = even)",
+    )
     parser.add_argument("--guidance", type=float, default=None, help="guidance scale (conditional models)")
     parser.add_argument("--guidance-form", choices=("cfg", "lvdm"), default="cfg")
     parser.add_argument("--class-label", type=int, default=None, help="digit to generate (conditional)")
@@ -33,6 +40,8 @@ def validate(args):
     at_least(args, "--n", 1)
     at_least(args, "--steps", 0)
     at_least(args, "--eta", 0)
+    if args.shift is not None and args.shift <= 0:
+        raise UsageError(f"--shift must be > 0, got {args.shift}")
     if args.class_label is not None and not 0 <= args.class_label <= 9:
         raise UsageError(f"--class-label must be a digit 0..9, got {args.class_label}")
 
@@ -55,6 +64,7 @@ def run(args):
         steps=args.steps or None,
         sampler=args.sampler,
         eta=args.eta,
+        shift=args.shift,
         guidance=args.guidance,
         guidance_form=args.guidance_form,
         class_label=labels,

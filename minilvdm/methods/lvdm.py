@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..core.config import OMIT_AT_DEFAULT
-from ..core.presets import CLASSES, default_eta, preset
+from ..core.presets import CLASSES, default_eta, default_shift, preset
 from ..diffusion import self_condition
 from ..diffusion.conditioning import class_labels
 from ..diffusion.gaussian import Diffusion, DiffusionConfig
@@ -180,7 +180,7 @@ class LatentVideoDiffusion(nn.Module):
         steps: int | None = 50,
         sampler: str = "ddim",
         eta: float | None = None,
-        shift: float = 1.0,
+        shift: float | None = None,
         guidance: float | None = None,
         guidance_form: str = "cfg",
         class_label=None,
@@ -194,7 +194,8 @@ class LatentVideoDiffusion(nn.Module):
         """n clips (n, C, T, H, W) in [-1, 1] (latents if decode=False).
 
         eta: DDIM's stochasticity; None: the data set's preset for this prediction (`default_eta`).
-        shift: > 1 moves DDIM's `steps` towards the noisy end (`shifted_timesteps`); 1: even grid.
+        shift: > 1 moves DDIM's `steps` towards the noisy end (`shifted_timesteps`); 1: even grid;
+        None: the data set's preset for this prediction (`default_shift`) when `steps` is a count.
         guidance: None/off, or the scale s ('cfg': eps_u + s (eps_c - eps_u)) or w ('lvdm').
         With a class label and no guidance the conditional prediction alone is used.
         guide: autoguidance (Karras et al. 2024): a weaker model of the same latents (less
@@ -203,6 +204,12 @@ class LatentVideoDiffusion(nn.Module):
         when it has classes."""
         self.eval()
         eta = default_eta(self.cfg.dataset, self.cfg.diffusion.prediction) if eta is None else eta
+        if shift is None:  # a grid given as a list of timesteps, or DDPM's every step, stays as given
+            shift = (
+                default_shift(self.cfg.dataset, self.cfg.diffusion.prediction)
+                if isinstance(steps, int)
+                else 1.0
+            )
         if shift != 1.0:
             steps = shifted_timesteps(self.diffusion.num_steps, steps, shift)
         if guide is not None:
