@@ -468,3 +468,13 @@ def test_sample_command_rejects_a_time_grid_shift_that_is_not_positive(capsys):
 
     assert main(["--profile", "ci", "sample", "--shift", "0"]) == 2  # one line, before any model loads
     assert "--shift must be > 0, got 0.0" in capsys.readouterr().err
+
+
+def test_sample_command_takes_the_data_sets_eta_and_grid_unless_given():
+    from minilvdm.__main__ import build_parser
+
+    # None: the model's own preset (skies sample at eta 1, Moving MNIST's flow models at 0)
+    args = build_parser().parse_args(["sample"])
+    assert args.eta is None and args.shift is None
+    args = build_parser().parse_args(["sample", "--eta", "0.5", "--shift", "1"])
+    assert (args.eta, args.shift) == (0.5, 1.0)

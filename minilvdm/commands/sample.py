@@ -20,7 +20,9 @@ def add_arguments(parser):
     parser.add_argument("--n", type=int, default=16, help="clips to sample")
     parser.add_argument("--steps", type=int, default=50, help="sampler steps (DDPM uses all if 0)")
     parser.add_argument("--sampler", choices=("ddim", "ddpm"), default="ddim")
-    parser.add_argument("--eta", type=float, default=0.0)
+    parser.add_argument(
+        "--eta", type=float, default=None, help="DDIM's eta (default: the data set's, presets.py sample_eta)"
+    )
     parser.add_argument(
         "--shift",
         type=float,
