@@ -18,7 +18,9 @@ the best scale depends on eta, so both sweeps are measured.
   recipe's `@3900` row; quick profile only), guided likewise: the model alone, the scale best for its
   2,625-step twin at eta 1 (w = 2) with DDIM 250 at eta 1, the setting that twin did best at, and
   (session 25) w = 2.5 and 3 there and w = 2 on the grid shifted towards the noise: all level
-  (0.75-0.77), so 0.80 is out of this model's reach by sampling alone.
+  (0.75-0.77), so 0.80 is out of this model's reach by sampling alone;
+- the same model guided by a weaker snapshot, its EMA at step 650 (w = 2 and 3, DDIM 250, eta 1);
+- and the classroom pair's two best eta-1 scales again on the package's grid (shift 3, DDIM 50).
 
     MINILVDM_WEIGHTS=shipped python -m benchmarks autoguidance --profile quick
 """
