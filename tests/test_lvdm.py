@@ -53,6 +53,16 @@ def test_loss_and_sample_shapes_latent_and_pixel():
     assert pixel.sample(1, frames=4, size=32, steps=2).shape == (1, 1, 4, 32, 32)
 
 
+def passed_to_sampler(monkeypatch, model, key: str) -> list:
+    """The `key` argument of each call `model.sample` makes to the diffusion's sampler, in order."""
+    seen = []
+    real_sample = model.diffusion.sample
+    monkeypatch.setattr(
+        model.diffusion, "sample", lambda *a, **kw: seen.append(kw[key]) or real_sample(*a, **kw)
+    )
+    return seen
+
+
 @pytest.mark.parametrize("prediction", ["eps", "flow"])
 @pytest.mark.parametrize("dataset", ["mnist", "sky"])
 def test_sample_takes_the_data_sets_eta_unless_given(monkeypatch, dataset, prediction):
@@ -61,11 +71,7 @@ def test_sample_takes_the_data_sets_eta_unless_given(monkeypatch, dataset, predi
     model = tiny()
     model.cfg.dataset = dataset
     model.cfg.diffusion.prediction = prediction
-    etas = []
-    real_sample = model.diffusion.sample
-    monkeypatch.setattr(
-        model.diffusion, "sample", lambda *a, **kw: etas.append(kw["eta"]) or real_sample(*a, **kw)
-    )
+    etas = passed_to_sampler(monkeypatch, model, "eta")
     model.sample(1, steps=2, decode=False)
     model.sample(1, steps=2, decode=False, eta=0.3)
     assert etas == [default_eta(dataset, prediction), 0.3]
@@ -75,11 +81,7 @@ def test_sample_visits_the_shifted_grid_when_asked(monkeypatch):
     from minilvdm.diffusion.schedules import make_timesteps, shifted_timesteps
 
     model = tiny()
-    grids = []
-    real_sample = model.diffusion.sample
-    monkeypatch.setattr(
-        model.diffusion, "sample", lambda *a, **kw: grids.append(kw["steps"]) or real_sample(*a, **kw)
-    )
+    grids = passed_to_sampler(monkeypatch, model, "steps")
     model.sample(1, steps=10, decode=False, shift=1.0)
     model.sample(1, steps=10, decode=False, shift=3.0)
     assert grids[0] == 10 and grids[1] == shifted_timesteps(50, 10, 3.0) != make_timesteps(50, 10)
@@ -93,11 +95,7 @@ def test_sample_takes_the_data_sets_time_grid_unless_given(monkeypatch, dataset,
 
     model = tiny()
     model.cfg.dataset, model.cfg.diffusion.prediction = dataset, prediction
-    grids = []
-    real_sample = model.diffusion.sample
-    monkeypatch.setattr(
-        model.diffusion, "sample", lambda *a, **kw: grids.append(kw["steps"]) or real_sample(*a, **kw)
-    )
+    grids = passed_to_sampler(monkeypatch, model, "steps")
     model.sample(1, steps=10, decode=False)
     model.sample(1, steps=[40, 20, 5], decode=False)  # a grid given as timesteps is taken as given
     shift = default_shift(dataset, prediction)
