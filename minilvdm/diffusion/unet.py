@@ -405,8 +405,11 @@ def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict, shared_c
     one trained without them, e.g. LVDM's prediction model from the short-clip LVDM. Copies
     every weight the two share (the input convolution whole where both read the same inputs);
     new context channels of the input convolution, each new scalar embedding's output layer
-    and the class embedding start at 0, so at first the network computes what the
-    unconditional one does and ignores its conditions. shared_context: how many context
+    and the class embedding's null token start at 0, so at first the network computes what
+    the unconditional one does and ignores its context and scalars; a new class embedding's
+    labels start at N(0, 1), as a fresh nn.Embedding's, so that they differ from the first
+    step (grown from 0, Adam moves them about one learning rate a step: the quick model warm
+    started so followed its class at 0.29-0.35, N(0, 1) at 0.65). shared_context: how many context
     channels of the source (a self-conditioned UNet: its estimate) `conditioned` reads the same
     way, as its first ones; they are copied too. Returns the names of the new parameters;
     raises on any other mismatch."""
@@ -437,5 +440,7 @@ def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict, shared_c
             nn.init.zeros_(mlp[-1].weight)
             nn.init.zeros_(mlp[-1].bias)
         if conditioned.cfg.num_classes and "class_embed.weight" not in state:
-            nn.init.zeros_(conditioned.class_embed.weight)  # every label, the null token too
+            labels = conditioned.class_embed.weight  # (num_classes + 1, emb): the null token last
+            nn.init.normal_(labels[:-1])
+            nn.init.zeros_(labels[-1])  # dropped labels: the source model exactly
     return fresh
