@@ -1,4 +1,6 @@
 import dataclasses
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -310,3 +312,39 @@ def test_the_ablation_ema_forgets_its_first_steps(monkeypatch):
     monkeypatch.setenv("MINILVDM_PROFILE", "quick")
     cfg = ablation_train_config()
     assert ema_first_step_share(cfg, cfg.steps) < 0.01, (cfg.steps, cfg.ema_decay, cfg.ema_warmup)
+
+
+def test_a_residual_generator_warm_started_from_the_classroom_starts_as_it(monkeypatch):
+    """init='classroom': the residual UNet is the classroom LVDM's (clip context included) with
+    its frame index ignored at first, and the checkpoint is another model's."""
+    from minilvdm.core.train import TrainConfig
+    from minilvdm.methods import classroom
+    from minilvdm.methods.lvdm import default_lvdm_config
+    from minilvdm.methods.videofusion import VideoFusionConfig, default_videofusion_config, train_videofusion
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    torch.manual_seed(0)
+    plain = SimpleNamespace(unet=SpaceTimeUNet(default_lvdm_config("mnist").unet).eval())  # as the EMA model
+    with torch.no_grad():
+        for p in plain.unet.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    monkeypatch.setattr(classroom, "classroom_lvdm", lambda *a, **k: (None, plain))
+    cfg = default_videofusion_config(0.5, init="classroom")
+    assert cfg.residual_unet.clip_context == plain.unet.cfg.clip_context
+    vf = cfg.build()
+    fresh = classroom.warm_start_from_classroom(vf.residual, None)
+    assert fresh and all(n.startswith("frame_embed.") for n in fresh)
+    src = plain.unet.cfg
+    z, t = torch.randn(2, src.in_channels, 4, 8, 8), torch.tensor([10, 900])
+    estimate = torch.zeros(2, src.context_channels, 4, 8, 8) if src.context_channels else None
+    want = plain.unet(z, t, context=estimate)  # the classroom's first sampling step: no estimate yet
+    with torch.no_grad():
+        got = vf.residual.eval()(z, t, frame_index=torch.arange(4) + 2)
+    assert torch.allclose(got, want, atol=1e-5)
+    tc = TrainConfig(steps=2, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000)
+    monkeypatch.setattr(classroom, "classroom_checkpoint_path", lambda *a, **k: Path("classroom.pt"))
+    warm, _ = train_videofusion(cfg, tc, progress=False)
+    cold, _ = train_videofusion(default_videofusion_config(0.5), tc, progress=False)
+    assert warm.step == 2 and warm.ckpt_path != cold.ckpt_path
+    with pytest.raises(ValueError, match="init"):
+        VideoFusionConfig(init="imagenet").validate()

@@ -401,18 +401,19 @@ def load_image_weights(video_model: nn.Module, image_state: dict) -> list[str]:
 
 
 def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict, shared_context: int = 0) -> list[str]:
-    """Warm-start a UNet with extra inputs (context channels, scalar embeddings, classes) from
-    one trained without them, e.g. LVDM's prediction model from the short-clip LVDM. Copies
-    every weight the two share (the input convolution whole where both read the same inputs);
-    new context channels of the input convolution, each new scalar embedding's output layer
-    and the class embedding's null token start at 0, so at first the network computes what
-    the unconditional one does and ignores its context and scalars; a new class embedding's
-    labels start at N(0, 1), as a fresh nn.Embedding's, so that they differ from the first
-    step (grown from 0, Adam moves them about one learning rate a step: the quick model warm
-    started so followed its class at 0.29-0.35, N(0, 1) at 0.65). shared_context: how many context
-    channels of the source (a self-conditioned UNet: its estimate) `conditioned` reads the same
-    way, as its first ones; they are copied too. Returns the names of the new parameters;
-    raises on any other mismatch."""
+    """Warm-start a UNet with extra inputs (context channels, scalar or frame-index embeddings,
+    classes) from one trained without them, e.g. LVDM's prediction model from the short-clip
+    LVDM, VideoFusion's residual generator from the classroom LVDM. Copies every weight the two
+    share (the input convolution whole where both read the same inputs); new context channels
+    of the input convolution, the output layer of each new scalar or frame-index embedding and
+    the class embedding's null token start at 0, so at first the network computes what the
+    unconditional one does and ignores its context, scalars and frame index; a new class
+    embedding's labels start at N(0, 1), as a fresh nn.Embedding's, so that they differ from
+    the first step (grown from 0, Adam moves them about one learning rate a step: the quick
+    model warm started so followed its class at 0.29-0.35, N(0, 1) at 0.65). shared_context:
+    how many context channels of the source (a self-conditioned UNet: its estimate)
+    `conditioned` reads the same way, as its first ones; they are copied too. Returns the
+    names of the new parameters; raises on any other mismatch."""
     own = conditioned.state_dict()
     latent = conditioned.cfg.in_channels
     fresh = [n for n in own if n not in state]
@@ -422,7 +423,7 @@ def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict, shared_c
     widths = (latent + shared_context, own["conv_in.weight"].shape[1])
     if source_in is not None and (source_in.shape[1] not in widths or shared_context > widths[1] - latent):
         wrong.append("conv_in.weight")
-    bad_fresh = [n for n in fresh if not n.startswith(("scalar_embed.", "class_embed."))]
+    bad_fresh = [n for n in fresh if not n.startswith(("scalar_embed.", "class_embed.", "frame_embed."))]
     if unexpected or wrong or bad_fresh:
         raise ValueError(
             f"weights do not fit: unexpected {unexpected[:5]}, other shapes {wrong[:5]}, "
@@ -436,7 +437,8 @@ def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict, shared_c
                 own[name][:, : value.shape[1]] = value
             else:
                 own[name].copy_(value)
-        for mlp in conditioned.scalar_embed.values():
+        new_mlps = [mlp for name, mlp in conditioned.named_modules() if f"{name}.0.weight" in fresh]
+        for mlp in new_mlps:
             nn.init.zeros_(mlp[-1].weight)
             nn.init.zeros_(mlp[-1].bias)
         if conditioned.cfg.num_classes and "class_embed.weight" not in state:

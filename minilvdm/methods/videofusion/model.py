@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from ...core.config import OMIT_AT_DEFAULT
 from ...core.presets import preset
 from ...diffusion.gaussian import Diffusion, DiffusionConfig
 from ...diffusion.unet import SpaceTimeUNet, UNetConfig
@@ -196,6 +197,10 @@ class VideoFusionConfig:
     space: str = "latent"  # trained on cached VAE latents, like the LVDM
     num_classes: int = 0  # unconditional
     base_lr_scale: float = 1.0
+    # '' trains the residual generator from scratch; 'classroom' starts it from the classroom
+    # LVDM's UNet (`warm_start_from_classroom`; its frame-index embedding starts at 0). That
+    # model predicts velocities on the rectified-flow schedule: fine-tuning turns it to noises
+    init: str = field(default="", metadata=OMIT_AT_DEFAULT)
 
     def validate(self) -> None:
         lambdas(2, self.lam)  # raises for lambda outside [0, 1]
@@ -207,6 +212,12 @@ class VideoFusionConfig:
             raise ValueError("VideoFusion here is an unconditional model on latents or frame latents")
         if self.base_lr_scale < 0:
             raise ValueError(f"base_lr_scale must be >= 0, got {self.base_lr_scale}")
+        warm_here = (self.dataset, self.space) == ("mnist", "latent")
+        if self.init not in ("", "classroom") or (self.init and not warm_here):
+            raise ValueError(
+                f"init must be '' or 'classroom' (latent Moving MNIST only), got {self.init!r} "
+                f"for {self.dataset!r} / {self.space!r}"
+            )
 
     def build(self) -> DecomposedDenoiser:
         self.validate()
@@ -214,20 +225,25 @@ class VideoFusionConfig:
         return DecomposedDenoiser(base, residual, Diffusion(self.diffusion), self.lam)
 
 
-def default_videofusion_config(lam: float = 0.5) -> VideoFusionConfig:
+def default_videofusion_config(lam: float = 0.5, init: str = "") -> VideoFusionConfig:
     """The profile's UNet sizes on the default Moving MNIST VAE's latent channels, as for the
     LVDM, predicting eps (the decomposition is defined on noises) with the noise models' min-SNR
     weighting (presets.py `noise_min_snr_gamma`). Without the LVDM's clip context: its recipe was
-    measured on the LVDM only."""
+    measured on the LVDM only. init='classroom': the residual generator starts from the
+    classroom LVDM, so it takes that UNet's clip context too."""
     from ...vae.model import default_vae_config
 
     latent = default_vae_config("mnist").latent_channels
     p = preset("mnist")
+    residual = UNetConfig.for_profile(in_channels=latent, frame_index_embedding=True)
+    if init:
+        residual.clip_context = p.clip_context
     return VideoFusionConfig(
         lam=lam,
         base_unet=UNetConfig.for_profile(in_channels=latent, temporal_layers=False),
-        residual_unet=UNetConfig.for_profile(in_channels=latent, frame_index_embedding=True),
+        residual_unet=residual,
         diffusion=DiffusionConfig(num_steps=p.diffusion.num_steps, min_snr_gamma=p.noise_min_snr_gamma),
+        init=init,
     )
 
 
@@ -263,9 +279,14 @@ def train_videofusion(
     def loss_fn(model, batch):
         return model.loss(batch)["loss"]
 
+    from ..classroom import warm_start_from_classroom, warm_start_identity
+
     name = f"videofusion-{cfg.dataset}-lam{cfg.lam:g}"
-    ckpt = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name)
+    start = warm_start_identity(cfg.init, vae_trainer)  # another classroom file: another model
+    ckpt = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name, *start)
     model = cfg.build()
+    if cfg.init == "classroom" and not ckpt.exists():  # a checkpoint there holds the weights
+        warm_start_from_classroom(model.residual, vae_trainer, progress)
     trainer = Trainer(
         model,
         loss_fn,
