@@ -322,25 +322,28 @@ def test_a_residual_generator_warm_started_from_the_classroom_starts_as_it(monke
     from minilvdm.methods.lvdm import default_lvdm_config
     from minilvdm.methods.videofusion import VideoFusionConfig, default_videofusion_config, train_videofusion
 
-    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    monkeypatch.setenv("MINILVDM_PROFILE", "quick")  # its classroom has clip context and self-conditions
     torch.manual_seed(0)
     plain = SimpleNamespace(unet=SpaceTimeUNet(default_lvdm_config("mnist").unet).eval())  # as the EMA model
+    assert plain.unet.cfg.clip_context and plain.unet.cfg.context_channels
     with torch.no_grad():
         for p in plain.unet.parameters():
             p.add_(0.1 * torch.randn_like(p))
     monkeypatch.setattr(classroom, "classroom_lvdm", lambda *a, **k: (None, plain))
     cfg = default_videofusion_config(0.5, init="classroom")
-    assert cfg.residual_unet.clip_context == plain.unet.cfg.clip_context
+    assert cfg.residual_unet.clip_context and not default_videofusion_config(0.5).residual_unet.clip_context
     vf = cfg.build()
     fresh = classroom.warm_start_from_classroom(vf.residual, None)
     assert fresh and all(n.startswith("frame_embed.") for n in fresh)
     src = plain.unet.cfg
     z, t = torch.randn(2, src.in_channels, 4, 8, 8), torch.tensor([10, 900])
-    estimate = torch.zeros(2, src.context_channels, 4, 8, 8) if src.context_channels else None
-    want = plain.unet(z, t, context=estimate)  # the classroom's first sampling step: no estimate yet
-    with torch.no_grad():
+    with torch.no_grad():  # the classroom's first sampling step: no estimate yet
+        want = plain.unet(z, t, context=torch.zeros(2, src.context_channels, 4, 8, 8))
         got = vf.residual.eval()(z, t, frame_index=torch.arange(4) + 2)
     assert torch.allclose(got, want, atol=1e-5)
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")  # training: seconds
+    plain.unet = SpaceTimeUNet(default_lvdm_config("mnist").unet)
+    cfg = default_videofusion_config(0.5, init="classroom")
     tc = TrainConfig(steps=2, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000)
     monkeypatch.setattr(classroom, "classroom_checkpoint_path", lambda *a, **k: Path("classroom.pt"))
     warm, _ = train_videofusion(cfg, tc, progress=False)

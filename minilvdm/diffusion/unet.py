@@ -410,7 +410,8 @@ def load_unconditional_weights(conditioned: SpaceTimeUNet, state: dict, shared_c
     unconditional one does and ignores its context, scalars and frame index; a new class
     embedding's labels start at N(0, 1), as a fresh nn.Embedding's, so that they differ from
     the first step (grown from 0, Adam moves them about one learning rate a step: the quick
-    model warm started so followed its class at 0.29-0.35, N(0, 1) at 0.65). shared_context:
+    model warm started so followed its class in 0.35 of clips at best, with N(0, 1) labels in
+    0.70; BENCHMARKS.md `guidance`). shared_context:
     how many context channels of the source (a self-conditioned UNet: its estimate)
     `conditioned` reads the same way, as its first ones; they are copied too. Returns the
     names of the new parameters; raises on any other mismatch."""
