@@ -22,7 +22,7 @@ BATCH = 40
 
 def run() -> str:
     vae_trainer = train_vae("mnist", progress=False)
-    what, trainer, model, cfg = quick_model("", vae_trainer)
+    what, trainer, model, _ = quick_model("", vae_trainer)
     per_digit = by_profile(ci=1, quick=24, full=24)
     labels = torch.arange(10).repeat_interleave(per_digit)
     steps = sweep_sizes()[2]

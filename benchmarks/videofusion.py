@@ -134,6 +134,7 @@ def run() -> str:
         (f"VideoFusion, lambda 0.5, min-SNR-{vf_cfg.diffusion.min_snr_gamma:g}", vf_trainer.step, vf_stats),
         ("VideoFusion, lambda 0.5, plain eps loss", eps_trainer.step, eps_stats),
     ]
+    warm_note = ""
     if warm_start_init("mnist", vae_trainer):  # the classroom LVDM is here (shipped, or trained once)
         # the same steps for a residual generator started from it: on top of its training, so
         # more compute than the rows above (the classroom's budget: presets.py classroom_train)
@@ -142,14 +143,12 @@ def run() -> str:
         warm_stats = describe_clips(sample_videos(warm_model, vae, n, steps), real_features)
         name = "VideoFusion, lambda 0.5, residual from the classroom LVDM"
         rows.append((name, warm_trainer.step, warm_stats))
-    warm_note = (
-        "The residual generator started from the classroom LVDM (`init='classroom'`, where those weights "
-        "are here) trains the same steps on top of the classroom's own training (presets.py "
-        "`classroom_train`), so it is not at equal compute; that LVDM predicts velocities on the "
-        "rectified-flow schedule, and fine-tuning turns it to VideoFusion's residual noises. "
-        if len(rows) > 3
-        else ""
-    )
+        warm_note = (
+            "The residual generator started from the classroom LVDM (`init='classroom'`, where those "
+            "weights are here) trains the same steps on top of the classroom's own training (presets.py "
+            "`classroom_train`), so it is not at equal compute; that LVDM predicts velocities on the "
+            "rectified-flow schedule, and fine-tuning turns it to VideoFusion's residual noises. "
+        )
     lines += [
         f"### Decomposed against plain at equal training compute (~{budget / 60:.1f} min each at the "
         "step costs above)",
