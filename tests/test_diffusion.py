@@ -187,6 +187,33 @@ def test_guidance_forms():
     assert torch.allclose(fn(torch.zeros(3), None), torch.full((3,), 2.0))
 
 
+def test_guidance_interval_guides_only_inside_and_skips_the_unconditional_call_outside():
+    calls = []
+
+    def uncond(x, t):
+        calls.append(int(t[0]))
+        return x
+
+    fn = guided(lambda x, t: x + 1, uncond, 3.0, interval=(200, 800))
+    x = torch.zeros(2, 3)
+    for step, want in [(999, 1.0), (800, 3.0), (500, 3.0), (200, 3.0), (199, 1.0), (0, 1.0)]:
+        assert torch.allclose(fn(x, torch.full((2,), step)), torch.full((2, 3), want))
+    assert calls == [800, 500, 200]
+    diff = Diffusion(DiffusionConfig(num_steps=50, schedule="linear", beta_start=1e-3, beta_end=0.2))
+    seen = []
+    diff.sample(
+        lambda x, t: torch.zeros_like(x),
+        (1, 2),
+        steps=10,
+        uncond_fn=lambda x, t: seen.append(int(t[0])) or torch.ones_like(x),
+        guidance_scale=2.0,
+        guidance_interval=(10, 30),
+    )
+    assert seen and all(10 <= t <= 30 for t in seen)
+    with pytest.raises(ValueError, match="interval"):
+        guided(lambda x, t: x, lambda x, t: x, 2.0, interval=(800, 200))
+
+
 def test_sample_callback_noise_fn_and_guidance():
     diff = Diffusion(DiffusionConfig(num_steps=50, schedule="linear", beta_start=1e-3, beta_end=0.2))
     seen, calls = [], []

@@ -156,6 +156,18 @@ def test_guidance_uses_the_null_token_and_changes_samples():
     assert not torch.allclose(a, b)
 
 
+def test_guidance_interval_outside_every_step_samples_the_conditional_model_alone():
+    model = tiny(conditional=True)
+    torch.nn.init.normal_(model.unet.conv_out.weight, std=0.1)
+    torch.nn.init.normal_(model.unet.class_embed.weight, std=1.0)
+    run = lambda **kw: model.sample(  # noqa: E731
+        1, steps=3, class_label=3, generator=torch.Generator().manual_seed(0), decode=False, **kw
+    )
+    alone, guided = run(), run(guidance=4.0)
+    assert torch.allclose(run(guidance=4.0, guidance_interval=(2000, 3000)), alone)
+    assert torch.allclose(run(guidance=4.0, guidance_interval=(0, 999)), guided)
+
+
 def _seeded(model, **kw):
     return model.sample(2, steps=3, eta=0.0, generator=torch.Generator().manual_seed(0), decode=False, **kw)
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from minilvdm.diffusion import Diffusion, DiffusionConfig
+from minilvdm.diffusion.schedules import shifted_timesteps
 from minilvdm.diffusion.unet import SpaceTimeUNet, UNetConfig
 from minilvdm.methods.videofusion import DecomposedDenoiser, base_frame, decomposed_noise, lambdas
 
@@ -99,6 +100,47 @@ def test_prediction_combines_base_and_residual_as_written():
         assert torch.allclose(r_hat, vf.residual(z_res, t, frame_index=torch.arange(T)), atol=1e-4)
     assert torch.allclose(eps_hat[:, :, k], b_hat[:, :, 0])
     assert torch.allclose(eps_hat[:, :, 0], 0.5**0.5 * b_hat[:, :, 0] + 0.5**0.5 * r_hat[:, :, 0], atol=1e-6)
+
+
+class _Oracle(torch.nn.Module):
+    """A generator that returns a fixed target (checking the input it is given, when told)."""
+
+    def __init__(self, out, expect_input=None):
+        super().__init__()
+        self.out, self.expect_input = out, expect_input
+
+    def forward(self, x, t, frame_index=None):
+        if self.expect_input is not None:
+            assert torch.allclose(x, self.expect_input, atol=1e-5)
+        return self.out
+
+
+def test_flow_form_combines_exact_generator_velocities_into_the_true_velocity(monkeypatch):
+    """Given b - x^k and sqrt(1 - lambda) r - x exactly, the velocity is u = eps - x everywhere,
+    the residual generator reads z'_t = sqrt(abar) x + sqrt(1 - abar) sqrt(1 - lambda) r, and the
+    loss is 0."""
+    import minilvdm.methods.videofusion.model as vf_model
+
+    diffusion = Diffusion(DiffusionConfig(num_steps=100, schedule="rectified_flow", prediction="flow"))
+    x0 = torch.rand(2, 1, T, 8, 8) * 2 - 1
+    eps, base, residual = decomposed_noise(x0.shape, 0.5, torch.Generator().manual_seed(4))
+    t, k = torch.tensor([20, 80]), base_frame(T)
+    lam = lambdas(T, 0.5).float().view(1, 1, T, 1, 1)
+    abar = diffusion.alpha_bar[t].float().view(-1, 1, 1, 1, 1)
+    residual_velocity = (1 - lam).sqrt() * residual - x0
+    z_res = abar.sqrt() * x0 + (1 - abar).sqrt() * (1 - lam).sqrt() * residual
+    z_res[:, :, k] = (abar.sqrt() * x0)[:, :, k]  # lambda^k = 1: the base frame holds no residual
+    vf = DecomposedDenoiser(
+        _Oracle(base - x0[:, :, k : k + 1]), _Oracle(residual_velocity, z_res), diffusion, lam=0.5
+    )
+    u_hat, _, _ = vf.predict(diffusion.q_sample(x0, t, eps), t)
+    assert torch.allclose(u_hat, eps - x0, atol=1e-5)
+    monkeypatch.setattr(vf_model, "decomposed_noise", lambda shape, lam: (eps, base, residual))
+    losses = vf.loss(x0, t)
+    assert losses["loss"].item() < 1e-9
+    with pytest.raises(ValueError, match="one of"):
+        vf_model.default_videofusion_config(0.5, prediction="v")
+    assert vf_model.default_videofusion_config(0.5, prediction="flow").diffusion.prediction == "flow"
 
 
 def test_residual_loss_sends_no_gradient_into_the_base_generator():
@@ -197,19 +239,27 @@ def test_sample_videos_decodes_clips_and_the_seed_moves_the_residuals(monkeypatc
     assert videos.shape == (3, 1, 16, 64, 64) and videos.abs().max() <= 1
     other = sample_videos(model, vae, 3, steps=2, base=b_T, seed=7, batch_size=2)
     assert not torch.equal(videos, other)  # residuals differ with the seed
-    # by default the eta of models written in noises (presets.py noise_sample_eta), not the flow LVDM's
+    # by default the eta of models written in noises (presets.py noise_sample_eta) on the even
+    # grid; the flow form takes the flow LVDM's eta and shifted grid
     import dataclasses
 
-    from minilvdm.core.presets import preset
-    from minilvdm.methods.videofusion import model as videofusion_model
+    from minilvdm.core import presets
 
-    table = dataclasses.replace(preset("mnist"), sample_eta=0.25, noise_sample_eta=0.75)
-    monkeypatch.setattr(videofusion_model, "preset", lambda *a, **k: table)
-    etas, sample = [], model.diffusion.sample
-    model.diffusion.sample = lambda *a, **k: (etas.append(k["eta"]), sample(*a, **k))[1]
+    table = dataclasses.replace(
+        presets.preset("mnist"), sample_eta=0.25, noise_sample_eta=0.75, sample_shift=3.0
+    )
+    monkeypatch.setattr(presets, "preset", lambda *a, **k: table)
+    _, flow_model = train_videofusion(default_videofusion_config(0.5, prediction="flow"), tc, progress=False)
+    calls = []
+    for m in (model, flow_model):
+        sample = m.diffusion.sample
+        m.diffusion.sample = lambda *a, sample=sample, **k: (calls.append(k), sample(*a, **k))[1]
     sample_videos(model, vae, 1, steps=2)
     sample_videos(model, vae, 1, steps=2, eta=0.0)
-    assert etas == [0.75, 0.0]
+    flow_videos = sample_videos(flow_model, vae, 1, steps=4)
+    assert [k["eta"] for k in calls] == [0.75, 0.0, 0.25]
+    assert calls[0]["steps"] == 2 and calls[2]["steps"] == shifted_timesteps(100, 4, 3.0)
+    assert flow_videos.shape == (1, 1, 16, 64, 64) and torch.isfinite(flow_videos).all()
 
 
 def test_equal_compute_steps_scales_by_the_measured_step_costs(monkeypatch):

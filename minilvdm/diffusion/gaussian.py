@@ -10,8 +10,9 @@
 of the ONE sampler entry point `sample`:
     steps / spacing    the step subsequence (int, or an explicit list of timesteps)
     eta                DDIM stochasticity (0 = deterministic, 1 = DDPM's variance)
-    uncond_fn, guidance_scale, guidance_form
-                       classifier-free guidance; see `guide` for the two forms
+    uncond_fn, guidance_scale, guidance_form, guidance_interval
+                       classifier-free guidance; see `guide` for the two forms and
+                       `guided` for the interval of timesteps it acts on
     noise_fn(shape, generator)
                        where every Gaussian draw comes from (x_T and per-step noise);
                        VideoFusion passes base + residual noise here. Default torch.randn,
@@ -61,6 +62,7 @@ SAMPLERS = ("ddpm", "ddim")
 GUIDANCE_FORMS = ("cfg", "lvdm")
 
 ModelFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Interval = tuple[int, int]  # (t_low, t_high), inclusive timesteps
 
 
 @dataclass
@@ -121,9 +123,25 @@ def guide(pred_c: torch.Tensor, pred_u: torch.Tensor, scale: float, form: str = 
     raise ValueError(f"guidance form must be one of {GUIDANCE_FORMS}, got {form!r}")
 
 
-def guided(model_fn: ModelFn, uncond_fn: ModelFn, scale: float, form: str = "cfg") -> ModelFn:
-    """A model_fn that returns `guide(model_fn(x, t), uncond_fn(x, t), scale, form)`."""
-    return lambda x, t: guide(model_fn(x, t), uncond_fn(x, t), scale, form)
+def guided(
+    model_fn: ModelFn, uncond_fn: ModelFn, scale: float, form: str = "cfg", interval: Interval | None = None
+) -> ModelFn:
+    """A model_fn that returns `guide(model_fn(x, t), uncond_fn(x, t), scale, form)`.
+
+    interval (t_low, t_high): guide only at timesteps t_low <= t <= t_high and use model_fn alone
+    elsewhere, skipping uncond_fn's call (Kynkaanniemi et al. 2024: guidance at the noisiest
+    levels mostly costs diversity, at the cleanest it does little)."""
+    if interval is not None:
+        low, high = interval
+        if not 0 <= low <= high:
+            raise ValueError(f"a guidance interval needs 0 <= t_low <= t_high, got {interval}")
+
+    def fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        if interval is not None and not interval[0] <= int(t[0]) <= interval[1]:
+            return model_fn(x, t)
+        return guide(model_fn(x, t), uncond_fn(x, t), scale, form)
+
+    return fn
 
 
 class Diffusion:
@@ -309,6 +327,7 @@ class Diffusion:
         uncond_fn: ModelFn | None = None,
         guidance_scale: float = 1.0,
         guidance_form: str = "cfg",
+        guidance_interval: Interval | None = None,
         noise_fn: Callable | None = None,
         callback: Callable | None = None,
         generator: torch.Generator | None = None,
@@ -325,7 +344,7 @@ class Diffusion:
             raise ValueError(f"eta must be >= 0, got {eta}")
         noise_fn = noise_fn or self.noise_fn
         if uncond_fn is not None:
-            model_fn = guided(model_fn, uncond_fn, guidance_scale, guidance_form)
+            model_fn = guided(model_fn, uncond_fn, guidance_scale, guidance_form, guidance_interval)
         x = x_T if x_T is not None else noise_fn(tuple(shape), generator)
         x = x.to(device or x.device, torch.float32)
         timesteps = make_timesteps(self.num_steps, steps, spacing)

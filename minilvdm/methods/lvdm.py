@@ -184,6 +184,7 @@ class LatentVideoDiffusion(nn.Module):
         shift: float | None = None,
         guidance: float | None = None,
         guidance_form: str = "cfg",
+        guidance_interval: tuple[int, int] | None = None,
         class_label=None,
         guide: LatentVideoDiffusion | None = None,
         generator: torch.Generator | None = None,
@@ -199,6 +200,7 @@ class LatentVideoDiffusion(nn.Module):
         None: the data set's preset for this prediction (`default_shift`) when `steps` is a count.
         guidance: None/off, or the scale s ('cfg': eps_u + s (eps_c - eps_u)) or w ('lvdm').
         With a class label and no guidance the conditional prediction alone is used.
+        guidance_interval: (t_low, t_high), guide only at those timesteps (`diffusion.guided`).
         guide: autoguidance (Karras et al. 2024): a weaker model of the same latents (less
         trained, or smaller) takes the place of eps_u, D_guide + s (D - D_guide), s = `guidance`;
         it pushes samples away from what the weaker model gets wrong. It sees the class label
@@ -236,6 +238,7 @@ class LatentVideoDiffusion(nn.Module):
                 uncond_fn=uncond_fn,
                 guidance_scale=guidance if guidance is not None else 1.0,
                 guidance_form=guidance_form,
+                guidance_interval=guidance_interval,
                 generator=generator,
                 callback=callback,
                 device=device,

@@ -20,6 +20,13 @@ Training: the base loss ||b_hat - b||^2 on frame k; the residual loss ||r_hat^i 
 on the other frames, with a stop-gradient on b_hat (the residual loss sends no gradient
 into the base generator).
 
+The same split written on the flow's velocity u = eps - x (prediction='flow', the LVDM's recipe;
+not the paper's): the base generator predicts b - x^k, the residual one the velocity of
+z'_t, sqrt(1 - lambda^i) r^i - x^i, which holds no base noise, and together
+    u_hat^i = sqrt(lambda^i) b_hat + (sqrt(1 - lambda^i) r^i - x^i)_hat
+where b_hat is read off the base generator's velocity. The residual generator then keeps the
+classroom LVDM's parameterisation when it starts from it (`init='classroom'`).
+
 Sampling goes through THE sampler, `Diffusion.sample`, with this model as the
 eps-prediction `model_fn` and `noise_fn` drawing decomposed noise (for x_T and for every
 stochastic step). Fix the base noise to keep content and vary motion:
@@ -50,6 +57,8 @@ from ...core.config import OMIT_AT_DEFAULT
 from ...core.presets import preset
 from ...diffusion.gaussian import Diffusion, DiffusionConfig
 from ...diffusion.unet import SpaceTimeUNet, UNetConfig
+
+PREDICTIONS = ("eps", "flow")  # what the decomposition is written on
 
 
 def base_frame(frames: int) -> int:
@@ -103,11 +112,14 @@ class DecomposedDenoiser(nn.Module):
 
     def __init__(self, base: nn.Module, residual: nn.Module, diffusion: Diffusion, lam: float = 0.5):
         super().__init__()
-        if diffusion.config.prediction != "eps":
+        if diffusion.config.prediction not in PREDICTIONS:
             raise ValueError(
-                "VideoFusion's decomposition is defined on eps: use DiffusionConfig(prediction='eps')"
+                "VideoFusion's decomposition is written on noises ('eps', the paper's) or on the flow's "
+                f"velocity ('flow'): DiffusionConfig(prediction=) must be one of {PREDICTIONS}, got "
+                f"{diffusion.config.prediction!r}"
             )
         self.base, self.residual, self.diffusion, self.lam = base, residual, diffusion, lam
+        self.flow = diffusion.config.prediction == "flow"
 
     def _lam(self, frames: int, like: torch.Tensor) -> torch.Tensor:
         return lambdas(frames, self.lam).to(like.device, like.dtype).view(1, 1, frames, 1, 1)
@@ -118,19 +130,27 @@ class DecomposedDenoiser(nn.Module):
         return (1 - abar).sqrt().view(-1, 1, 1, 1, 1)
 
     def predict(self, z_t: torch.Tensor, t: torch.Tensor, detach_base: bool = False):
-        """(eps_hat, b_hat, r_hat) for noisy videos z_t (B, C, T, H, W)."""
+        """(pred, base_out, residual_out) for noisy videos z_t (B, C, T, H, W): pred in the
+        diffusion's parameterisation (eps_hat, or with 'flow' the velocity u_hat), and what the two
+        generators output (eps: b_hat and r_hat; flow: b - x^k and sqrt(1 - lambda) r - x)."""
         frames = z_t.shape[2]
         k = base_frame(frames)
         t = torch.as_tensor(t, device=z_t.device).long().expand(z_t.shape[0])
-        b_hat = self.base(z_t[:, :, k : k + 1], t)  # (B, C, 1, H, W)
+        z_k = z_t[:, :, k : k + 1]  # (B, C, 1, H, W)
+        base_out = self.base(z_k, t)
+        b_hat = self.diffusion.to_eps_x0(base_out, z_k, t)[0] if self.flow else base_out
         lam = self._lam(frames, z_t)
         b_used = b_hat.detach() if detach_base else b_hat
         z_res = z_t - lam.sqrt() * self._sigma(t, z_t) * b_used  # remove the base part
         index = torch.arange(frames, device=z_t.device)
-        r_hat = self.residual(z_res, t, frame_index=index)  # (B, C, T, H, W)
-        eps_hat = lam.sqrt() * b_used + (1 - lam).sqrt() * r_hat
-        eps_hat[:, :, k] = b_used[:, :, 0]  # lambda^k = 1: the base frame is the base noise
-        return eps_hat, b_hat, r_hat
+        residual_out = self.residual(z_res, t, frame_index=index)  # (B, C, T, H, W)
+        if self.flow:  # u^i = eps^i - x^i = sqrt(lambda) b + (sqrt(1 - lambda) r^i - x^i)
+            pred = lam.sqrt() * b_used + residual_out
+            pred[:, :, k] = (base_out.detach() if detach_base else base_out)[:, :, 0]
+        else:
+            pred = lam.sqrt() * b_used + (1 - lam).sqrt() * residual_out
+            pred[:, :, k] = b_used[:, :, 0]  # lambda^k = 1: the base frame is the base noise
+        return pred, base_out, residual_out
 
     def param_groups(self, base_lr_scale: float = 1.0) -> list[dict]:
         """Trainer param_groups: the base generator at base_lr_scale times the learning rate
@@ -146,7 +166,8 @@ class DecomposedDenoiser(nn.Module):
 
     def loss(self, x0: torch.Tensor, t: torch.Tensor | None = None) -> dict:
         """{'loss', 'base', 'residual'}: base loss on frame k, residual loss on the others with a
-        stop-gradient on b_hat; each sample weighted by the diffusion's min-SNR weight."""
+        stop-gradient on b_hat; each sample weighted by the diffusion's min-SNR weight. With 'flow'
+        the targets are the two generators' velocities (`predict`)."""
         b, _, frames, _, _ = x0.shape
         if frames < 2:
             raise ValueError("VideoFusion needs at least 2 frames (a base frame and a residual frame)")
@@ -157,8 +178,11 @@ class DecomposedDenoiser(nn.Module):
         _, b_hat, r_hat = self.predict(z_t, t, detach_base=True)
         k = base_frame(frames)
         others = [i for i in range(frames) if i != k]
-        # per sample, weighted by min-SNR (diffusion.min_snr_gamma; 1 when off): both targets
-        # are noises, so a sample weighs min(SNR_t, gamma) / SNR_t, as an eps-predicting LVDM's
+        if self.flow:  # the generators' velocities: b - x^k, and sqrt(1 - lambda) r^i - x^i
+            base = base - x0[:, :, k : k + 1]
+            residual = (1 - self._lam(frames, x0)).sqrt() * residual - x0
+        # per sample, weighted by min-SNR (diffusion.min_snr_gamma; 1 when off) for the prediction
+        # type, as the LVDM's: eps min(SNR_t, gamma) / SNR_t
         weight = self.diffusion.loss_weight(t).to(x0)  # (B,)
         per_sample = lambda err: (err**2).flatten(1).mean(1)  # noqa: E731
         base_loss = (weight * per_sample(b_hat - base)).mean()
@@ -212,6 +236,9 @@ class VideoFusionConfig:
             raise ValueError("VideoFusion here is an unconditional model on latents or frame latents")
         if self.base_lr_scale < 0:
             raise ValueError(f"base_lr_scale must be >= 0, got {self.base_lr_scale}")
+        if self.diffusion.prediction not in PREDICTIONS:
+            kind = self.diffusion.prediction
+            raise ValueError(f"diffusion.prediction must be one of {PREDICTIONS}, got {kind!r}")
         warm_here = (self.dataset, self.space) == ("mnist", "latent")
         if self.init not in ("", "classroom") or (self.init and not warm_here):
             raise ValueError(
@@ -225,24 +252,34 @@ class VideoFusionConfig:
         return DecomposedDenoiser(base, residual, Diffusion(self.diffusion), self.lam)
 
 
-def default_videofusion_config(lam: float = 0.5, init: str = "") -> VideoFusionConfig:
+def default_videofusion_config(
+    lam: float = 0.5, init: str = "", prediction: str = "eps"
+) -> VideoFusionConfig:
     """The profile's UNet sizes on the default Moving MNIST VAE's latent channels, as for the
-    LVDM, predicting eps (the decomposition is defined on noises) with the noise models' min-SNR
+    LVDM, predicting eps (the paper's decomposition, on noises) with the noise models' min-SNR
     weighting (presets.py `noise_min_snr_gamma`). Without the LVDM's clip context: its recipe was
     measured on the LVDM only. init='classroom': the residual generator starts from the
-    classroom LVDM, so it takes that UNet's clip context too."""
+    classroom LVDM, so it takes that UNet's clip context too. prediction='flow': the split
+    written on velocities, with the LVDM's diffusion (rectified flow, logit-normal t)."""
     from ...vae.model import default_vae_config
 
+    if prediction not in PREDICTIONS:
+        raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
     latent = default_vae_config("mnist").latent_channels
     p = preset("mnist")
     residual = UNetConfig.for_profile(in_channels=latent, frame_index_embedding=True)
     if init:
         residual.clip_context = p.clip_context
+    if prediction == "flow":  # the flow LVDM's diffusion (the ci profile's LVDM predicts eps)
+        kwargs = dict(schedule="rectified_flow", t_sampling="logit_normal", min_snr_gamma=0.0)
+        diffusion = DiffusionConfig(num_steps=p.diffusion.num_steps, prediction="flow", **kwargs)
+    else:
+        diffusion = DiffusionConfig(num_steps=p.diffusion.num_steps, min_snr_gamma=p.noise_min_snr_gamma)
     return VideoFusionConfig(
         lam=lam,
         base_unet=UNetConfig.for_profile(in_channels=latent, temporal_layers=False),
         residual_unet=residual,
-        diffusion=DiffusionConfig(num_steps=p.diffusion.num_steps, min_snr_gamma=p.noise_min_snr_gamma),
+        diffusion=diffusion,
         init=init,
     )
 
@@ -328,13 +365,19 @@ def sample_videos(
 ) -> torch.Tensor:
     """n decoded clips (n, C, frames, H, W) in [-1, 1] (Moving MNIST's frame size): DDIM through
     the one sampler with decomposed noise; `base` (1, c, 1, h, w) fixes b_T for every clip.
-    eta: DDIM's, by default Moving MNIST's for models written in noises (presets.py
-    `noise_sample_eta`, 1; the plain flow LVDM samples at its own best, `sample_eta`); eta > 0:
-    each stochastic step's noise is decomposed too (a fresh base per step), so only eta = 0 keeps a
-    clip a function of b_T."""
+    eta: DDIM's, by default Moving MNIST's for the model's prediction (presets.py `default_eta`:
+    1 for noises, the flow LVDM's `sample_eta` for velocities, which also take its shifted time
+    grid, `default_shift`); eta > 0: each stochastic step's noise is decomposed too (a fresh base
+    per step), so only eta = 0 keeps a clip a function of b_T."""
+    from ...core.presets import default_eta, default_shift
+    from ...diffusion.schedules import shifted_timesteps
     from ...vae.latent_cache import video_size
 
-    eta = preset("mnist").noise_sample_eta if eta is None else eta
+    prediction = model.diffusion.config.prediction
+    eta = default_eta("mnist", prediction) if eta is None else eta
+    shift = default_shift("mnist", prediction)
+    if shift != 1.0 and isinstance(steps, int):
+        steps = shifted_timesteps(model.diffusion.num_steps, steps, shift)
     size = video_size("mnist")
     shape = vae.cfg.latent_shape(frames, size, size)
     out = []
