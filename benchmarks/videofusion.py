@@ -1,7 +1,8 @@
 """VideoFusion's decomposed diffusion (issue 8): cost per training step against one video
 UNet, the lambda ablation (quality, consistency, motion, training time), and decomposed
-against plain LVDM at equal training compute (and, where the classroom LVDM is here, with the
-residual generator started from it). Checkpoints are reused from outputs/"""
+against plain LVDM at equal training compute (also written on the flow's velocity, and, where the
+classroom LVDM is here, with the residual generator, or both, started from it). Checkpoints are
+reused from outputs/"""
 
 from __future__ import annotations
 
@@ -134,20 +135,31 @@ def run() -> str:
         (f"VideoFusion, lambda 0.5, min-SNR-{vf_cfg.diffusion.min_snr_gamma:g}", vf_trainer.step, vf_stats),
         ("VideoFusion, lambda 0.5, plain eps loss", eps_trainer.step, eps_stats),
     ]
+
+    def other(name: str, cfg) -> None:  # the same steps, another objective or starting point
+        trainer, model = train_videofusion(cfg, vf_tc, vae_trainer=vae_trainer, progress=False)
+        rows.append((name, trainer.step, describe_clips(sample_videos(model, vae, n, steps), real_features)))
+
+    # (session 27) the split written on the flow's velocity, the LVDM's recipe (`prediction='flow'`)
+    other("VideoFusion, lambda 0.5, on velocities (flow)", default_videofusion_config(0.5, prediction="flow"))
     warm_note = ""
     if warm_start_init("mnist", vae_trainer):  # the classroom LVDM is here (shipped, or trained once)
-        # the same steps for a residual generator started from it: on top of its training, so
-        # more compute than the rows above (the classroom's budget: presets.py classroom_train)
-        warm_cfg = default_videofusion_config(0.5, init="classroom")
-        warm_trainer, warm_model = train_videofusion(warm_cfg, vf_tc, vae_trainer=vae_trainer, progress=False)
-        warm_stats = describe_clips(sample_videos(warm_model, vae, n, steps), real_features)
-        name = "VideoFusion, lambda 0.5, residual from the classroom LVDM"
-        rows.append((name, warm_trainer.step, warm_stats))
+        # the same steps for generators started from it: on top of its training, so more compute
+        # than the rows above (the classroom's budget: presets.py classroom_train)
+        other(
+            "VideoFusion, lambda 0.5, residual from the classroom LVDM",
+            default_videofusion_config(0.5, init="classroom"),
+        )
+        other(
+            "VideoFusion, lambda 0.5, on velocities, both generators from the classroom LVDM",
+            default_videofusion_config(0.5, init="classroom-both", prediction="flow"),
+        )
         warm_note = (
-            "The residual generator started from the classroom LVDM (`init='classroom'`, where those "
-            "weights are here) trains the same steps on top of the classroom's own training (presets.py "
-            "`classroom_train`), so it is not at equal compute; that LVDM predicts velocities on the "
-            "rectified-flow schedule, and fine-tuning turns it to VideoFusion's residual noises. "
+            "The generators started from the classroom LVDM (`init='classroom'`: the residual one; "
+            "`'classroom-both'`: the base too, from its spatial layers; where those weights are here) "
+            "train the same steps on top of the classroom's own training (presets.py `classroom_train`), "
+            "so they are not at equal compute; that LVDM predicts velocities on the rectified-flow "
+            "schedule, and with eps fine-tuning turns it to VideoFusion's residual noises. "
         )
     lines += [
         f"### Decomposed against plain at equal training compute (~{budget / 60:.1f} min each at the "
@@ -163,9 +175,11 @@ def run() -> str:
         "",
         f"Real-vs-real FVD floor at these counts: {real_stats['fvd'][0]:.1f}. {warm_note}"
         f"Every model here samples with its {weights} weights (`train.sampling_weights`, the "
-        "package's choice in the ci and quick profiles) and DDIM at its own default eta: the plain "
-        f"flow LVDM {preset('mnist').sample_eta:g} (presets.py `sample_eta`), the VideoFusion models, "
-        f"written in noises, {preset('mnist').noise_sample_eta:g} (`noise_sample_eta`). "
+        "package's choice in the ci and quick profiles) and DDIM at its own default eta: the flow "
+        f"models (the plain LVDM, VideoFusion on velocities) {preset('mnist').sample_eta:g} (presets.py "
+        f"`sample_eta`) on the grid shifted by {preset('mnist').sample_shift:g} (`sample_shift`), the "
+        f"VideoFusion models written in noises {preset('mnist').noise_sample_eta:g} (`noise_sample_eta`) "
+        "on the even grid. "
         f"Profile `{get_profile()}`. The equal budget is set in steps from the step costs above, timed "
         "back to back once per machine (`cost.measured_once`; with MINILVDM_WEIGHTS=shipped, the timings "
         "shipped beside the weights, so the shipped models are reused); train minutes are each "

@@ -401,3 +401,41 @@ def test_a_residual_generator_warm_started_from_the_classroom_starts_as_it(monke
     assert warm.step == 2 and warm.ckpt_path != cold.ckpt_path
     with pytest.raises(ValueError, match="init"):
         VideoFusionConfig(init="imagenet").validate()
+
+
+def test_a_base_generator_warm_started_from_the_classroom_is_its_network_on_one_frame(monkeypatch):
+    """init='classroom-both': the base image UNet holds the classroom's spatial layers, so on one
+    frame (where temporal layers and clip context do not run) it computes what the classroom does
+    with no estimate; temporal weights stay behind, and other mismatches raise."""
+    from minilvdm.methods import classroom
+    from minilvdm.methods.lvdm import default_lvdm_config
+    from minilvdm.methods.videofusion import VideoFusionConfig, default_videofusion_config
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "quick")
+    torch.manual_seed(0)
+    plain = SimpleNamespace(unet=SpaceTimeUNet(default_lvdm_config("mnist").unet).eval())
+    with torch.no_grad():
+        for p in plain.unet.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    monkeypatch.setattr(classroom, "classroom_lvdm", lambda *a, **k: (None, plain))
+    vf = default_videofusion_config(0.5, init="classroom-both", prediction="flow").build()
+    classroom.warm_start_image_from_classroom(vf.base, None)
+    src = plain.unet.cfg
+    z, t = torch.randn(2, src.in_channels, 1, 8, 8), torch.tensor([10, 900])
+    with torch.no_grad():
+        want = plain.unet(z, t, context=torch.zeros(2, src.context_channels, 1, 8, 8))
+        assert torch.allclose(vf.base.eval()(z, t), want, atol=1e-5)
+    with pytest.raises(RuntimeError):  # a video UNet has temporal weights the copy leaves out
+        classroom.warm_start_image_from_classroom(vf.residual, None)
+    VideoFusionConfig(init="classroom-both").validate()
+    from minilvdm.core.train import TrainConfig
+    from minilvdm.methods.videofusion import train_videofusion
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")  # training: seconds
+    plain.unet = SpaceTimeUNet(default_lvdm_config("mnist").unet)
+    monkeypatch.setattr(classroom, "classroom_checkpoint_path", lambda *a, **k: Path("classroom.pt"))
+    copied = []
+    monkeypatch.setattr(classroom, "warm_start_image_from_classroom", lambda unet, *a: copied.append(unet))
+    tc = TrainConfig(steps=2, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000)
+    both, _ = train_videofusion(default_videofusion_config(0.5, init="classroom-both"), tc, progress=False)
+    assert len(copied) == 1 and copied[0].cfg.temporal_layers is False and both.step == 2

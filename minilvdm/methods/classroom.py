@@ -50,7 +50,7 @@ def classroom_checkpoint_path(vae_trainer, conditional: bool = False):
 def warm_start_identity(init: str, vae_trainer, conditional: bool = False) -> list[str]:
     """What a warm start adds to the name of the checkpoint it starts: the classroom file's name
     (another classroom training is another starting point, so another model)."""
-    return [classroom_checkpoint_path(vae_trainer, conditional).name] if init == "classroom" else []
+    return [classroom_checkpoint_path(vae_trainer, conditional).name] if init.startswith("classroom") else []
 
 
 def classroom_lvdm(vae_trainer=None, train: bool = False, progress: bool = True, conditional: bool = False):
@@ -78,14 +78,7 @@ def warm_start_from_classroom(
     The classroom weights must be here (they are never trained by this)."""
     from ..diffusion.unet import load_unconditional_weights
 
-    found = classroom_lvdm(vae_trainer, progress=progress, conditional=conditional)
-    if found is None:
-        raise FileNotFoundError(
-            "init='classroom' needs the classroom LVDM: set MINILVDM_WEIGHTS=shipped, or train it once "
-            f"with minilvdm.methods.classroom.classroom_lvdm(train=True, conditional={conditional}) "
-            "(about 45 CPU-minutes)"
-        )
-    source = found[1].unet
+    source = _classroom_unet(vae_trainer, progress, conditional)
     state = dict(source.state_dict())
     if source.cfg.context_channels and not self_condition:  # a classroom's context: its estimate
         # its estimate's input columns go: it trained with a zero estimate on half its steps, so
@@ -93,6 +86,29 @@ def warm_start_from_classroom(
         state["conv_in.weight"] = state["conv_in.weight"][:, : source.cfg.in_channels]
     shared = source.cfg.context_channels if self_condition else 0  # the estimate, read alike
     return load_unconditional_weights(unet, state, shared_context=shared)
+
+
+def warm_start_image_from_classroom(unet, vae_trainer, progress: bool = False) -> None:
+    """Copy the classroom LVDM's spatial layers into an image UNet (`temporal_layers=False`, e.g.
+    VideoFusion's base generator): its temporal_* weights (temporal convolutions and attention,
+    the clip context) and its estimate's input columns stay behind. Its temporal layers are
+    residual, so what is copied is the classroom network with them at the identity: a start that
+    fine-tuning adapts to single frames. Any other mismatch raises."""
+    source = _classroom_unet(vae_trainer, progress, conditional=False)
+    state = {name: value for name, value in source.state_dict().items() if "temporal" not in name}
+    state["conv_in.weight"] = state["conv_in.weight"][:, : source.cfg.in_channels]
+    unet.load_state_dict(state)
+
+
+def _classroom_unet(vae_trainer, progress: bool, conditional: bool):
+    found = classroom_lvdm(vae_trainer, progress=progress, conditional=conditional)
+    if found is None:
+        raise FileNotFoundError(
+            "init='classroom' needs the classroom LVDM: set MINILVDM_WEIGHTS=shipped, or train it once "
+            f"with minilvdm.methods.classroom.classroom_lvdm(train=True, conditional={conditional}) "
+            "(about 45 CPU-minutes)"
+        )
+    return found[1].unet
 
 
 def warm_start_init(dataset: str, vae_trainer) -> str:

@@ -25,7 +25,8 @@ not the paper's): the base generator predicts b - x^k, the residual one the velo
 z'_t, sqrt(1 - lambda^i) r^i - x^i, which holds no base noise, and together
     u_hat^i = sqrt(lambda^i) b_hat + (sqrt(1 - lambda^i) r^i - x^i)_hat
 where b_hat is read off the base generator's velocity. The residual generator then keeps the
-classroom LVDM's parameterisation when it starts from it (`init='classroom'`).
+classroom LVDM's parameterisation when it starts from it (`init='classroom'`; with
+`init='classroom-both'` the base generator starts from its spatial layers too).
 
 Sampling goes through THE sampler, `Diffusion.sample`, with this model as the
 eps-prediction `model_fn` and `noise_fn` drawing decomposed noise (for x_T and for every
@@ -59,6 +60,7 @@ from ...diffusion.gaussian import Diffusion, DiffusionConfig
 from ...diffusion.unet import SpaceTimeUNet, UNetConfig
 
 PREDICTIONS = ("eps", "flow")  # what the decomposition is written on
+INITS = ("", "classroom", "classroom-both")  # from scratch; the residual / both from the classroom
 
 
 def base_frame(frames: int) -> int:
@@ -221,9 +223,10 @@ class VideoFusionConfig:
     space: str = "latent"  # trained on cached VAE latents, like the LVDM
     num_classes: int = 0  # unconditional
     base_lr_scale: float = 1.0
-    # '' trains the residual generator from scratch; 'classroom' starts it from the classroom
-    # LVDM's UNet (`warm_start_from_classroom`; its frame-index embedding starts at 0). That
-    # model predicts velocities on the rectified-flow schedule: fine-tuning turns it to noises
+    # '' trains from scratch; 'classroom' starts the residual generator from the classroom LVDM's
+    # UNet (`warm_start_from_classroom`; its frame-index embedding starts at 0), 'classroom-both'
+    # also the base from its spatial layers (`warm_start_image_from_classroom`). That model
+    # predicts velocities on the rectified-flow schedule: with eps, fine-tuning turns it to noises
     init: str = field(default="", metadata=OMIT_AT_DEFAULT)
 
     def validate(self) -> None:
@@ -240,9 +243,9 @@ class VideoFusionConfig:
             kind = self.diffusion.prediction
             raise ValueError(f"diffusion.prediction must be one of {PREDICTIONS}, got {kind!r}")
         warm_here = (self.dataset, self.space) == ("mnist", "latent")
-        if self.init not in ("", "classroom") or (self.init and not warm_here):
+        if self.init not in INITS or (self.init and not warm_here):
             raise ValueError(
-                f"init must be '' or 'classroom' (latent Moving MNIST only), got {self.init!r} "
+                f"init must be one of {INITS} (latent Moving MNIST only), got {self.init!r} "
                 f"for {self.dataset!r} / {self.space!r}"
             )
 
@@ -258,9 +261,10 @@ def default_videofusion_config(
     """The profile's UNet sizes on the default Moving MNIST VAE's latent channels, as for the
     LVDM, predicting eps (the paper's decomposition, on noises) with the noise models' min-SNR
     weighting (presets.py `noise_min_snr_gamma`). Without the LVDM's clip context: its recipe was
-    measured on the LVDM only. init='classroom': the residual generator starts from the
-    classroom LVDM, so it takes that UNet's clip context too. prediction='flow': the split
-    written on velocities, with the LVDM's diffusion (rectified flow, logit-normal t)."""
+    measured on the LVDM only. init='classroom' ('classroom-both'): the residual generator (and
+    the base) starts from the classroom LVDM, so it takes that UNet's clip context too.
+    prediction='flow': the split written on velocities, with the LVDM's diffusion (rectified
+    flow, logit-normal t)."""
     from ...vae.model import default_vae_config
 
     if prediction not in PREDICTIONS:
@@ -316,14 +320,16 @@ def train_videofusion(
     def loss_fn(model, batch):
         return model.loss(batch)["loss"]
 
-    from ..classroom import warm_start_from_classroom, warm_start_identity
+    from ..classroom import warm_start_from_classroom, warm_start_identity, warm_start_image_from_classroom
 
     name = f"videofusion-{cfg.dataset}-lam{cfg.lam:g}"
     start = warm_start_identity(cfg.init, vae_trainer)  # another classroom file: another model
     ckpt = checkpoint_path(name, cfg, train_cfg, data_cfg, vae.cfg, vae_trainer.ckpt_path.name, *start)
     model = cfg.build()
-    if cfg.init == "classroom" and not ckpt.exists():  # a checkpoint there holds the weights
+    if cfg.init and not ckpt.exists():  # a checkpoint there holds the weights
         warm_start_from_classroom(model.residual, vae_trainer, progress)
+        if cfg.init == "classroom-both":
+            warm_start_image_from_classroom(model.base, vae_trainer, progress)
     trainer = Trainer(
         model,
         loss_fn,
