@@ -239,8 +239,8 @@ def test_sample_videos_decodes_clips_and_the_seed_moves_the_residuals(monkeypatc
     assert videos.shape == (3, 1, 16, 64, 64) and videos.abs().max() <= 1
     other = sample_videos(model, vae, 3, steps=2, base=b_T, seed=7, batch_size=2)
     assert not torch.equal(videos, other)  # residuals differ with the seed
-    # by default the eta of models written in noises (presets.py noise_sample_eta) on the even
-    # grid; the flow form takes the flow LVDM's eta and shifted grid
+    # by default the eta of models written in noises (presets.py noise_sample_eta), not the flow
+    # LVDM's, on the even grid; the flow form keeps that eta and takes the flow LVDM's shifted grid
     import dataclasses
 
     from minilvdm.core import presets
@@ -248,7 +248,10 @@ def test_sample_videos_decodes_clips_and_the_seed_moves_the_residuals(monkeypatc
     table = dataclasses.replace(
         presets.preset("mnist"), sample_eta=0.25, noise_sample_eta=0.75, sample_shift=3.0
     )
-    monkeypatch.setattr(presets, "preset", lambda *a, **k: table)
+    from minilvdm.methods.videofusion import model as videofusion_model
+
+    for module in (presets, videofusion_model):
+        monkeypatch.setattr(module, "preset", lambda *a, **k: table)
     _, flow_model = train_videofusion(default_videofusion_config(0.5, prediction="flow"), tc, progress=False)
     calls = []
     for m in (model, flow_model):
@@ -257,7 +260,7 @@ def test_sample_videos_decodes_clips_and_the_seed_moves_the_residuals(monkeypatc
     sample_videos(model, vae, 1, steps=2)
     sample_videos(model, vae, 1, steps=2, eta=0.0)
     flow_videos = sample_videos(flow_model, vae, 1, steps=4)
-    assert [k["eta"] for k in calls] == [0.75, 0.0, 0.25]
+    assert [k["eta"] for k in calls] == [0.75, 0.0, 0.75]
     assert calls[0]["steps"] == 2 and calls[2]["steps"] == shifted_timesteps(100, 4, 3.0)
     assert flow_videos.shape == (1, 1, 16, 64, 64) and torch.isfinite(flow_videos).all()
 
