@@ -28,8 +28,8 @@ where b_hat is read off the base generator's velocity. The residual generator th
 classroom LVDM's parameterisation when it starts from it (`init='classroom'`; with
 `init='classroom-both'` the base generator starts from its spatial layers too).
 
-Sampling goes through THE sampler, `Diffusion.sample`, with this model as the
-eps-prediction `model_fn` and `noise_fn` drawing decomposed noise (for x_T and for every
+Sampling goes through THE sampler, `Diffusion.sample`, with this model as the `model_fn`
+(predicting eps, or the velocity) and `noise_fn` drawing decomposed noise (for x_T and for every
 stochastic step). Fix the base noise to keep content and vary motion:
 
     vf = DecomposedDenoiser(base_unet, residual_unet, diffusion, lam=0.5)
@@ -105,7 +105,8 @@ def decomposed_noise(
 
 
 class DecomposedDenoiser(nn.Module):
-    """Base (image) + residual (frame-indexed video) generators acting as one eps-predictor.
+    """Base (image) + residual (frame-indexed video) generators acting as one predictor of eps (or,
+    with a 'flow' diffusion, of the velocity).
 
     base      called as base(z, t) on the base frame z (B, C, 1, H, W); an image model
               (temporal layers are skipped for one frame)
@@ -184,7 +185,7 @@ class DecomposedDenoiser(nn.Module):
             base = base - x0[:, :, k : k + 1]
             residual = (1 - self._lam(frames, x0)).sqrt() * residual - x0
         # per sample, weighted by min-SNR (diffusion.min_snr_gamma; 1 when off) for the prediction
-        # type, as the LVDM's: eps min(SNR_t, gamma) / SNR_t
+        # type, as an LVDM's (eps: min(SNR_t, gamma) / SNR_t; the flow form takes none)
         weight = self.diffusion.loss_weight(t).to(x0)  # (B,)
         per_sample = lambda err: (err**2).flatten(1).mean(1)  # noqa: E731
         base_loss = (weight * per_sample(b_hat - base)).mean()
@@ -210,7 +211,7 @@ class DecomposedDenoiser(nn.Module):
 @dataclass
 class VideoFusionConfig:
     """lam for every non-base frame; an image UNet for the base, a frame-indexed video UNet for
-    the residual; eps-prediction diffusion (the decomposition is defined on eps). The base
+    the residual; an eps-prediction diffusion (the paper's), or 'flow' (`predict`). The base
     trains at base_lr_scale times the learning rate. space: 'latent' (the 3D VAE's latents,
     `train_videofusion`) or 'frame-latent' (the per-frame VAE of notebook 07, whose image LDM
     can be the base: `train_from_image_model`)."""
