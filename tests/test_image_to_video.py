@@ -218,24 +218,41 @@ def test_thickness_dilates_strokes_and_zero_changes_nothing():
         MovingMNIST(thickness=5)
 
 
-def test_sample_clips_samples_with_moving_mnists_eta_unless_given(monkeypatch):
+def test_sample_clips_samples_with_moving_mnists_eta_and_grid_for_the_prediction(monkeypatch):
     import dataclasses
 
-    from minilvdm.core.presets import preset
-    from minilvdm.methods.image_to_video import lifting, sample_clips
+    from minilvdm.core import presets
+    from minilvdm.diffusion.schedules import shifted_timesteps
+    from minilvdm.methods.image_to_video import sample_clips
 
-    # an eps model: the eta of models written in noises (noise_sample_eta), not the flow LVDM's
-    table = dataclasses.replace(preset("mnist"), sample_eta=0.25, noise_sample_eta=0.75)
-    _, lifted = image_and_lifted()
-    monkeypatch.setattr(lifting, "preset", lambda *a, **k: table)
-    etas = []
-    real_sample = lifted.diffusion.sample
-    monkeypatch.setattr(
-        lifted.diffusion, "sample", lambda *a, **kw: etas.append(kw["eta"]) or real_sample(*a, **kw)
+    # eps: the eta of models written in noises (noise_sample_eta) on the even grid; flow: the flow
+    # LVDM's eta (sample_eta) on its shifted grid (sample_shift)
+    table = dataclasses.replace(
+        presets.preset("mnist"), sample_eta=0.25, noise_sample_eta=0.75, sample_shift=3.0
     )
-    sample_clips(lifted, 1, 2, steps=1, latents_only=True)
-    sample_clips(lifted, 1, 2, steps=1, eta=0.0, latents_only=True)
-    assert etas == [0.75, 0.0]
+    monkeypatch.setattr(presets, "preset", lambda *a, **k: table)
+    _, lifted = image_and_lifted()
+    torch.manual_seed(0)
+    flow_image = LatentVideoDiffusion(i2v_config(video=False, prediction="flow"), tiny_vae())
+    flow_lifted = lift(flow_image).eval()
+    assert flow_lifted.cfg.diffusion.prediction == "flow"
+    calls = []
+    for model in (lifted, flow_lifted):
+        real_sample = model.diffusion.sample
+        monkeypatch.setattr(
+            model.diffusion,
+            "sample",
+            lambda *a, _real=real_sample, **kw: calls.append((kw["eta"], kw["steps"])) or _real(*a, **kw),
+        )
+    sample_clips(lifted, 1, 2, steps=3, latents_only=True)
+    sample_clips(lifted, 1, 2, steps=3, eta=0.0, latents_only=True)
+    sample_clips(flow_lifted, 1, 2, steps=3, latents_only=True)
+    shifted = shifted_timesteps(flow_lifted.diffusion.num_steps, 3, 3.0)
+    assert calls[:2] == [(0.75, 3), (0.0, 3)]
+    assert calls[2][0] == 0.25 and list(calls[2][1]) == list(shifted)
+    assert list(shifted) != list(shifted_timesteps(flow_lifted.diffusion.num_steps, 3, 1.0))
+    with pytest.raises(ValueError, match="prediction"):
+        i2v_config(prediction="v")
 
 
 def test_the_image_model_takes_the_noise_min_snr_and_the_recipe_but_predicts_eps(monkeypatch):

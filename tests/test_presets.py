@@ -4,6 +4,8 @@ the quick defaults still name the shipped weights."""
 import dataclasses
 import json
 import re
+import types
+from pathlib import Path
 
 import pytest
 
@@ -92,6 +94,55 @@ def test_the_factories_read_the_table_not_a_copy(monkeypatch):
     assert long_models.default_long_config("interp").condition.perturb_max == 40 // 4
     assert videofusion.default_videofusion_config().residual_unet.model_channels == 8
     assert videofusion.ablation_train_config().steps == presets.ci(False).videofusion_train.steps
+
+
+def test_the_class_conditional_model_trains_with_cond_train_over_lvdm_train(monkeypatch):
+    """cond_train replaces lvdm_train's fields for the conditional model only, and train_lvdm picks
+    it from the config's classes; the classroom LVDM (its own train config) is not touched."""
+    monkeypatch.setenv(PROFILE_ENV, "ci")
+
+    def changed(sky):
+        row = presets.ci(sky)
+        return dataclasses.replace(
+            row,
+            lvdm_train=dataclasses.replace(row.lvdm_train, steps=5, lr=3e-3),
+            cond_train=presets.Train(steps=11),
+        )
+
+    monkeypatch.setitem(presets.PRESETS, "ci", changed)
+    plain, cond = lvdm.default_train_config(), lvdm.default_train_config("latent", "mnist", conditional=True)
+    assert (plain.steps, cond.steps) == (5, 11) and plain.lr == cond.lr == 3e-3
+    assert dataclasses.replace(cond, steps=5) == plain
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_trainer(model, loss_fn, batch_fn, train_cfg, *a, **k):
+        seen.append(train_cfg.steps)
+        raise Stop
+
+    monkeypatch.setattr(lvdm, "training_data", lambda *a, **k: (None, None))
+    monkeypatch.setattr("minilvdm.core.train.Trainer", fake_trainer)
+    vae_trainer = types.SimpleNamespace(
+        ema=types.SimpleNamespace(module=vae.VideoVAE(vae.default_vae_config("mnist"))),
+        ckpt_path=Path("vae-ci-0000000000.pt"),
+    )
+    for conditional in (False, True):
+        with pytest.raises(Stop):
+            lvdm.train_lvdm(
+                lvdm.default_lvdm_config("mnist", conditional=conditional), vae_trainer=vae_trainer
+            )
+    assert seen == [5, 11]
+    from minilvdm.methods.classroom import classroom_configs
+
+    classroom_train = presets.ci(False).classroom_train
+    assert classroom_configs("mnist", conditional=True)[1] == dataclasses.replace(
+        plain, **classroom_train.kwargs()
+    )
+    # the quick profile's choice: twice the LVDM's steps for the label (BENCHMARKS.md cond_accuracy)
+    quick = presets.quick(False)
+    assert quick.cond_train.steps == 2 * quick.lvdm_train.steps
 
 
 @pytest.mark.parametrize("dataset", DATASETS)

@@ -34,7 +34,7 @@ def model_from_args(args):
 
     dataset = dataset_of(args)
     cfg = default_lvdm_config(dataset, args.space, args.conditional)
-    train_cfg = train_overrides(default_train_config(args.space, dataset), args)
+    train_cfg = train_overrides(default_train_config(args.space, dataset, args.conditional), args)
     return train_lvdm(cfg, train_cfg, default_data_config(dataset, path=args.data))
 
 

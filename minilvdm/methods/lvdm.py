@@ -279,8 +279,9 @@ def default_lvdm_config(
 # ----------------------------------------------------------------------------- training
 
 
-def default_lvdm_train_config(space: str = "latent", dataset: str = "mnist"):
-    """presets.py `lvdm_train`, for both spaces (the pixel baseline's steps are set by its cost).
+def default_lvdm_train_config(space: str = "latent", dataset: str = "mnist", conditional: bool = False):
+    """presets.py `lvdm_train`, for both spaces (the pixel baseline's steps are set by its cost);
+    conditional=True: with `cond_train`'s fields replaced (the class-conditional model's).
 
     Quick skies: in so short a run at lr 1e-3 the weights still move fast, and an EMA over ~100+
     steps averages incompatible weights: measured on the quick sky LVDM (500 steps), EMA 0.99
@@ -288,7 +289,8 @@ def default_lvdm_train_config(space: str = "latent", dataset: str = "mnist"):
     0.9 (a ~10-step window) keeps the raw model's quality."""
     from ..core.train import TrainConfig
 
-    return TrainConfig(**preset(dataset).lvdm_train.kwargs())
+    p = preset(dataset)
+    return TrainConfig(**{**p.lvdm_train.kwargs(), **(p.cond_train.kwargs() if conditional else {})})
 
 
 default_train_config = default_lvdm_train_config  # the older name, which notebooks and benchmarks call
@@ -338,7 +340,7 @@ def train_lvdm(
     from ..core.train import Trainer, checkpoint_path, epoch_indices
     from ..vae.model import train_data_config, train_vae
 
-    train_cfg = train_cfg or default_train_config(cfg.space, cfg.dataset)
+    train_cfg = train_cfg or default_train_config(cfg.space, cfg.dataset, bool(cfg.num_classes))
     data_cfg = data_cfg or default_data_config(cfg.dataset)
     if cfg.num_classes and {cfg.dataset, data_cfg.dataset} != {"mnist"}:
         raise ValueError(f"num_classes > 0 needs digit classes (dataset 'mnist'), got {data_cfg.dataset!r}")

@@ -43,9 +43,10 @@ from torch import nn
 
 from ...core.checkpoint import checkpoint_identity
 from ...core.config import SEED_MIX, seed_everything
-from ...core.presets import FRAME_VAE_LAYOUT, preset
+from ...core.presets import FRAME_VAE_LAYOUT, default_eta, default_shift, preset
 from ...core.train import TrainConfig, Trainer, checkpoint_path, epoch_indices
 from ...diffusion.gaussian import DiffusionConfig
+from ...diffusion.schedules import shifted_timesteps
 from ...diffusion.unet import UNetConfig, count_parameters, freeze_spatial, load_image_weights
 from ...vae.latent_cache import VideoDataConfig, load_or_encode_latents, video_size
 from ..lvdm import LatentVideoDiffusion, LVDMConfig
@@ -71,13 +72,25 @@ def i2v_unet_config(video: bool = True, **overrides) -> UNetConfig:
     )
 
 
-def i2v_config(video: bool = True) -> LVDMConfig:
+def i2v_config(video: bool = True, prediction: str = "eps") -> LVDMConfig:
     """The image LDM's (video=False) or its video model's config. The diffusion takes the
-    Moving MNIST LVDM's steps but predicts eps, not the LVDM's flow velocity, with the noise
-    models' min-SNR weighting: VideoFusion's base generator starts from this image model, and its
-    decomposition is written in noises."""
+    Moving MNIST LVDM's steps but by default predicts eps, not the LVDM's flow velocity, with the
+    noise models' min-SNR weighting: VideoFusion's base generator starts from this image model, and
+    its decomposition is written in noises. prediction='flow': the quick LVDM's objective (rectified
+    flow, logit-normal t), for `benchmarks image_levers`."""
     p = preset("mnist")
-    diffusion = DiffusionConfig(num_steps=p.diffusion.num_steps, min_snr_gamma=p.noise_min_snr_gamma)
+    if prediction == "flow":
+        diffusion = DiffusionConfig(
+            num_steps=p.diffusion.num_steps,
+            prediction="flow",
+            schedule="rectified_flow",
+            t_sampling="logit_normal",
+            min_snr_gamma=0.0,
+        )
+    elif prediction == "eps":
+        diffusion = DiffusionConfig(num_steps=p.diffusion.num_steps, min_snr_gamma=p.noise_min_snr_gamma)
+    else:
+        raise ValueError(f"prediction must be 'eps' or 'flow', got {prediction!r}")
     return LVDMConfig(unet=i2v_unet_config(video), diffusion=diffusion)
 
 
@@ -335,8 +348,12 @@ def sample_clips(
     runs the network in image mode: every frame is an independent image sample. `decoder` overrides the VAE
     (e.g. the temporally fine-tuned one). eta: DDIM's; None: Moving MNIST's preset for eps models
     (`noise_sample_eta`, 1: the lifted model's clips 0.23 -> 0.38 recognisable at DDIM 20, 48 clips,
-    session 12)."""
-    eta = preset("mnist").noise_sample_eta if eta is None else eta
+    session 12); a flow model takes the flow LVDM's eta and shifted grid (`default_eta`, `default_shift`)."""
+    prediction = model.cfg.diffusion.prediction
+    eta = default_eta("mnist", prediction) if eta is None else eta
+    shift = default_shift("mnist", prediction)
+    if shift != 1.0 and isinstance(steps, int):
+        steps = shifted_timesteps(model.diffusion.num_steps, steps, shift)
     model.eval()
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
