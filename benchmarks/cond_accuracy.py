@@ -50,6 +50,8 @@ def run() -> str:
             f"{round(hits)} of {n} clips ({per_digit} per digit 0-9) show the requested digit: the clip's "
             "frame-averaged P(requested digit) from the digit reader exceeds 0.5, as in the `guidance` "
             f"section, whose sweep over s (80 clips, seed 0) picked s = {SCALE:g}; these clips are drawn "
-            f"from other seeds. Raw weights (`train.sampling_weights`), profile `{get_profile()}`.",
+            f"from other seeds. Raw weights (`train.sampling_weights`), profile `{get_profile()}`. "
+            "The steps are presets.py `cond_train` (since 2026-12-07 twice the unconditional LVDM's; "
+            "the `guidance` sweep that picked s ran on the 1500-step model before it).",
         ]
     )
