@@ -265,6 +265,36 @@ def test_sample_videos_decodes_clips_and_the_seed_moves_the_residuals(monkeypatc
     assert flow_videos.shape == (1, 1, 16, 64, 64) and torch.isfinite(flow_videos).all()
 
 
+def test_sample_videos_autoguided_runs_between_the_guide_and_the_model(monkeypatch):
+    """u_guide + w (u - u_guide): w = 1 gives the model's clips, w = 0 the guide's (the same
+    decomposed noise), another w neither; a guide that predicts something else is refused."""
+    import copy
+
+    from minilvdm.core.train import TrainConfig
+    from minilvdm.methods.videofusion import default_videofusion_config, sample_videos, train_videofusion
+    from minilvdm.vae import train_vae
+
+    monkeypatch.setenv("MINILVDM_PROFILE", "ci")
+    vae = train_vae("mnist", progress=False).ema.module.eval()
+    tc = TrainConfig(steps=2, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000)
+    _, model = train_videofusion(default_videofusion_config(0.5, prediction="flow"), tc, progress=False)
+    guide = copy.deepcopy(model)
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(1)
+        for p in guide.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=g))
+    run = lambda m, **k: sample_videos(m, vae, 2, steps=3, seed=5, **k)  # noqa: E731
+    alone, guide_alone = run(model), run(guide)
+    assert not torch.allclose(alone, guide_alone, atol=1e-3)
+    torch.testing.assert_close(run(model, autoguide=guide, guidance=1.0), alone, atol=1e-4, rtol=0)
+    torch.testing.assert_close(run(model, autoguide=guide, guidance=0.0), guide_alone, atol=1e-4, rtol=0)
+    pushed = run(model, autoguide=guide, guidance=3.0)
+    assert not torch.allclose(pushed, alone, atol=1e-3) and not torch.allclose(pushed, guide_alone, atol=1e-3)
+    _, eps_model = train_videofusion(default_videofusion_config(0.5), tc, progress=False)
+    with pytest.raises(ValueError, match="autoguide"):
+        run(model, autoguide=eps_model, guidance=2.0)
+
+
 def test_equal_compute_steps_scales_by_the_measured_step_costs(monkeypatch):
     from minilvdm.methods import videofusion
     from minilvdm.methods.lvdm import default_lvdm_config

@@ -369,9 +369,14 @@ def sample_videos(
     batch_size: int = 16,
     frames: int = 16,
     eta: float | None = None,
+    autoguide: DecomposedDenoiser | None = None,
+    guidance: float = 1.0,
 ) -> torch.Tensor:
     """n decoded clips (n, C, frames, H, W) in [-1, 1] (Moving MNIST's frame size): DDIM through
     the one sampler with decomposed noise; `base` (1, c, 1, h, w) fixes b_T for every clip.
+    autoguide: a weaker model of the same form (Karras et al. 2024): each step takes
+    u_guide + guidance (u - u_guide) (both generators from the classroom, guided by the split
+    trained from scratch at 3: 0.70 recognisable against 0.60 alone, 64 clips, session 28).
     eta: DDIM's, by default Moving MNIST's for models written in noises (presets.py
     `noise_sample_eta`, 1), for the split on velocities too (both generators from the classroom,
     64 clips: 0.60 recognisable at eta 1 against 0.53 at the plain flow LVDM's eta 0, session 27);
@@ -383,7 +388,14 @@ def sample_videos(
     from ...vae.latent_cache import video_size
 
     eta = preset("mnist").noise_sample_eta if eta is None else eta
-    shift = default_shift("mnist", model.diffusion.config.prediction)
+    prediction = model.diffusion.config.prediction
+    same = lambda c: (c.prediction, c.schedule, c.num_steps)  # noqa: E731  (what the outputs mean)
+    if autoguide is not None and same(autoguide.diffusion.config) != same(model.diffusion.config):
+        raise ValueError(
+            "the autoguide must predict what the model predicts on its schedule: "
+            f"{same(autoguide.diffusion.config)} against {same(model.diffusion.config)}"
+        )
+    shift = default_shift("mnist", prediction)
     if shift != 1.0 and isinstance(steps, int):
         steps = shifted_timesteps(model.diffusion.num_steps, steps, shift)
     size = video_size("mnist")
@@ -397,6 +409,8 @@ def sample_videos(
             sampler="ddim",
             steps=steps,
             eta=eta,
+            uncond_fn=autoguide,
+            guidance_scale=guidance,
             noise_fn=model.noise_fn(base=None if base is None else base.expand(b, -1, -1, -1, -1)),
             generator=torch.Generator().manual_seed(seed + start),
         )
