@@ -152,7 +152,9 @@ def run() -> str:
             f"scored on {n} clips of 8 independent frames (image mode, DDIM {ddim}, seed 1) by the digit "
             "reader: the share of frames with a confidently read digit [95% bootstrap interval over "
             "clips]; real clips about 0.97. Train minutes: the trainer's own clock, from runs on "
-            "different days, alone at 2 threads or beside another job at 1: compare them roughly.",
+            "different days, alone at 2 threads or beside another job at 1: compare them roughly. "
+            f"Per-frame VAE: `{vae_ckpt.name}` (with MINILVDM_WEIGHTS=shipped the shipped one, and the "
+            "adopted image model and its 400-step lift are then the shipped files).",
             "",
             "| image LDM | steps | train min | recognisable [95% CI] |",
             "| --- | --- | --- | --- |",
