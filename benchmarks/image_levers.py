@@ -103,8 +103,11 @@ def lift_sentence(lifts: list, image_scores: dict) -> str:
         + (f"raised it from {_fmt(first)} to {_fmt(more)}." if gained else f"bought nothing ({_fmt(more)}).")
         + f" The best lift comes from `{best[0]}` (image {_fmt(image_scores[best[0]])}): {_fmt(best[2])}, "
         + ("at or above the target." if best[2][0] >= 0.70 else "below the target.")
-        + " Each lift stays below the image model it freezes."
-        * all(score[0] < image_scores[name][0] for name, _, score in lifts)
+        + (
+            " Each lift stays below the image model it freezes."
+            if all(score[0] < image_scores[name][0] for name, _, score in lifts)
+            else ""
+        )
     )
 
 

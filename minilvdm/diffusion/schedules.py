@@ -88,6 +88,12 @@ def make_timesteps(
     return ts
 
 
+def shifted_grid(num_steps: int, steps, shift: float):
+    """`steps` as a sampler takes them: a count warped by `shift` (`shifted_timesteps`) unless
+    shift is 1; a list of timesteps as given."""
+    return shifted_timesteps(num_steps, steps, shift) if shift != 1.0 and isinstance(steps, int) else steps
+
+
 def shifted_timesteps(num_steps: int, steps: int, shift: float) -> list[int]:
     """`steps` descending timesteps warped towards the noisy end (shift > 1) or the clean end
     (shift < 1): the trailing grid's u = (t + 1) / N in (0, 1] becomes

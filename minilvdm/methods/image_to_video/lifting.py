@@ -46,7 +46,7 @@ from ...core.config import SEED_MIX, seed_everything
 from ...core.presets import FRAME_VAE_LAYOUT, default_eta, default_shift, preset
 from ...core.train import TrainConfig, Trainer, checkpoint_path, epoch_indices
 from ...diffusion.gaussian import DiffusionConfig
-from ...diffusion.schedules import shifted_timesteps
+from ...diffusion.schedules import shifted_grid
 from ...diffusion.unet import UNetConfig, count_parameters, freeze_spatial, load_image_weights
 from ...vae.latent_cache import VideoDataConfig, load_or_encode_latents, video_size
 from ..lvdm import LatentVideoDiffusion, LVDMConfig
@@ -79,14 +79,9 @@ def i2v_config(video: bool = True, prediction: str = "eps") -> LVDMConfig:
     its decomposition is written in noises. prediction='flow': the quick LVDM's objective (rectified
     flow, logit-normal t), for `benchmarks image_levers`."""
     p = preset("mnist")
-    if prediction == "flow":
-        diffusion = DiffusionConfig(
-            num_steps=p.diffusion.num_steps,
-            prediction="flow",
-            schedule="rectified_flow",
-            t_sampling="logit_normal",
-            min_snr_gamma=0.0,
-        )
+    if prediction == "flow":  # the quick profile's table holds the flow recipe in every profile
+        flow = DiffusionConfig(**preset("mnist", "quick").diffusion.kwargs())
+        diffusion = dataclasses.replace(flow, num_steps=p.diffusion.num_steps)
     elif prediction == "eps":
         diffusion = DiffusionConfig(num_steps=p.diffusion.num_steps, min_snr_gamma=p.noise_min_snr_gamma)
     else:
@@ -351,9 +346,7 @@ def sample_clips(
     session 12); a flow model takes the flow LVDM's eta and shifted grid (`default_eta`, `default_shift`)."""
     prediction = model.cfg.diffusion.prediction
     eta = default_eta("mnist", prediction) if eta is None else eta
-    shift = default_shift("mnist", prediction)
-    if shift != 1.0 and isinstance(steps, int):
-        steps = shifted_timesteps(model.diffusion.num_steps, steps, shift)
+    steps = shifted_grid(model.diffusion.num_steps, steps, default_shift("mnist", prediction))
     model.eval()
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)

@@ -384,7 +384,7 @@ def sample_videos(
     step's noise is decomposed too (a fresh base per step), so only eta = 0 keeps a clip a
     function of b_T."""
     from ...core.presets import default_shift
-    from ...diffusion.schedules import shifted_timesteps
+    from ...diffusion.schedules import shifted_grid
     from ...vae.latent_cache import video_size
 
     eta = preset("mnist").noise_sample_eta if eta is None else eta
@@ -395,9 +395,7 @@ def sample_videos(
             "the autoguide must predict what the model predicts on its schedule: "
             f"{same(autoguide.diffusion.config)} against {same(model.diffusion.config)}"
         )
-    shift = default_shift("mnist", prediction)
-    if shift != 1.0 and isinstance(steps, int):
-        steps = shifted_timesteps(model.diffusion.num_steps, steps, shift)
+    steps = shifted_grid(model.diffusion.num_steps, steps, default_shift("mnist", prediction))
     size = video_size("mnist")
     shape = vae.cfg.latent_shape(frames, size, size)
     out = []
