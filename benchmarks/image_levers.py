@@ -172,6 +172,8 @@ def run() -> str:
             "",
             f"Issue 19's target for the lifted model is 0.70. {lift_sentence(lifts, image_scores)} "
             "The quick notebook keeps the shorter lift (the from-scratch comparison trains as many steps, "
-            f"and 07 must stay within 15 minutes) and the image model `{ADOPTED}`.",
+            f"and 07 must stay within 15 minutes) and the image model `{ADOPTED}`, and samples the lift "
+            "autoguided by that from-scratch UNet (presets.py `lift_autoguidance`; its scores are in the "
+            "`image_to_video` section): the sampler's lever, where these rows are the training's.",
         ]
     )

@@ -255,6 +255,30 @@ def test_sample_clips_samples_with_moving_mnists_eta_and_grid_for_the_prediction
         i2v_config(prediction="v")
 
 
+def test_sample_clips_autoguided_runs_between_the_guide_and_the_model():
+    """u_guide + w (u - u_guide) at each step: w = 1 gives the model's clips, w = 0 the guide's
+    (same seed), another w neither; a guide that predicts something else is refused."""
+    from minilvdm.methods.image_to_video import sample_clips
+
+    _, lifted = image_and_lifted()
+    torch.manual_seed(1)
+    guide = LatentVideoDiffusion(i2v_config(video=True), tiny_vae())
+    randomize(guide.unet)
+    guide.eval()
+    run = lambda m, **k: sample_clips(m, 2, 3, steps=3, seed=4, latents_only=True, **k)  # noqa: E731
+    with torch.no_grad():
+        alone, guide_alone = run(lifted), run(guide)
+        assert not torch.allclose(alone, guide_alone, atol=1e-3)
+        torch.testing.assert_close(run(lifted, autoguide=guide, guidance=1.0), alone, atol=1e-5, rtol=0)
+        torch.testing.assert_close(run(lifted, autoguide=guide, guidance=0.0), guide_alone, atol=1e-5, rtol=0)
+        pushed = run(lifted, autoguide=guide, guidance=2.0)
+        assert not torch.allclose(pushed, alone, atol=1e-3)
+        assert not torch.allclose(pushed, guide_alone, atol=1e-3)
+        flow_guide = LatentVideoDiffusion(i2v_config(video=True, prediction="flow"), tiny_vae()).eval()
+        with pytest.raises(ValueError, match="autoguide"):
+            run(lifted, autoguide=flow_guide, guidance=2.0)
+
+
 def test_the_image_model_takes_the_noise_min_snr_and_the_recipe_but_predicts_eps(monkeypatch):
     """VideoFusion's base generator starts from this image LDM, and VideoFusion predicts noises
     (the Moving MNIST LVDM's flow velocity is not a noise)."""

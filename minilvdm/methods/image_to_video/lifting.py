@@ -338,13 +338,28 @@ def sample_clips(
     decoder=None,
     batch_size: int = 16,
     latents_only: bool = False,
+    autoguide: LatentVideoDiffusion | None = None,
+    guidance: float = 1.0,
 ) -> torch.Tensor:
     """n clips (n, 1, T, H, W) at Moving MNIST's frame size, in [-1, 1], by DDIM. enable_time=False
     runs the network in image mode: every frame is an independent image sample. `decoder` overrides the VAE
     (e.g. the temporally fine-tuned one). eta: DDIM's; None: Moving MNIST's preset for eps models
     (`noise_sample_eta`, 1: the lifted model's clips 0.23 -> 0.38 recognisable at DDIM 20, 48 clips,
-    session 12); a flow model takes the flow LVDM's eta and shifted grid (`default_eta`, `default_shift`)."""
+    session 12); a flow model takes the flow LVDM's eta and shifted grid (`default_eta`, `default_shift`).
+    autoguide: a weaker model of the same kind (Karras et al. 2024); each step takes
+    u_guide + guidance (u - u_guide), both in the same mode (presets.py `lift_autoguidance`: the
+    lift guided by the video UNet trained from scratch)."""
     prediction = model.cfg.diffusion.prediction
+    same = lambda c: (c.prediction, c.schedule, c.num_steps)  # noqa: E731  (what the outputs mean)
+    if autoguide is not None and same(autoguide.cfg.diffusion) != same(model.cfg.diffusion):
+        raise ValueError(
+            "the autoguide must predict what the model predicts on its schedule: "
+            f"{same(autoguide.cfg.diffusion)} against {same(model.cfg.diffusion)}"
+        )
+    guide_fn = None
+    if autoguide is not None and guidance != 1:  # at 1 the guide cancels: skip its calls
+        autoguide.eval()
+        guide_fn = lambda x, t: autoguide.unet(x, t, enable_time=enable_time)  # noqa: E731
     eta = default_eta("mnist", prediction) if eta is None else eta
     steps = shifted_grid(model.diffusion.num_steps, steps, default_shift("mnist", prediction))
     model.eval()
@@ -359,6 +374,8 @@ def sample_clips(
             shape,
             steps=steps,
             eta=eta,
+            uncond_fn=guide_fn,
+            guidance_scale=guidance,
             generator=g,
             device=device,
         )
