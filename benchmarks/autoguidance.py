@@ -22,7 +22,8 @@ the best scale depends on eta, so both sweeps are measured.
 - the same model guided by a weaker snapshot, its EMA at step 650 (w = 2 and 3, DDIM 250, eta 1);
 - and the classroom pair's two best eta-1 scales again on the package's grid (shift 3, DDIM 50);
 - (session 27) guidance on an interval of timesteps only (`guidance_interval`): the classroom
-  pair at w = 3 and the 15-minute model at w = 2 and 3, DDIM 50, eta 1.
+  pair at w = 3 and the 15-minute model at w = 2 and 3, DDIM 50, eta 1;
+- (session 29) the quick model guided by a model of half its width trained 500 steps.
 
     MINILVDM_WEIGHTS=shipped python -m benchmarks autoguidance --profile quick
 """
@@ -66,6 +67,10 @@ SHIFTED = ((2.0, STEPS, 1.0, 3.0), (3.0, STEPS, 1.0, 3.0))
 # called outside it), (w, steps, eta, shift, seed, (t_low, t_high)): the classroom pair's best eta-1
 # scale without guidance at the noisiest or the cleanest steps, and the 15-minute model's at DDIM 50
 INTERVALS = tuple((3.0, STEPS, 1.0, 1.0, 0, span) for span in ((200, 999), (400, 999), (0, 800)))
+# (session 29) the quick model guided by a model of half its width trained this many steps: the
+# scales around its best (2), and 2 on [200, 999] only; DDIM 50, eta 1
+SMALL_GUIDE_STEPS = by_profile(ci=2, quick=500, full=20_000)
+SMALL = tuple((w, STEPS, 1.0, 1.0) for w in (1.0, 1.5, 2.0, 2.5)) + ((2.0, STEPS, 1.0, 1.0, 0, (200, 999)),)
 INTERVALS_15 = (
     (2.0, STEPS, 1.0, 1.0),
     (2.0, STEPS, 1.0, 1.0, 0, (200, 999)),
@@ -104,7 +109,45 @@ def pairs(vae_trainer) -> list[tuple[str, str, object, str, bool, tuple]]:
         # a weaker guide pushes further (Karras et al. guide with a model trained far less)
         later = EARLIER_GUIDE + INTERVALS_15[1:]
         out.append(_recipe_pair(f"{row}@3900", vae_trainer, today, later, guide_step=650))
+    out.append(_small_guide_pair(vae_trainer))
     return out
+
+
+def _small_guide_pair(vae_trainer):
+    """The quick model (1,500 steps) guided by a smaller model of its kind, half its width (quick:
+    16 against 32), trained `SMALL_GUIDE_STEPS` (Karras et al.'s guide: less capacity and less
+    training); quick: 1.7 train-minutes beside the quick model's ~10 on the 2026-12-07 machine."""
+    import copy
+    import dataclasses
+    import functools
+
+    from minilvdm.core.train import checkpoint_path
+    from minilvdm.methods.lvdm import checkpoint_configs, default_data_config, default_train_config
+
+    cfg = default_lvdm_config("mnist")
+    width, steps = cfg.unet.model_channels // 2, SMALL_GUIDE_STEPS
+    guide_cfg = copy.deepcopy(cfg)
+    guide_cfg.unet.model_channels = guide_cfg.unet.head_channels = width
+    guide_train = dataclasses.replace(
+        default_train_config("latent", "mnist"), steps=steps, ckpt_every=max(50, steps // 5)
+    )
+    quick_train, data_cfg = default_train_config("latent", "mnist"), default_data_config("mnist")
+    name = f"autoguide-w{width}"
+    ids = _ids(
+        checkpoint_path("lvdm-latent-mnist", *checkpoint_configs(cfg, quick_train, data_cfg, vae_trainer)),
+        quick_train.steps,
+        checkpoint_path(name, *checkpoint_configs(guide_cfg, guide_train, data_cfg, vae_trainer)),
+        steps,
+    )
+
+    @functools.cache
+    def load():
+        model = train_lvdm(cfg, vae_trainer=vae_trainer, progress=False)[1]
+        guide = train_lvdm(guide_cfg, guide_train, data_cfg, vae_trainer, name=name, progress=True)[1]
+        return model, guide
+
+    guide_text = f"a width-{width} model of its kind trained {steps} steps"
+    return "the quick model (1,500 steps)", guide_text, load, ids, False, SMALL
 
 
 def _recipe_pair(row: str, vae_trainer, budget: str, fixed: tuple, guide_step: int | None = None):
