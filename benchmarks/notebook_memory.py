@@ -67,7 +67,12 @@ def fresh_outputs(mode: str) -> bool:
 
 def run() -> str:
     pick = os.environ.get("MINILVDM_BENCH_NOTEBOOKS")
+    from benchmarks.step_profile import matmul_peak_gflops
+
     stamp, rows, mode = f"{datetime.date.today().isoformat()}, {get_profile()}", {}, weights_mode()
+    # this host's speed varies about 2x between runs (session 29: notebook 01 took 4.6 and 8.2 min on
+    # one day): a matmul's rate, measured once before the notebooks, says which kind of run a row is
+    speed = f"matmul {matmul_peak_gflops(1024):.0f} GFLOP/s"
     with contextlib.ExitStack() as stack:
         if fresh_outputs(mode):  # a new clone's empty outputs folder, shared by the notebooks in order
             fresh = stack.enter_context(tempfile.TemporaryDirectory(prefix="minilvdm-fresh-"))
@@ -93,7 +98,7 @@ def run() -> str:
                 flush=True,
             )
             # the CPU it ran on: torch threads and the 1-minute load average as it finished
-            where = f"{torch.get_num_threads()} threads, load {os.getloadavg()[0]:.1f}"
+            where = f"{torch.get_num_threads()} threads, load {os.getloadavg()[0]:.1f}, {speed}"
             rows[(path.stem, mode)] = (
                 f"| {path.stem} | {mode} | {status} | {result['seconds'] / 60:.1f} | {result['peak_mb']:.0f} "
                 f"| {written} | {stamp}, {where} |"
@@ -122,7 +127,9 @@ def run() -> str:
             "`shipped` (`MINILVDM_WEIGHTS=shipped`): they run in order from an empty "
             "outputs folder with the shipped weights (target: 3 minutes each). CPU: torch threads and "
             "the load average as the run finished (2 on 2 cores = both busy); rows without it ran at one "
-            "thread beside another job.",
+            "thread beside another job. From session 29 on, the column also gives a 1024 x 1024 fp32 "
+            "matmul's rate measured before the run: this host's speed varies about 2x between runs, "
+            "so compare the wall minutes of rows measured at similar rates.",
             "",
         ]
     )
