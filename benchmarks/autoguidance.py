@@ -147,7 +147,7 @@ def _small_guide_pair(vae_trainer):
         return model, guide
 
     guide_text = f"a width-{width} model of its kind trained {steps} steps"
-    return "the quick model (1,500 steps)", guide_text, load, ids, False, SMALL
+    return f"the quick model ({quick_train.steps:,} steps)", guide_text, load, ids, False, SMALL
 
 
 def _recipe_pair(row: str, vae_trainer, budget: str, fixed: tuple, guide_step: int | None = None):

@@ -140,9 +140,9 @@ def test_the_class_conditional_model_trains_with_cond_train_over_lvdm_train(monk
     assert classroom_configs("mnist", conditional=True)[1] == dataclasses.replace(
         plain, **classroom_train.kwargs()
     )
-    # the quick profile's choice: twice the LVDM's steps for the label (BENCHMARKS.md cond_accuracy)
+    # the quick profile's choice: more steps than the LVDM's for the label (BENCHMARKS.md cond_accuracy)
     quick = presets.quick(False)
-    assert quick.cond_train.steps == 2 * quick.lvdm_train.steps
+    assert quick.lvdm_train.steps < quick.cond_train.steps
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
