@@ -108,6 +108,19 @@ def mixed_noise(shape, generator: torch.Generator | None = None, correlation: fl
     return correlation**0.5 * shared + (1 - correlation) ** 0.5 * default_noise(shape, generator)
 
 
+def check_guide_diffusion(
+    config: DiffusionConfig, guide_config: DiffusionConfig, who: str = "the guide model"
+) -> None:
+    """Raise unless a guide's predictions mean what the model's do: the same kind of prediction on
+    the same noise schedule (guidance mixes the two outputs; `who` names the guide in the error)."""
+    for key in ("num_steps", "schedule", "beta_start", "beta_end", "prediction"):
+        if getattr(config, key) != getattr(guide_config, key):
+            raise ValueError(
+                f"{who}'s diffusion {key} is {getattr(guide_config, key)!r}, this model's "
+                f"{getattr(config, key)!r}: guidance mixes predictions of one schedule and one kind"
+            )
+
+
 def guide(pred_c: torch.Tensor, pred_u: torch.Tensor, scale: float, form: str = "cfg") -> torch.Tensor:
     """Combine conditional and unconditional predictions.
 

@@ -23,7 +23,7 @@ from ..core.config import OMIT_AT_DEFAULT
 from ..core.presets import CLASSES, default_eta, default_shift, preset
 from ..diffusion import self_condition
 from ..diffusion.conditioning import class_labels
-from ..diffusion.gaussian import Diffusion, DiffusionConfig
+from ..diffusion.gaussian import Diffusion, DiffusionConfig, check_guide_diffusion
 from ..diffusion.schedules import shifted_timesteps
 from ..diffusion.unet import SpaceTimeUNet, UNetConfig
 
@@ -135,13 +135,7 @@ class LatentVideoDiffusion(nn.Module):
             raise ValueError("a guide model needs a guidance scale (guidance=2.0, say)")
         if guide.cfg.unet.in_channels != self.cfg.unet.in_channels or guide.cfg.space != self.cfg.space:
             raise ValueError("the guide model must denoise the same latents (same space and channels)")
-        mine, theirs = self.cfg.diffusion, guide.cfg.diffusion
-        for key in ("num_steps", "schedule", "beta_start", "beta_end", "prediction"):
-            if getattr(mine, key) != getattr(theirs, key):
-                raise ValueError(
-                    f"the guide model's diffusion {key} is {getattr(theirs, key)!r}, this model's "
-                    f"{getattr(mine, key)!r}: guidance mixes predictions of one schedule and one kind"
-                )
+        check_guide_diffusion(self.cfg.diffusion, guide.cfg.diffusion)
 
     def forward(self, x0: torch.Tensor, class_label: torch.Tensor | None = None) -> torch.Tensor:
         """Training loss on clean latents (or pixels) x0 (B, C, T, H, W)."""

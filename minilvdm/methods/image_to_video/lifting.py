@@ -45,7 +45,7 @@ from ...core.checkpoint import checkpoint_identity
 from ...core.config import SEED_MIX, seed_everything
 from ...core.presets import FRAME_VAE_LAYOUT, default_eta, default_shift, preset
 from ...core.train import TrainConfig, Trainer, checkpoint_path, epoch_indices
-from ...diffusion.gaussian import DiffusionConfig
+from ...diffusion.gaussian import DiffusionConfig, check_guide_diffusion
 from ...diffusion.schedules import shifted_grid
 from ...diffusion.unet import UNetConfig, count_parameters, freeze_spatial, load_image_weights
 from ...vae.latent_cache import VideoDataConfig, load_or_encode_latents, video_size
@@ -350,12 +350,8 @@ def sample_clips(
     u_guide + guidance (u - u_guide), both in the same mode (presets.py `lift_autoguidance`: the
     lift guided by the video UNet trained from scratch)."""
     prediction = model.cfg.diffusion.prediction
-    same = lambda c: (c.prediction, c.schedule, c.num_steps)  # noqa: E731  (what the outputs mean)
-    if autoguide is not None and same(autoguide.cfg.diffusion) != same(model.cfg.diffusion):
-        raise ValueError(
-            "the autoguide must predict what the model predicts on its schedule: "
-            f"{same(autoguide.cfg.diffusion)} against {same(model.cfg.diffusion)}"
-        )
+    if autoguide is not None:
+        check_guide_diffusion(model.cfg.diffusion, autoguide.cfg.diffusion, who="the autoguide")
     guide_fn = None
     if autoguide is not None and guidance != 1:  # at 1 the guide cancels: skip its calls
         autoguide.eval()

@@ -56,7 +56,7 @@ from torch import nn
 
 from ...core.config import OMIT_AT_DEFAULT
 from ...core.presets import preset
-from ...diffusion.gaussian import Diffusion, DiffusionConfig
+from ...diffusion.gaussian import Diffusion, DiffusionConfig, check_guide_diffusion
 from ...diffusion.unet import SpaceTimeUNet, UNetConfig
 
 PREDICTIONS = ("eps", "flow")  # what the decomposition is written on
@@ -389,12 +389,8 @@ def sample_videos(
 
     eta = preset("mnist").noise_sample_eta if eta is None else eta
     prediction = model.diffusion.config.prediction
-    same = lambda c: (c.prediction, c.schedule, c.num_steps)  # noqa: E731  (what the outputs mean)
-    if autoguide is not None and same(autoguide.diffusion.config) != same(model.diffusion.config):
-        raise ValueError(
-            "the autoguide must predict what the model predicts on its schedule: "
-            f"{same(autoguide.diffusion.config)} against {same(model.diffusion.config)}"
-        )
+    if autoguide is not None:
+        check_guide_diffusion(model.diffusion.config, autoguide.diffusion.config, who="the autoguide")
     steps = shifted_grid(model.diffusion.num_steps, steps, default_shift("mnist", prediction))
     size = video_size("mnist")
     shape = vae.cfg.latent_shape(frames, size, size)
