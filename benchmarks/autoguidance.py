@@ -67,9 +67,8 @@ SHIFTED = ((2.0, STEPS, 1.0, 3.0), (3.0, STEPS, 1.0, 3.0))
 # called outside it), (w, steps, eta, shift, seed, (t_low, t_high)): the classroom pair's best eta-1
 # scale without guidance at the noisiest or the cleanest steps, and the 15-minute model's at DDIM 50
 INTERVALS = tuple((3.0, STEPS, 1.0, 1.0, 0, span) for span in ((200, 999), (400, 999), (0, 800)))
-# (session 29) the quick model guided by a model of half its width trained this many steps: the
-# scales around its best (2), and 2 on [200, 999] only; DDIM 50, eta 1
-SMALL_GUIDE_STEPS = by_profile(ci=2, quick=500, full=20_000)
+# (session 29) the quick model guided by a model of half its width trained presets.py
+# `autoguide_train` steps: the scales around its best (2), and 2 on [200, 999] only; DDIM 50, eta 1
 SMALL = tuple((w, STEPS, 1.0, 1.0) for w in (1.0, 1.5, 2.0, 2.5)) + ((2.0, STEPS, 1.0, 1.0, 0, (200, 999)),)
 INTERVALS_15 = (
     (2.0, STEPS, 1.0, 1.0),
@@ -114,39 +113,33 @@ def pairs(vae_trainer) -> list[tuple[str, str, object, str, bool, tuple]]:
 
 
 def _small_guide_pair(vae_trainer):
-    """The quick model (1,500 steps) guided by a smaller model of its kind, half its width (quick:
-    16 against 32), trained `SMALL_GUIDE_STEPS` (Karras et al.'s guide: less capacity and less
-    training); quick: 1.7 train-minutes beside the quick model's ~10 on the 2026-12-07 machine."""
-    import copy
-    import dataclasses
+    """The quick model (1,500 steps) guided by `methods.autoguide.small_guide`: a model of its
+    kind at half its width (quick: 16 against 32), trained `autoguide_train` steps (Karras et
+    al.'s guide: less capacity and less training); quick: 1.7 train-minutes beside the quick
+    model's ~10 on the 2026-12-07 machine."""
     import functools
 
     from minilvdm.core.train import checkpoint_path
+    from minilvdm.methods.autoguide import small_guide, small_guide_configs
     from minilvdm.methods.lvdm import checkpoint_configs, default_data_config, default_train_config
 
     cfg = default_lvdm_config("mnist")
-    width, steps = cfg.unet.model_channels // 2, SMALL_GUIDE_STEPS
-    guide_cfg = copy.deepcopy(cfg)
-    guide_cfg.unet.model_channels = guide_cfg.unet.head_channels = width
-    guide_train = dataclasses.replace(
-        default_train_config("latent", "mnist"), steps=steps, ckpt_every=max(50, steps // 5)
-    )
+    guide_cfg, guide_train, name = small_guide_configs("mnist")
     quick_train, data_cfg = default_train_config("latent", "mnist"), default_data_config("mnist")
-    name = f"autoguide-w{width}"
     ids = _ids(
         checkpoint_path("lvdm-latent-mnist", *checkpoint_configs(cfg, quick_train, data_cfg, vae_trainer)),
         quick_train.steps,
         checkpoint_path(name, *checkpoint_configs(guide_cfg, guide_train, data_cfg, vae_trainer)),
-        steps,
+        guide_train.steps,
     )
 
     @functools.cache
     def load():
         model = train_lvdm(cfg, vae_trainer=vae_trainer, progress=False)[1]
-        guide = train_lvdm(guide_cfg, guide_train, data_cfg, vae_trainer, name=name, progress=True)[1]
-        return model, guide
+        return model, small_guide(vae_trainer)[1]
 
-    guide_text = f"a width-{width} model of its kind trained {steps} steps"
+    width = guide_cfg.unet.model_channels
+    guide_text = f"a width-{width} model of its kind trained {guide_train.steps} steps"
     return f"the quick model ({quick_train.steps:,} steps)", guide_text, load, ids, False, SMALL
 
 
