@@ -67,12 +67,14 @@ def fresh_outputs(mode: str) -> bool:
 
 def run() -> str:
     pick = os.environ.get("MINILVDM_BENCH_NOTEBOOKS")
-    from benchmarks.step_profile import matmul_peak_gflops
+    from benchmarks.step_profile import lvdm_step_seconds, matmul_peak_gflops
 
     stamp, rows, mode = f"{datetime.date.today().isoformat()}, {get_profile()}", {}, weights_mode()
     # this host's speed varies about 2x between runs (session 29: notebook 01 took 4.6 and 8.2 min on
-    # one day): a matmul's rate, measured once before the notebooks, says which kind of run a row is
-    speed = f"matmul {matmul_peak_gflops(1024):.0f} GFLOP/s"
+    # one day), measured once before the notebooks: a matmul's rate, and (session 30) a training step
+    # of the quick LVDM, which tells the kinds of run apart where the matmul did not (186 GFLOP/s on a
+    # run as slow as one at 155: the convolutions slowed down, not the matmul)
+    speed = f"matmul {matmul_peak_gflops(1024):.0f} GFLOP/s, LVDM step {lvdm_step_seconds():.2f} s"
     with contextlib.ExitStack() as stack:
         if fresh_outputs(mode):  # a new clone's empty outputs folder, shared by the notebooks in order
             fresh = stack.enter_context(tempfile.TemporaryDirectory(prefix="minilvdm-fresh-"))
@@ -128,8 +130,10 @@ def run() -> str:
             "outputs folder with the shipped weights (target: 3 minutes each). CPU: torch threads and "
             "the load average as the run finished (2 on 2 cores = both busy); rows without it ran at one "
             "thread beside another job. From session 29 on, the column also gives a 1024 x 1024 fp32 "
-            "matmul's rate measured before the run: this host's speed varies about 2x between runs, "
-            "so compare the wall minutes of rows measured at similar rates.",
+            "matmul's rate measured before the run, and from session 30 the seconds of one training step of "
+            "the quick LVDM (batch 8; 0.20 s on the fastest run seen, 0.37-0.41 on slow ones): this "
+            "host's speed varies about 2x between runs, so compare the wall minutes of rows measured at "
+            "similar speeds.",
             "",
         ]
     )

@@ -49,13 +49,26 @@ def gradient_gap(model, first, second) -> float:
     return ((grads[1] - grads[0]).norm() / grads[0].norm()).item()
 
 
-def run() -> str:
+def lvdm_and_latents():
+    """The profile's short-clip Moving MNIST LVDM (its UNet and loss; no VAE) and a training batch
+    of random latents, (B, c, t, h, w)."""
     cfg = default_lvdm_config("mnist")
     batch = default_train_config("latent", "mnist").batch_size
-    vae_cfg = default_vae_config("mnist")
     torch.manual_seed(0)
-    model = LatentVideoDiffusion(cfg, vae=torch.nn.Identity())  # the UNet and loss; no decoding here
-    z = torch.randn(batch, *vae_cfg.latent_shape(16, 64, 64))  # (B, c, t, h, w)
+    model = LatentVideoDiffusion(cfg, vae=torch.nn.Identity())
+    return model, torch.randn(batch, *default_vae_config("mnist").latent_shape(16, 64, 64))
+
+
+def lvdm_step_seconds(repeats: int = 10) -> float:
+    """Median seconds of one training step of that LVDM: what the notebooks' training does on this
+    host now (convolutions mostly, whose speed a matmul's rate does not tell)."""
+    model, z = lvdm_and_latents()
+    return loss_step_seconds(lambda: model(z), model.unet.parameters(), repeats=repeats)
+
+
+def run() -> str:
+    model, z = lvdm_and_latents()
+    batch = z.shape[0]
 
     with FlopCounterMode(display=False) as counter:
         model(z).backward()
