@@ -61,7 +61,12 @@ LAYERS = [
     ),
     (
         "latent diffusion",
-        ["minilvdm.methods", "minilvdm.methods.lvdm", "minilvdm.methods.classroom"],
+        [
+            "minilvdm.methods",
+            "minilvdm.methods.lvdm",
+            "minilvdm.methods.classroom",
+            "minilvdm.methods.autoguide",
+        ],
     ),  # methods/__init__ imports nothing
     (
         "extensions",
