@@ -141,6 +141,7 @@ class Preset:
     # the class-conditional short-clip LVDM (not the classroom's): lvdm_train with these replaced
     cond_train: Train
     classroom_train: Train  # the shipped long-budget short-clip LVDM: lvdm_train with these replaced
+    classroom_clips: int  # its distinct training clips
     # the short-clip LVDM's autoguide (Karras et al. 2024: a weaker model of its kind), half its
     # width (`methods.autoguide`): lvdm_train with these replaced, and the scale w it samples at
     # (D_guide + w (D - D_guide)). Moving MNIST quick, 64 clips, DDIM 50, eta 1: 0.59 -> 0.77
@@ -149,7 +150,6 @@ class Preset:
     # beside a 2,200-step model 0.69 (session 30): the guide must stay weak
     autoguide_train: Train
     autoguidance: float
-    classroom_clips: int  # its distinct training clips
     # image model and lift (image-to-video track, Moving MNIST only)
     frame_vae_train: Train
     frame_vae_frames: int
@@ -236,9 +236,9 @@ def ci(sky: bool) -> Preset:
         videofusion_train=Train(steps=2),
         cond_train=Train(),
         classroom_train=Train(steps=6),
+        classroom_clips=8,
         autoguide_train=Train(steps=2, ckpt_every=50),
         autoguidance=2.0,
-        classroom_clips=8,
         frame_vae_train=Train(steps=6, batch_size=2, lr=1e-3, ema_decay=0.9, ckpt_every=1000),
         frame_vae_frames=2,
         i2v_unet=UNet(model_channels=16, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=16),
@@ -328,9 +328,9 @@ def quick(sky: bool) -> Preset:
         cond_train=Train() if sky else Train(steps=2000),
         # about 45 minutes at 2 threads (81 at one thread beside its class-conditional twin)
         classroom_train=Train(steps=10_000, ckpt_every=250),
+        classroom_clips=4096,
         autoguide_train=Train(steps=500, ckpt_every=100),
         autoguidance=2.0,
-        classroom_clips=4096,
         frame_vae_train=Train(steps=1000, batch_size=8, lr=2e-3, warmup=20, ema_decay=0.99, ckpt_every=100),
         frame_vae_frames=2,
         i2v_unet=UNet(model_channels=32, channel_mult=(1, 2), attention_resolutions=(2,), head_channels=32),
@@ -427,9 +427,9 @@ def full(sky: bool) -> Preset:
         videofusion_train=Train(steps=20_000),
         cond_train=Train(),
         classroom_train=Train(steps=300_000),
+        classroom_clips=20_000,
         autoguide_train=Train(steps=20_000, ckpt_every=4000),
         autoguidance=2.0,  # the quick profile's, not measured at this scale
-        classroom_clips=20_000,
         frame_vae_train=Train(steps=50_000, batch_size=16, lr=2e-4, warmup=1000, ckpt_every=2000),
         frame_vae_frames=4,
         i2v_unet=UNet(model_channels=128, channel_mult=(1, 2, 4), num_res_blocks=2, head_channels=64),

@@ -1,8 +1,9 @@
 """A guide for autoguidance (Karras et al. 2024, "Guiding a diffusion model with a bad version of
-itself"): the short-clip LVDM's own network at half its width, trained a third as many steps.
-The sampler mixes the model's prediction D with the guide's, D_guide + w (D - D_guide), and so
-pushes each step away from the errors the weaker model makes more of. Less capacity and less
-training are the paper's recipe; a guide trained nearly as long as the model guides it less.
+itself"): the short-clip LVDM's own network at half its width, trained for fewer steps (quick:
+500 against 1,500). The sampler mixes the model's prediction D with the guide's, D_guide + w
+(D - D_guide), and so pushes each step away from the errors the weaker model makes more of. Less
+capacity and less training are the paper's recipe; here a guide trained 1,000 steps guided less
+than one trained 500 (0.67 against 0.76 recognisable; session 29, shifted grid, 64 clips).
 
     _, guide = small_guide(vae_trainer)                     # 1.7 train-minutes in the quick profile
     clips = model.sample(16, eta=1.0, guide=guide, guidance=preset("mnist").autoguidance)
