@@ -63,8 +63,8 @@ class LVDMConfig:
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     # '' trains from scratch; 'classroom' warm-starts the UNet from the classroom LVDM
     # (`load_unconditional_weights`). For the class-conditional model it draws better digits (FVD
-    # 42 against 62) but follows the class a little less at the quick budget (accuracy 0.70
-    # against 0.77; BENCHMARKS.md `guidance`), so 06 keeps ''
+    # 39-48 against 53-55 at the best scales) but follows the class less at the quick budget
+    # (accuracy 0.75 against 0.86 at 2,000 steps; BENCHMARKS.md `guidance`), so 06 keeps ''
     init: str = field(default="", metadata=OMIT_AT_DEFAULT)
     # self-conditioning (diffusion/self_condition.py): the UNet also reads its last clean
     # estimate, as unet.context_channels = unet.in_channels extra input channels
