@@ -52,8 +52,9 @@ def run() -> str:
             f"section, whose sweep over s (80 clips, seed 0) picked s = {SCALE:g}; these clips are drawn "
             f"from other seeds. Raw weights (`train.sampling_weights`), profile `{get_profile()}`. "
             "The steps are presets.py `cond_train` (since session 29 2,000, a third more than the "
-            "unconditional LVDM's, after 3,000 made notebook 06 too slow; "
-            "the `guidance` sweep that picked s ran on the 1500-step model before it). Earlier runs of "
+            "unconditional LVDM's, after 3,000 made notebook 06 too slow; the `guidance` sweep "
+            "picked s = 7 on the 1,500-step model and again on the 2,000-step one, session 30). "
+            "Earlier runs of "
             "this protocol: 1,500 steps 0.796 [0.740, 0.842] and 3,000 steps 0.904 [0.860, 0.935] "
             "(session 28), 1,999 steps 0.854 [0.804, 0.893] (a session script, session 29).",
         ]

@@ -11,7 +11,6 @@ than one trained 500 (0.67 against 0.76 recognisable; session 29, shifted grid, 
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 
 from ..core.presets import preset
@@ -25,7 +24,7 @@ def small_guide_configs(dataset: str = "mnist"):
     model: the same network at 1/GUIDE_WIDTH_RATIO of its channels (attention heads alike) and
     the same diffusion, so the sampler accepts it, trained with `autoguide_train` replacing
     `lvdm_train`'s fields (presets.py)."""
-    cfg = copy.deepcopy(default_lvdm_config(dataset))
+    cfg = default_lvdm_config(dataset)  # a fresh config each call: changing it touches no other
     width = cfg.unet.model_channels // GUIDE_WIDTH_RATIO
     if width < 1:
         raise ValueError(f"a {cfg.unet.model_channels}-channel UNet has no narrower guide")
